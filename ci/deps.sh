@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages healhook needs to build and test, but only those that are missing:
+# libraries are checked with pkg-config (mbedTLS ships no .pc file, so by header), tools with
+# command -v. Runs apt-get only when something is missing.
+set -u
+missing=""
+need_pkg() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || missing="$missing $2"; }
+
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+need_pkg libcurl       libcurl4-openssl-dev
+need_pkg libgit2       libgit2-dev
+need_pkg libssh2       libssh2-1-dev
+need_pkg libcjson      libcjson-dev
+need_pkg libmicrohttpd libmicrohttpd-dev
+need_pkg sqlite3       libsqlite3-dev
+[ -f /usr/include/mbedtls/md.h ] || missing="$missing libmbedtls-dev"
+need_cmd cc            gcc
+need_cmd make          make
+need_cmd git           git
+need_cmd curl          curl
+need_cmd python3       python3
+need_cmd ssh-keygen    openssh-client
+need_cmd /usr/sbin/sshd openssh-server
+need_cmd sqlite3       sqlite3
+
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "deps: missing packages:$missing (run as root or install them)" >&2; exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || exit 1
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing || exit 1

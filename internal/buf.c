@@ -1,0 +1,233 @@
+/*
+ * buf: growable buffers and small string helpers. See buf.h for the contract.
+ */
+#include "internal/buf.h"
+#include "internal/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hh_buf_grow(hh_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > ((size_t)-1) / 2 - b->len - 1)
+		return hh_error("buffer too large");
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->ptr, cap);
+	if (!p)
+		return hh_error("out of memory");
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int hh_buf_put(hh_buf *b, const void *data, size_t len)
+{
+	if (hh_buf_grow(b, len) < 0)
+		return -1;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int hh_buf_puts(hh_buf *b, const char *s)
+{
+	return hh_buf_put(b, s, strlen(s));
+}
+
+int hh_buf_putc(hh_buf *b, char c)
+{
+	return hh_buf_put(b, &c, 1);
+}
+
+int hh_buf_vprintf(hh_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return hh_error("bad format");
+	if (hh_buf_grow(b, (size_t)n) < 0)
+		return -1;
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int hh_buf_printf(hh_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = hh_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int hh_buf_put_json_str(hh_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = 0, i;
+
+	for (i = 0; p[i]; i++) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (hh_buf_put(b, s + start, i - start) < 0)
+			return -1;
+		switch (c) {
+		case '"': if (hh_buf_puts(b, "\\\"") < 0) return -1; break;
+		case '\\': if (hh_buf_puts(b, "\\\\") < 0) return -1; break;
+		case '\n': if (hh_buf_puts(b, "\\n") < 0) return -1; break;
+		case '\r': if (hh_buf_puts(b, "\\r") < 0) return -1; break;
+		case '\t': if (hh_buf_puts(b, "\\t") < 0) return -1; break;
+		default: if (hh_buf_printf(b, "\\u%04x", c) < 0) return -1; break;
+		}
+		start = i + 1;
+	}
+	return hh_buf_put(b, s + start, i - start);
+}
+
+void hh_buf_clear(hh_buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+void hh_buf_release(hh_buf *b)
+{
+	if (!b)
+		return;
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+char *hh_buf_detach(hh_buf *b)
+{
+	char *p = b->ptr;
+
+	if (!p)
+		p = hh_strdup("");
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+int hh_buf_read_file(hh_buf *b, const char *path, size_t max)
+{
+	char chunk[65536];
+	size_t total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hh_error("cannot open '%s': %s", path, strerror(errno));
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			hh_error("cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (max && total > max) {
+			close(fd);
+			return hh_error("'%s' is larger than %zu bytes", path, max);
+		}
+		if (hh_buf_put(b, chunk, (size_t)n) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	if (!b->ptr)
+		return hh_buf_put(b, "", 0);
+	return 0;
+}
+
+char *hh_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *hh_strndup(const char *s, size_t n)
+{
+	return s ? strndup(s, n) : NULL;
+}
+
+char *hh_asprintf(const char *fmt, ...)
+{
+	hh_buf b = HH_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = hh_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		hh_buf_release(&b);
+		return NULL;
+	}
+	return hh_buf_detach(&b);
+}
+
+int hh_strv_push(hh_strv *sv, const char *s)
+{
+	char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
+
+	if (!v)
+		return hh_error("out of memory");
+	sv->v = v;
+	v[sv->n] = hh_strdup(s);
+	if (!v[sv->n])
+		return hh_error("out of memory");
+	v[++sv->n] = NULL;
+	return 0;
+}
+
+void hh_strv_release(hh_strv *sv)
+{
+	size_t i;
+
+	if (!sv)
+		return;
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
+
+int hh_strv_contains(const hh_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 1;
+	return 0;
+}

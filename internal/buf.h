@@ -1,0 +1,58 @@
+/*
+ * buf: a growable byte buffer with clear ownership (after git's strbuf).
+ *
+ * A buffer starts as HH_BUF_INIT and is always NUL-terminated once anything has been
+ * added, so ->ptr can be used as a C string. hh_buf_release() frees the memory and
+ * resets the buffer; hh_buf_detach() hands the memory to the caller.
+ * Functions return 0 on success and -1 on allocation failure or a cap being exceeded,
+ * with the error set (see log.h).
+ */
+#ifndef HH_BUF_H
+#define HH_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct hh_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+} hh_buf;
+
+#define HH_BUF_INIT {NULL, 0, 0}
+
+int hh_buf_grow(hh_buf *b, size_t extra);
+int hh_buf_put(hh_buf *b, const void *data, size_t len);
+int hh_buf_puts(hh_buf *b, const char *s);
+int hh_buf_putc(hh_buf *b, char c);
+int hh_buf_printf(hh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int hh_buf_vprintf(hh_buf *b, const char *fmt, va_list ap);
+/* Appends s as the inside of a JSON string (no surrounding quotes). */
+int hh_buf_put_json_str(hh_buf *b, const char *s);
+void hh_buf_clear(hh_buf *b);
+void hh_buf_release(hh_buf *b);
+/* Returns the buffer's memory (never NULL: "" for an empty buffer); the caller frees it. */
+char *hh_buf_detach(hh_buf *b);
+/*
+ * Reads a whole file into b (appending). Fails if the file is larger than max bytes
+ * (max == 0: no cap), with an error naming the path.
+ */
+int hh_buf_read_file(hh_buf *b, const char *path, size_t max);
+
+/* Small string helpers. hh_strdup/hh_strndup return NULL only when out of memory. */
+char *hh_strdup(const char *s);
+char *hh_strndup(const char *s, size_t n);
+/* Returns a new string from printf-style arguments; the caller frees it. */
+char *hh_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A NULL-terminated list of owned strings. */
+typedef struct hh_strv {
+	char **v;
+	size_t n;
+} hh_strv;
+
+int hh_strv_push(hh_strv *sv, const char *s);
+void hh_strv_release(hh_strv *sv);
+int hh_strv_contains(const hh_strv *sv, const char *s);
+
+#endif

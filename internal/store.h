@@ -1,0 +1,169 @@
+/*
+ * store: healhook's durable state behind one small interface. SQLite (WAL, synchronous=FULL)
+ * in STATE_DIR/healhook.db is the embedded back end; no SQL or SQLite type leaves store.c, so
+ * that a PostgreSQL back end can follow.
+ *
+ * Tables: deliveries (id, body SHA-256, event, repo, time, verdict, lookup state, body),
+ * findings (each with its verdict and fingerprint), jobs (state machine of one heal),
+ * fix_runs (the L3 ledger), repos (frozen flag), quarantine (fingerprints never retried).
+ *
+ * A store handle is used by one thread at a time; open one handle per thread (SQLite's own
+ * locking, with a busy timeout, serializes writers across threads and processes).
+ * Every function returns 0 (or a documented count/flag >= 0) on success and -1 with the
+ * error set ("store: ..." with SQLite's message) on failure.
+ */
+#ifndef HH_STORE_H
+#define HH_STORE_H
+
+#include <stddef.h>
+
+typedef struct hh_store hh_store;
+
+/* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700) if missing. */
+int hh_store_open(hh_store **out, const char *dir);
+void hh_store_close(hh_store *st);
+
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). commit is durable
+ * (on disk) when it returns 0. */
+int hh_store_begin(hh_store *st);
+int hh_store_commit(hh_store *st);
+void hh_store_rollback(hh_store *st);
+
+/* ---- deliveries ---- */
+typedef struct hh_delivery_rec {
+	const char *id;           /* X-Gitea-Delivery; may be NULL (then body_sha256 is used) */
+	const char *body_sha256;  /* lowercase hex of the raw body */
+	const char *event;        /* X-Gitea-Event-Type */
+	const char *repo;         /* repository.full_name, may be NULL */
+	const char *verdict;      /* "accepted", "ignored", "duplicate", ... */
+	const char *lookup;       /* "none", "pending", "done", "failed" */
+	long long received;       /* unix seconds */
+	const char *headers;      /* "Name: value\n" lines as received (secrets excluded) */
+	const void *body;
+	size_t body_len;
+} hh_delivery_rec;
+
+/* 1 if a delivery with this id (when non-NULL) or this body hash is stored, else 0. */
+int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha256);
+int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d);
+/* Sets the lookup state of a delivery ("done" or "failed"). */
+int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *lookup);
+
+/* Calls fn for each delivery whose lookup is "pending", oldest first, with the stored headers
+ * and body (valid during the call only). Stops when fn returns non-zero. */
+typedef int (*hh_store_delivery_fn)(void *ctx, const char *id, const char *event,
+				    const char *headers, const void *body, size_t body_len);
+int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx);
+
+/* Number of deliveries stored (all time). */
+long long hh_store_delivery_count(hh_store *st);
+
+/* ---- findings ---- */
+typedef struct hh_finding_rec {
+	const char *delivery_id;
+	const char *repo;
+	const char *branch;
+	const char *file;
+	long line;
+	const char *type;
+	const char *message;
+	const char *source;       /* "review-body", "line-comment", "comment" */
+	const char *sender;
+	const char *verdict;      /* "accepted" or "rejected" */
+	const char *reason;       /* NULL when accepted */
+	const char *fingerprint;  /* hex SHA-256 of repo\0branch\0file\0type\0message */
+	long long job_id;         /* 0 when rejected */
+	long long created;
+} hh_finding_rec;
+
+int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f);
+
+/* 1 if a finding with this fingerprint belongs to a job that is not finished (queued or
+ * in progress), or that ended healed/pushed after since (unix seconds), else 0. */
+int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long since);
+
+/* ---- quarantine and frozen repositories ---- */
+int hh_store_quarantined(hh_store *st, const char *fingerprint);
+int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *repo,
+			    const char *file, long long job_id, long long when);
+int hh_store_repo_frozen(hh_store *st, const char *repo);
+int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const char *why);
+
+/* ---- jobs ---- */
+enum hh_job_state {
+	HH_JOB_QUEUED = 0,     /* accepted, waiting for the worker */
+	HH_JOB_WAITING,        /* over the hourly budget (L3), waits its turn */
+	HH_JOB_FIXING,         /* preflight, scratch copy, fixer, judging */
+	HH_JOB_COMMITTED,      /* commit built in the mirror, not yet pushed */
+	HH_JOB_PUSHED,         /* landed; also final for a PR branch without ci-wait */
+	HH_JOB_WATCHING,       /* health watch (L4) */
+	HH_JOB_REVERTING,      /* revert in progress */
+	HH_JOB_HEALED,         /* final: landed and healthy */
+	HH_JOB_REVERTED,       /* final: reverted, health came back */
+	HH_JOB_REVERT_FAILED,  /* final: revert failed, repository frozen */
+	HH_JOB_FAILED,         /* final: see reason (no-diff, diff-too-large, check-failed, ...) */
+	HH_JOB_EXPIRED,        /* final: waited longer than queue-ttl */
+	HH_JOB_STATE_COUNT
+};
+
+/* "queued", "waiting", "fixing", ..., "revert-failed", "failed", "expired". */
+const char *hh_job_state_name(enum hh_job_state s);
+/* Parses a name; -1 if unknown. */
+int hh_job_state_parse(const char *name);
+/* 1 for healed, reverted, revert-failed, failed, expired (and pushed is not final). */
+int hh_job_state_final(enum hh_job_state s);
+
+typedef struct hh_job {
+	long long id;
+	char *repo;
+	char *branch;          /* target branch */
+	char *file;
+	char *type;            /* type of the first finding */
+	char *message;         /* messages of the job's findings, joined by "\n" */
+	char *delivery_id;
+	long pr_number;
+	char *pr_url;
+	char *sender;
+	enum hh_job_state state;
+	char *reason;          /* why it failed ("no-diff", ...), NULL otherwise */
+	int attempts;
+	char *base_sha;
+	char *commit_sha;
+	char *revert_sha;
+	long diff_lines;
+	char *output_tail;     /* last bytes of the fixer's output */
+	char *stages;          /* JSON object of stage durations in ms, e.g. {"fix":1200} */
+	long long created;
+	long long updated;
+} hh_job;
+
+void hh_job_release(hh_job *job);
+
+/* Inserts job (id ignored) and sets job->id. */
+int hh_store_job_insert(hh_store *st, hh_job *job);
+/* Writes every field of job (by id) and bumps updated to now. */
+int hh_store_job_update(hh_store *st, const hh_job *job);
+int hh_store_job_get(hh_store *st, long long id, hh_job *out);
+/* Most recent jobs first; *out is an array of *n jobs the caller releases with
+ * hh_store_jobs_free(). limit <= 0 means 50. repo may be NULL (all). */
+int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n);
+void hh_store_jobs_free(hh_job *jobs, size_t n);
+/* Calls fn(ctx, state, count) for every state with at least one job. */
+int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s, long long n),
+			void *ctx);
+/* Number of jobs that are queued or waiting (intake answers 503 beyond server.max-queue). */
+long long hh_store_queue_depth(hh_store *st);
+
+/*
+ * Claims the oldest queued job of a repository that has no job in progress (fixing, committed,
+ * pushed-but-not-final, watching, reverting) and is not frozen and not in skip_repos; moves it to
+ * fixing atomically. Returns 1 with *out filled, 0 when there is none, -1 on error.
+ */
+int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);
+
+/* ---- L3 ledger ---- */
+int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);
+/* Fixer runs for repo at or after since. */
+long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long since);
+
+#endif
