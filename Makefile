@@ -25,10 +25,12 @@ endif
 LIB_SRC  := $(sort $(wildcard internal/*.c webhook/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/obj/%.d)
 
 .PHONY: all deps test unit lint demo clean fuzz bench
 all: $(BUILD)/healhook
@@ -42,6 +44,12 @@ $(BUILD)/libhealhook.a: $(LIB_OBJ)
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libhealhook.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
+
+# Small test programs (tests/tools/NAME.c → build/tools/NAME) that drive one module against
+# real servers started by the integration tests.
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libhealhook.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhealhook.a $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,7 +65,7 @@ unit: $(BUILD)/unit-tests
 
 # Sub-make so that pkg-config flags are read after deps installed the libraries.
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TOOLS)
 	@python3 tests/run.py --build $(BUILD)
 
 demo: deps
