@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -214,13 +215,16 @@ int hh_job_state_final(enum hh_job_state s)
 
 /* ---- errors and statement helpers ---- */
 
-/* Sets the error from the connection's last failure; a full disk always says "disk full". */
+/*
+ * Sets the error from the connection's last failure. A full disk (SQLITE_FULL, or a write that
+ * failed with ENOSPC, EDQUOT or EFBIG, the file size limit) always says "disk full".
+ */
 static int db_error(hh_store *st, const char *what)
 {
 	int code = sqlite3_extended_errcode(st->db);
 	int sys = sqlite3_system_errno(st->db);
 
-	if ((code & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT)
+	if ((code & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT || sys == EFBIG)
 		return hh_error("store: %s: disk full (%s)", what, sqlite3_errmsg(st->db));
 	return hh_error("store: %s: %s", what, sqlite3_errmsg(st->db));
 }
@@ -301,6 +305,30 @@ static int exec(hh_store *st, const char *sql, const char *what)
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, what);
 	return 0;
+}
+
+/* PRAGMA journal_mode does not fail when it cannot switch: it answers the mode it kept. */
+static int set_wal(hh_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		db_error(st, "cannot set journal mode");
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcasecmp(mode, "wal") != 0) {
+		hh_error("store: cannot set journal mode: WAL refused (mode is '%s')",
+			 mode ? mode : "");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
 }
 
 static int user_version(hh_store *st, int *out)
@@ -394,7 +422,7 @@ int hh_store_open(hh_store **out, const char *dir)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	if (exec(st, "PRAGMA journal_mode = WAL", "cannot set journal mode") < 0 ||
+	if (set_wal(st) < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "cannot set synchronous mode") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
 	    migrate(st) < 0)
