@@ -531,8 +531,10 @@ int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx)
 	int rc, oom, ret = -1;
 
 	for (;;) {
-		if (bind_int(s, 1, last))
-			return bind_failed(st, s, "cannot list pending lookups");
+		if (bind_int(s, 1, last)) {
+			bind_failed(st, s, "cannot list pending lookups");
+			goto out;
+		}
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE) {
 			done(s);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -629,3 +630,40 @@ TEST(store_disk_full)
 	tmp_remove(&t);
 }
 
+
+/* A delivery acknowledged (insert returned) survives kill -9 of the process that stored it. */
+TEST(store_survives_kill)
+{
+	struct tmp t;
+	hh_store *st;
+	int fd[2], status;
+	char c = 0;
+	pid_t pid;
+
+	REQUIRE(tmp_make(&t) == 0);
+	REQUIRE(pipe(fd) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		hh_delivery_rec d = {.id = "acked", .body_sha256 = "h1", .lookup = "pending",
+				     .body = "{}", .body_len = 2};
+
+		close(fd[0]);
+		if (hh_store_open(&st, t.dir) == 0 && hh_store_delivery_insert(st, &d) == 0)
+			c = 1;
+		if (write(fd[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fd[1]);
+	CHECK(read(fd[0], &c, 1) == 1 && c == 1);
+	close(fd[0]);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+	REQUIRE(hh_store_open(&st, t.dir) == 0);
+	CHECK(hh_store_delivery_known(st, "acked", NULL) == 1);
+	CHECK(hh_store_delivery_count(st) == 1);
+	hh_store_close(st);
+	tmp_remove(&t);
+}
