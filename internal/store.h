@@ -10,7 +10,8 @@
  * A store handle is used by one thread at a time; open one handle per thread (SQLite's own
  * locking, with a busy timeout, serializes writers across threads and processes).
  * Every function returns 0 (or a documented count/flag >= 0) on success and -1 with the
- * error set ("store: ..." with SQLite's message) on failure.
+ * error set ("store: ..." with SQLite's message) on failure. When the disk (or the file size
+ * limit) is full the message contains "disk full", so that intake can answer 503.
  */
 #ifndef HH_STORE_H
 #define HH_STORE_H
@@ -19,7 +20,9 @@
 
 typedef struct hh_store hh_store;
 
-/* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700) if missing. */
+/* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700; its parent must exist)
+ * if missing, and migrates the schema. Errors name the path. *out is closed with
+ * hh_store_close() (which accepts NULL and rolls back an open transaction). */
 int hh_store_open(hh_store **out, const char *dir);
 void hh_store_close(hh_store *st);
 
