@@ -10,7 +10,8 @@
  * A store handle is used by one thread at a time; open one handle per thread (SQLite's own
  * locking, with a busy timeout, serializes writers across threads and processes).
  * Every function returns 0 (or a documented count/flag >= 0) on success and -1 with the
- * error set ("store: ..." with SQLite's message) on failure.
+ * error set ("store: ..." with SQLite's message) on failure. When the disk (or the file size
+ * limit) is full the message contains "disk full", so that intake can answer 503.
  */
 #ifndef HH_STORE_H
 #define HH_STORE_H
@@ -19,7 +20,9 @@
 
 typedef struct hh_store hh_store;
 
-/* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700) if missing. */
+/* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700; its parent must exist)
+ * if missing, and migrates the schema. Errors name the path. *out is closed with
+ * hh_store_close() (which accepts NULL and rolls back an open transaction). */
 int hh_store_open(hh_store **out, const char *dir);
 void hh_store_close(hh_store *st);
 
@@ -43,14 +46,18 @@ typedef struct hh_delivery_rec {
 	size_t body_len;
 } hh_delivery_rec;
 
-/* 1 if a delivery with this id (when non-NULL) or this body hash is stored, else 0. */
+/* 1 if a delivery with this id (when non-NULL) or this body hash is stored, else 0.
+ * A delivery stored without id is stored under its body hash as id. Several records may share
+ * an id or a hash (a duplicate is stored too, with its verdict). */
 int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha256);
 int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d);
-/* Sets the lookup state of a delivery ("done" or "failed"). */
+/* Sets the lookup state of a delivery ("done" or "failed"); only records that were stored
+ * with a lookup other than "none" change. An unknown id is not an error. */
 int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *lookup);
 
 /* Calls fn for each delivery whose lookup is "pending", oldest first, with the stored headers
- * and body (valid during the call only). Stops when fn returns non-zero. */
+ * and body (valid during the call only). Stops when fn returns non-zero. fn may use the
+ * store (e.g. hh_store_delivery_set_lookup on the delivery it was given). */
 typedef int (*hh_store_delivery_fn)(void *ctx, const char *id, const char *event,
 				    const char *headers, const void *body, size_t body_len);
 int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx);
@@ -78,8 +85,9 @@ typedef struct hh_finding_rec {
 
 int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f);
 
-/* 1 if a finding with this fingerprint belongs to a job that is not finished (queued or
- * in progress), or that ended healed/pushed after since (unix seconds), else 0. */
+/* 1 if a finding with this fingerprint belongs to a job that is not finished (queued,
+ * waiting, in progress, or pushed), or that ended healed with updated >= since (unix
+ * seconds), else 0. */
 int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long since);
 
 /* ---- quarantine and frozen repositories ---- */
@@ -87,7 +95,11 @@ int hh_store_quarantined(hh_store *st, const char *fingerprint);
 int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *repo,
 			    const char *file, long long job_id, long long when);
 int hh_store_repo_frozen(hh_store *st, const char *repo);
+/* Records the reason (kept while frozen) and the time of the change. */
 int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const char *why);
+/* Like hh_store_repo_frozen; when frozen also gives the reason (*why, caller frees, may be
+ * NULL) and the time it was frozen (*since). why and since may be NULL. */
+int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long long *since);
 
 /* ---- jobs ---- */
 enum hh_job_state {
@@ -139,25 +151,36 @@ typedef struct hh_job {
 
 void hh_job_release(hh_job *job);
 
-/* Inserts job (id ignored) and sets job->id. */
+/* Inserts job (id ignored) and sets job->id; created 0 means now, updated 0 means created
+ * (both are written back to job). job->repo is required. */
 int hh_store_job_insert(hh_store *st, hh_job *job);
-/* Writes every field of job (by id) and bumps updated to now. */
+/* Writes every field of job (by id) and bumps updated to now; -1 if there is no such job. */
 int hh_store_job_update(hh_store *st, const hh_job *job);
+/* Fills *out (the caller releases it with hh_job_release); -1 with "store: no job N" when
+ * there is no such job. */
 int hh_store_job_get(hh_store *st, long long id, hh_job *out);
 /* Most recent jobs first; *out is an array of *n jobs the caller releases with
  * hh_store_jobs_free(). limit <= 0 means 50. repo may be NULL (all). */
 int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n);
 void hh_store_jobs_free(hh_job *jobs, size_t n);
-/* Calls fn(ctx, state, count) for every state with at least one job. */
+/* Every job in state, oldest first (created, then id), for resuming after a restart and for
+ * moving waiting jobs back to queued or to expired; released with hh_store_jobs_free(). */
+int hh_store_jobs_in_state(hh_store *st, enum hh_job_state state, hh_job **out, size_t *n);
+/* Calls fn(ctx, state, count) for every state with at least one job, in enum order. */
 int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s, long long n),
 			void *ctx);
 /* Number of jobs that are queued or waiting (intake answers 503 beyond server.max-queue). */
 long long hh_store_queue_depth(hh_store *st);
 
 /*
- * Claims the oldest queued job of a repository that has no job in progress (fixing, committed,
- * pushed-but-not-final, watching, reverting) and is not frozen and not in skip_repos; moves it to
- * fixing atomically. Returns 1 with *out filled, 0 when there is none, -1 on error.
+ * Claims the oldest queued job (created, then id) of a repository that has no job in progress
+ * and is not frozen and not in skip_repos; moves it to fixing (updated = now) atomically, in
+ * one BEGIN IMMEDIATE transaction (or in the caller's transaction if one is open). Returns 1
+ * with *out filled (release it), 0 when there is none, -1 on error.
+ * In progress = fixing, committed, pushed, watching, reverting. pushed always counts as in
+ * progress: the owner of a job that ends at pushed (a PR branch without ci-wait) must move it
+ * to a final state (healed), or its repository takes no other job. Waiting jobs are never
+ * claimed: the pipeline moves them back to queued (hh_store_jobs_in_state + update).
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);
 

@@ -1,0 +1,983 @@
+/*
+ * store: healhook's durable state in SQLite. See store.h for the contract.
+ *
+ * One handle is one sqlite3 connection (opened NOMUTEX: a handle belongs to one thread at a
+ * time) with every statement prepared once at open and reset after each use. The database runs
+ * in WAL mode with synchronous=FULL, so a COMMIT has reached the disk when it returns, and a
+ * busy timeout lets several handles (threads or processes) share the file.
+ *
+ * The schema is versioned with PRAGMA user_version: migrations[i] takes the database from
+ * version i to i + 1, so a later version appends a step (ALTER TABLE ... ADD COLUMN) and
+ * never edits an old one. Job states are stored by name, so the enum may grow.
+ *
+ * Each SQLite error is translated once, here, to "store: <what>: <sqlite message>"; a full
+ * disk always says "disk full" so that intake can answer 503.
+ */
+#include "internal/store.h"
+#include "internal/buf.h"
+#include "internal/log.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The states a repository's job holds while the repository is taken (see hh_store_job_claim). */
+#define IN_PROGRESS "('fixing','committed','pushed','watching','reverting')"
+#define NOT_FINAL "('queued','waiting','fixing','committed','pushed','watching','reverting')"
+
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE deliveries ("
+	" seq INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL,"          /* X-Gitea-Delivery, or the body hash when absent */
+	" body_sha256 TEXT NOT NULL," /* not UNIQUE: duplicates are kept with their verdict */
+	" event TEXT, repo TEXT, verdict TEXT,"
+	" lookup TEXT NOT NULL DEFAULT 'none',"
+	" received INTEGER NOT NULL,"
+	" headers TEXT, body BLOB);"
+	"CREATE INDEX deliveries_id ON deliveries(id);"
+	"CREATE INDEX deliveries_sha ON deliveries(body_sha256);"
+	"CREATE INDEX deliveries_pending ON deliveries(seq) WHERE lookup = 'pending';"
+	"CREATE TABLE jobs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" repo TEXT NOT NULL, branch TEXT, file TEXT, type TEXT, message TEXT,"
+	" delivery_id TEXT, pr_number INTEGER NOT NULL DEFAULT 0, pr_url TEXT, sender TEXT,"
+	" state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+	" base_sha TEXT, commit_sha TEXT, revert_sha TEXT,"
+	" diff_lines INTEGER NOT NULL DEFAULT 0, output_tail TEXT, stages TEXT,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX jobs_state ON jobs(state, repo);"
+	"CREATE INDEX jobs_queue ON jobs(state, created, id);"
+	"CREATE INDEX jobs_repo ON jobs(repo, created);"
+	"CREATE INDEX jobs_recent ON jobs(created, id);"
+	"CREATE TABLE findings ("
+	" id INTEGER PRIMARY KEY,"
+	" delivery_id TEXT, repo TEXT, branch TEXT, file TEXT, line INTEGER, type TEXT,"
+	" message TEXT, source TEXT, sender TEXT, verdict TEXT NOT NULL, reason TEXT,"
+	" fingerprint TEXT, job_id INTEGER REFERENCES jobs(id), created INTEGER NOT NULL);"
+	"CREATE INDEX findings_fingerprint ON findings(fingerprint);"
+	"CREATE INDEX findings_job ON findings(job_id);"
+	"CREATE TABLE fix_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" repo TEXT NOT NULL, job_id INTEGER REFERENCES jobs(id), ran_at INTEGER NOT NULL);"
+	"CREATE INDEX fix_runs_repo ON fix_runs(repo, ran_at);"
+	"CREATE TABLE repos ("
+	" repo TEXT PRIMARY KEY, frozen INTEGER NOT NULL DEFAULT 0, why TEXT,"
+	" changed INTEGER NOT NULL);"
+	"CREATE TABLE quarantine ("
+	" fingerprint TEXT PRIMARY KEY, repo TEXT, file TEXT,"
+	" job_id INTEGER REFERENCES jobs(id), added INTEGER NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define JOB_COLS                                                                            \
+	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
+	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
+	" created, updated"
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_DELIVERY_KNOWN,
+	S_DELIVERY_INSERT,
+	S_DELIVERY_SET_LOOKUP,
+	S_DELIVERY_NEXT_PENDING,
+	S_DELIVERY_COUNT,
+	S_FINDING_INSERT,
+	S_FINGERPRINT_ACTIVE,
+	S_QUARANTINED,
+	S_QUARANTINE_ADD,
+	S_REPO_FROZEN,
+	S_REPO_SET_FROZEN,
+	S_JOB_INSERT,
+	S_JOB_UPDATE,
+	S_JOB_GET,
+	S_JOBS_RECENT,
+	S_JOBS_IN_STATE,
+	S_JOB_COUNTS,
+	S_QUEUE_DEPTH,
+	S_CLAIM_CANDIDATES,
+	S_CLAIM_TAKE,
+	S_FIX_RUN_ADD,
+	S_FIX_RUNS_SINCE,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_DELIVERY_KNOWN] = "SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)"
+			     " OR EXISTS (SELECT 1 FROM deliveries WHERE body_sha256 = ?2)",
+	[S_DELIVERY_INSERT] = "INSERT INTO deliveries (id, body_sha256, event, repo, verdict,"
+			      " lookup, received, headers, body)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_DELIVERY_SET_LOOKUP] = "UPDATE deliveries SET lookup = ?2"
+				  " WHERE id = ?1 AND lookup <> 'none'",
+	[S_DELIVERY_NEXT_PENDING] = "SELECT seq, id, event, headers, body FROM deliveries"
+				    " WHERE lookup = 'pending' AND seq > ?1 ORDER BY seq LIMIT 1",
+	[S_DELIVERY_COUNT] = "SELECT COUNT(*) FROM deliveries",
+	[S_FINDING_INSERT] = "INSERT INTO findings (delivery_id, repo, branch, file, line, type,"
+			     " message, source, sender, verdict, reason, fingerprint, job_id,"
+			     " created)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[S_FINGERPRINT_ACTIVE] = "SELECT EXISTS (SELECT 1 FROM findings f"
+				 " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = ?1"
+				 " AND (j.state IN " NOT_FINAL
+				 " OR (j.state = 'healed' AND j.updated >= ?2)))",
+	[S_QUARANTINED] = "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = ?1)",
+	[S_QUARANTINE_ADD] = "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (fingerprint) DO NOTHING",
+	[S_REPO_FROZEN] = "SELECT frozen, why, changed FROM repos WHERE repo = ?1",
+	[S_REPO_SET_FROZEN] = "INSERT INTO repos (repo, frozen, why, changed)"
+			      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repo) DO UPDATE SET"
+			      " frozen = excluded.frozen, why = excluded.why,"
+			      " changed = excluded.changed",
+	[S_JOB_INSERT] = "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
+			 " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
+			 " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
+			 " updated) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+			 " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	[S_JOB_UPDATE] = "UPDATE jobs SET repo = ?2, branch = ?3, file = ?4, type = ?5,"
+			 " message = ?6, delivery_id = ?7, pr_number = ?8, pr_url = ?9,"
+			 " sender = ?10, state = ?11, reason = ?12, attempts = ?13,"
+			 " base_sha = ?14, commit_sha = ?15, revert_sha = ?16, diff_lines = ?17,"
+			 " output_tail = ?18, stages = ?19, created = ?20, updated = ?21"
+			 " WHERE id = ?1",
+	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+	[S_JOBS_RECENT] = "SELECT " JOB_COLS " FROM jobs WHERE ?1 IS NULL OR repo = ?1"
+			  " ORDER BY created DESC, id DESC LIMIT ?2",
+	[S_JOBS_IN_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?1"
+			    " ORDER BY created, id",
+	[S_JOB_COUNTS] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+	[S_QUEUE_DEPTH] = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'waiting')",
+	[S_CLAIM_CANDIDATES] = "SELECT id, repo FROM jobs WHERE state = 'queued'"
+			       " AND repo NOT IN (SELECT repo FROM jobs WHERE state IN " IN_PROGRESS
+			       ") AND repo NOT IN (SELECT repo FROM repos WHERE frozen <> 0)"
+			       " ORDER BY created, id",
+	[S_CLAIM_TAKE] = "UPDATE jobs SET state = 'fixing', updated = ?2"
+			 " WHERE id = ?1 AND state = 'queued'",
+	[S_FIX_RUN_ADD] = "INSERT INTO fix_runs (repo, job_id, ran_at) VALUES (?1, ?2, ?3)",
+	[S_FIX_RUNS_SINCE] = "SELECT COUNT(*) FROM fix_runs WHERE repo = ?1 AND ran_at >= ?2",
+};
+
+struct hh_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *s[S_COUNT];
+};
+
+static const char *const state_names[HH_JOB_STATE_COUNT] = {
+	[HH_JOB_QUEUED] = "queued",
+	[HH_JOB_WAITING] = "waiting",
+	[HH_JOB_FIXING] = "fixing",
+	[HH_JOB_COMMITTED] = "committed",
+	[HH_JOB_PUSHED] = "pushed",
+	[HH_JOB_WATCHING] = "watching",
+	[HH_JOB_REVERTING] = "reverting",
+	[HH_JOB_HEALED] = "healed",
+	[HH_JOB_REVERTED] = "reverted",
+	[HH_JOB_REVERT_FAILED] = "revert-failed",
+	[HH_JOB_FAILED] = "failed",
+	[HH_JOB_EXPIRED] = "expired",
+};
+
+const char *hh_job_state_name(enum hh_job_state s)
+{
+	if ((int)s < 0 || s >= HH_JOB_STATE_COUNT)
+		return "unknown";
+	return state_names[s];
+}
+
+int hh_job_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < HH_JOB_STATE_COUNT; i++)
+		if (strcmp(state_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int hh_job_state_final(enum hh_job_state s)
+{
+	return s == HH_JOB_HEALED || s == HH_JOB_REVERTED || s == HH_JOB_REVERT_FAILED ||
+	       s == HH_JOB_FAILED || s == HH_JOB_EXPIRED;
+}
+
+/* ---- errors and statement helpers ---- */
+
+/*
+ * Sets the error from the connection's last failure. A full disk (SQLITE_FULL, or a write that
+ * failed with ENOSPC, EDQUOT or EFBIG, the file size limit) always says "disk full".
+ */
+static int db_error(hh_store *st, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+	int sys = sqlite3_system_errno(st->db);
+
+	if ((code & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT || sys == EFBIG)
+		return hh_error("store: %s: disk full (%s)", what, sqlite3_errmsg(st->db));
+	return hh_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static void done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Binds a string or NULL. Strings only need to live until the statement is reset. */
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static int bind_int(sqlite3_stmt *s, int i, long long v)
+{
+	return sqlite3_bind_int64(s, i, v);
+}
+
+/* Binds an id that refers to a job; 0 means none (NULL, for the foreign key). */
+static int bind_job_id(sqlite3_stmt *s, int i, long long v)
+{
+	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+/* Steps a statement that returns no row we need, and resets it. */
+static int run(hh_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s), ret = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_error(st, what);
+	done(s);
+	return ret;
+}
+
+/* Steps a statement that returns one integer (a count or a flag) and resets it. */
+static long long query_int(hh_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	long long v = 0;
+
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		v = db_error(st, what);
+	done(s);
+	return v;
+}
+
+static int bind_failed(hh_store *st, sqlite3_stmt *s, const char *what)
+{
+	db_error(st, what);
+	done(s);
+	return -1;
+}
+
+/* Copies a text column (NULL stays NULL); sets *oom when a copy fails. */
+static char *col_dup(sqlite3_stmt *s, int i, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	char *p;
+
+	if (!t)
+		return NULL;
+	p = hh_strdup((const char *)t);
+	if (!p)
+		*oom = 1;
+	return p;
+}
+
+/* ---- open, close, transactions ---- */
+
+static int exec(hh_store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, what);
+	return 0;
+}
+
+/* PRAGMA journal_mode does not fail when it cannot switch: it answers the mode it kept. */
+static int set_wal(hh_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const char *mode;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		db_error(st, "cannot set journal mode");
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcasecmp(mode, "wal") != 0) {
+		hh_error("store: cannot set journal mode: WAL refused (mode is '%s')",
+			 mode ? mode : "");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int user_version(hh_store *st, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		db_error(st, "cannot read schema version");
+		goto out;
+	}
+	*out = sqlite3_column_int(s, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Brings the schema to SCHEMA_VERSION, in one transaction (another process may race us). */
+static int migrate(hh_store *st)
+{
+	char sql[64];
+	int v, ret = -1;
+
+	if (exec(st, "BEGIN IMMEDIATE", "cannot begin schema migration") < 0)
+		return -1;
+	if (user_version(st, &v) < 0)
+		goto out;
+	if (v > SCHEMA_VERSION) {
+		hh_error("store: database '%s' has schema version %d, newer than this healhook (%d)",
+			 st->path, v, SCHEMA_VERSION);
+		goto out;
+	}
+	if (v == SCHEMA_VERSION) {
+		ret = 0;
+		goto out;
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		if (exec(st, migrations[v], "cannot migrate schema") < 0)
+			goto out;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (exec(st, sql, "cannot set schema version") < 0 ||
+	    exec(st, "COMMIT", "cannot commit schema migration") < 0)
+		goto out;
+	return 0;
+out:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+static int make_dir(const char *dir)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return hh_error("store: cannot create directory '%s': %s", dir, strerror(errno));
+	if (stat(dir, &sb) < 0)
+		return hh_error("store: cannot stat '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return hh_error("store: '%s' is not a directory", dir);
+	return 0;
+}
+
+int hh_store_open(hh_store **out, const char *dir)
+{
+	hh_store *st = NULL;
+	int i, ret = -1;
+
+	*out = NULL;
+	if (!dir || !*dir)
+		return hh_error("store: no state directory");
+	if (make_dir(dir) < 0)
+		return -1;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = hh_asprintf("%s/healhook.db", dir))) {
+		hh_error("out of memory");
+		goto out;
+	}
+	if (sqlite3_open_v2(st->path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		if (!st->db) {
+			hh_error("store: cannot open '%s': out of memory", st->path);
+			goto out;
+		}
+		hh_error("store: cannot open '%s': %s", st->path, sqlite3_errmsg(st->db));
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (set_wal(st) < 0 ||
+	    exec(st, "PRAGMA synchronous = FULL", "cannot set synchronous mode") < 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
+	    migrate(st) < 0)
+		goto out;
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->s[i], NULL) != SQLITE_OK) {
+			db_error(st, "cannot prepare statement");
+			goto out;
+		}
+	}
+	*out = st;
+	st = NULL;
+	ret = 0;
+out:
+	if (ret < 0 && st && st->path && strncmp(hh_error_last(), "store: ", 7) == 0 &&
+	    !strstr(hh_error_last(), st->path)) {
+		/* Name the database in every open error. */
+		char *msg = hh_strdup(hh_error_last() + 7);
+
+		hh_error("store: cannot open '%s': %s", st->path, msg ? msg : "out of memory");
+		free(msg);
+	}
+	hh_store_close(st);
+	return ret;
+}
+
+void hh_store_close(hh_store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->s[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int hh_store_begin(hh_store *st)
+{
+	return run(st, st->s[S_BEGIN], "cannot begin transaction");
+}
+
+int hh_store_commit(hh_store *st)
+{
+	return run(st, st->s[S_COMMIT], "cannot commit");
+}
+
+void hh_store_rollback(hh_store *st)
+{
+	/* Leaves the error alone: a rollback follows the failure the caller reports. */
+	if (st && !sqlite3_get_autocommit(st->db)) {
+		sqlite3_step(st->s[S_ROLLBACK]);
+		done(st->s[S_ROLLBACK]);
+	}
+}
+
+/* ---- deliveries ---- */
+
+int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha256)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_KNOWN];
+
+	if (bind_text(s, 1, id) || bind_text(s, 2, body_sha256))
+		return bind_failed(st, s, "cannot look up delivery");
+	return (int)query_int(st, s, "cannot look up delivery");
+}
+
+int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_INSERT];
+	const char *id = d->id ? d->id : d->body_sha256;
+
+	if (!id || !d->body_sha256)
+		return hh_error("store: cannot insert delivery: no id and no body hash");
+	if (bind_text(s, 1, id) || bind_text(s, 2, d->body_sha256) || bind_text(s, 3, d->event) ||
+	    bind_text(s, 4, d->repo) || bind_text(s, 5, d->verdict) ||
+	    bind_text(s, 6, d->lookup ? d->lookup : "none") || bind_int(s, 7, d->received) ||
+	    bind_text(s, 8, d->headers) ||
+	    sqlite3_bind_blob64(s, 9, d->body ? d->body : "", d->body_len, SQLITE_STATIC))
+		return bind_failed(st, s, "cannot insert delivery");
+	return run(st, s, "cannot insert delivery");
+}
+
+int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *lookup)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_SET_LOOKUP];
+
+	if (bind_text(s, 1, id) || bind_text(s, 2, lookup))
+		return bind_failed(st, s, "cannot set delivery lookup");
+	return run(st, s, "cannot set delivery lookup");
+}
+
+/*
+ * Fetches one pending delivery at a time (seq > the last one) and copies it out before
+ * calling fn, so that fn may use the store freely (even set_lookup on this delivery).
+ */
+int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = st->s[S_DELIVERY_NEXT_PENDING];
+	long long last = 0;
+	char *id = NULL, *event = NULL, *headers = NULL;
+	hh_buf body = HH_BUF_INIT;
+	int rc, oom, ret = -1;
+
+	for (;;) {
+		if (bind_int(s, 1, last)) {
+			bind_failed(st, s, "cannot list pending lookups");
+			goto out;
+		}
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			done(s);
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			db_error(st, "cannot list pending lookups");
+			done(s);
+			goto out;
+		}
+		oom = 0;
+		last = sqlite3_column_int64(s, 0);
+		id = col_dup(s, 1, &oom);
+		event = col_dup(s, 2, &oom);
+		headers = col_dup(s, 3, &oom);
+		hh_buf_clear(&body);
+		if (hh_buf_put(&body, sqlite3_column_blob(s, 4), (size_t)sqlite3_column_bytes(s, 4)))
+			oom = 1;
+		done(s);
+		if (oom) {
+			hh_error("out of memory");
+			goto out;
+		}
+		rc = fn(ctx, id, event, headers, body.ptr ? body.ptr : "", body.len);
+		free(id);
+		free(event);
+		free(headers);
+		id = event = headers = NULL;
+		if (rc)
+			break;
+	}
+	ret = 0;
+out:
+	free(id);
+	free(event);
+	free(headers);
+	hh_buf_release(&body);
+	return ret;
+}
+
+long long hh_store_delivery_count(hh_store *st)
+{
+	return query_int(st, st->s[S_DELIVERY_COUNT], "cannot count deliveries");
+}
+
+/* ---- findings ---- */
+
+int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f)
+{
+	sqlite3_stmt *s = st->s[S_FINDING_INSERT];
+
+	if (bind_text(s, 1, f->delivery_id) || bind_text(s, 2, f->repo) ||
+	    bind_text(s, 3, f->branch) || bind_text(s, 4, f->file) || bind_int(s, 5, f->line) ||
+	    bind_text(s, 6, f->type) || bind_text(s, 7, f->message) || bind_text(s, 8, f->source) ||
+	    bind_text(s, 9, f->sender) || bind_text(s, 10, f->verdict ? f->verdict : "rejected") ||
+	    bind_text(s, 11, f->reason) || bind_text(s, 12, f->fingerprint) ||
+	    bind_job_id(s, 13, f->job_id) || bind_int(s, 14, f->created))
+		return bind_failed(st, s, "cannot insert finding");
+	return run(st, s, "cannot insert finding");
+}
+
+int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long since)
+{
+	sqlite3_stmt *s = st->s[S_FINGERPRINT_ACTIVE];
+
+	if (bind_text(s, 1, fingerprint) || bind_int(s, 2, since))
+		return bind_failed(st, s, "cannot look up fingerprint");
+	return (int)query_int(st, s, "cannot look up fingerprint");
+}
+
+/* ---- quarantine and frozen repositories ---- */
+
+int hh_store_quarantined(hh_store *st, const char *fingerprint)
+{
+	sqlite3_stmt *s = st->s[S_QUARANTINED];
+
+	if (bind_text(s, 1, fingerprint))
+		return bind_failed(st, s, "cannot look up quarantine");
+	return (int)query_int(st, s, "cannot look up quarantine");
+}
+
+int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *repo,
+			    const char *file, long long job_id, long long when)
+{
+	sqlite3_stmt *s = st->s[S_QUARANTINE_ADD];
+
+	if (bind_text(s, 1, fingerprint) || bind_text(s, 2, repo) || bind_text(s, 3, file) ||
+	    bind_job_id(s, 4, job_id) || bind_int(s, 5, when))
+		return bind_failed(st, s, "cannot quarantine finding");
+	return run(st, s, "cannot quarantine finding");
+}
+
+int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long long *since)
+{
+	sqlite3_stmt *s = st->s[S_REPO_FROZEN];
+	int rc, oom = 0, frozen = 0;
+
+	if (why)
+		*why = NULL;
+	if (since)
+		*since = 0;
+	if (bind_text(s, 1, repo))
+		return bind_failed(st, s, "cannot look up repository");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		frozen = sqlite3_column_int(s, 0) != 0;
+		if (frozen && why)
+			*why = col_dup(s, 1, &oom);
+		if (frozen && since)
+			*since = sqlite3_column_int64(s, 2);
+	} else if (rc != SQLITE_DONE) {
+		frozen = db_error(st, "cannot look up repository");
+	}
+	done(s);
+	if (oom)
+		return hh_error("out of memory");
+	return frozen;
+}
+
+int hh_store_repo_frozen(hh_store *st, const char *repo)
+{
+	return hh_store_repo_frozen_info(st, repo, NULL, NULL);
+}
+
+int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const char *why)
+{
+	sqlite3_stmt *s = st->s[S_REPO_SET_FROZEN];
+
+	if (bind_text(s, 1, repo) || bind_int(s, 2, frozen != 0) ||
+	    bind_text(s, 3, frozen ? why : NULL) || bind_int(s, 4, (long long)time(NULL)))
+		return bind_failed(st, s, "cannot set repository frozen");
+	return run(st, s, "cannot set repository frozen");
+}
+
+/* ---- jobs ---- */
+
+void hh_job_release(hh_job *job)
+{
+	if (!job)
+		return;
+	free(job->repo);
+	free(job->branch);
+	free(job->file);
+	free(job->type);
+	free(job->message);
+	free(job->delivery_id);
+	free(job->pr_url);
+	free(job->sender);
+	free(job->reason);
+	free(job->base_sha);
+	free(job->commit_sha);
+	free(job->revert_sha);
+	free(job->output_tail);
+	free(job->stages);
+	memset(job, 0, sizeof(*job));
+}
+
+void hh_store_jobs_free(hh_job *jobs, size_t n)
+{
+	size_t i;
+
+	if (!jobs)
+		return;
+	for (i = 0; i < n; i++)
+		hh_job_release(&jobs[i]);
+	free(jobs);
+}
+
+/* Binds parameters 2..21 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
+static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long long updated)
+{
+	return bind_text(s, 2, j->repo) || bind_text(s, 3, j->branch) ||
+	       bind_text(s, 4, j->file) || bind_text(s, 5, j->type) ||
+	       bind_text(s, 6, j->message) || bind_text(s, 7, j->delivery_id) ||
+	       bind_int(s, 8, j->pr_number) || bind_text(s, 9, j->pr_url) ||
+	       bind_text(s, 10, j->sender) || bind_text(s, 11, hh_job_state_name(j->state)) ||
+	       bind_text(s, 12, j->reason) || bind_int(s, 13, j->attempts) ||
+	       bind_text(s, 14, j->base_sha) || bind_text(s, 15, j->commit_sha) ||
+	       bind_text(s, 16, j->revert_sha) || bind_int(s, 17, j->diff_lines) ||
+	       bind_text(s, 18, j->output_tail) || bind_text(s, 19, j->stages) ||
+	       bind_int(s, 20, created) || bind_int(s, 21, updated);
+}
+
+/* Reads a row of JOB_COLS into out (zeroed first); releases it on failure. */
+static int read_job(sqlite3_stmt *s, hh_job *out)
+{
+	int oom = 0, state;
+	const char *name;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->repo = col_dup(s, 1, &oom);
+	out->branch = col_dup(s, 2, &oom);
+	out->file = col_dup(s, 3, &oom);
+	out->type = col_dup(s, 4, &oom);
+	out->message = col_dup(s, 5, &oom);
+	out->delivery_id = col_dup(s, 6, &oom);
+	out->pr_number = (long)sqlite3_column_int64(s, 7);
+	out->pr_url = col_dup(s, 8, &oom);
+	out->sender = col_dup(s, 9, &oom);
+	name = (const char *)sqlite3_column_text(s, 10);
+	out->reason = col_dup(s, 11, &oom);
+	out->attempts = sqlite3_column_int(s, 12);
+	out->base_sha = col_dup(s, 13, &oom);
+	out->commit_sha = col_dup(s, 14, &oom);
+	out->revert_sha = col_dup(s, 15, &oom);
+	out->diff_lines = (long)sqlite3_column_int64(s, 16);
+	out->output_tail = col_dup(s, 17, &oom);
+	out->stages = col_dup(s, 18, &oom);
+	out->created = sqlite3_column_int64(s, 19);
+	out->updated = sqlite3_column_int64(s, 20);
+	state = hh_job_state_parse(name);
+	if (oom || state < 0) {
+		long long id = out->id;
+
+		hh_job_release(out);
+		if (oom)
+			return hh_error("out of memory");
+		return hh_error("store: job %lld has unknown state '%s'", id, name ? name : "");
+	}
+	out->state = (enum hh_job_state)state;
+	return 0;
+}
+
+int hh_store_job_insert(hh_store *st, hh_job *job)
+{
+	sqlite3_stmt *s = st->s[S_JOB_INSERT];
+	long long created = job->created ? job->created : (long long)time(NULL);
+	long long updated = job->updated ? job->updated : created;
+
+	if (!job->repo)
+		return hh_error("store: cannot insert job: no repository");
+	if (bind_job(s, job, created, updated))
+		return bind_failed(st, s, "cannot insert job");
+	if (run(st, s, "cannot insert job") < 0)
+		return -1;
+	job->id = sqlite3_last_insert_rowid(st->db);
+	job->created = created;
+	job->updated = updated;
+	return 0;
+}
+
+int hh_store_job_update(hh_store *st, const hh_job *job)
+{
+	sqlite3_stmt *s = st->s[S_JOB_UPDATE];
+
+	if (!job->repo)
+		return hh_error("store: cannot update job %lld: no repository", job->id);
+	if (bind_int(s, 1, job->id) || bind_job(s, job, job->created, (long long)time(NULL)))
+		return bind_failed(st, s, "cannot update job");
+	if (run(st, s, "cannot update job") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return hh_error("store: cannot update job %lld: no such job", job->id);
+	return 0;
+}
+
+int hh_store_job_get(hh_store *st, long long id, hh_job *out)
+{
+	sqlite3_stmt *s = st->s[S_JOB_GET];
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (bind_int(s, 1, id))
+		return bind_failed(st, s, "cannot read job");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = read_job(s, out);
+	else if (rc == SQLITE_DONE)
+		hh_error("store: no job %lld", id);
+	else
+		db_error(st, "cannot read job");
+	done(s);
+	return ret;
+}
+
+/* Reads every row of a bound JOB_COLS statement into a new array; resets s. */
+static int read_jobs(hh_store *st, sqlite3_stmt *s, hh_job **out, size_t *n, const char *what)
+{
+	hh_job *v = NULL, *p;
+	size_t len = 0, cap = 0;
+	int rc, ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				hh_error("out of memory");
+				goto out;
+			}
+			v = p;
+		}
+		if (read_job(s, &v[len]) < 0)
+			goto out;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(st, what);
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	ret = 0;
+out:
+	done(s);
+	hh_store_jobs_free(v, len);
+	return ret;
+}
+
+int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n)
+{
+	sqlite3_stmt *s = st->s[S_JOBS_RECENT];
+
+	*out = NULL;
+	*n = 0;
+	if (bind_text(s, 1, repo) || bind_int(s, 2, limit > 0 ? limit : 50))
+		return bind_failed(st, s, "cannot list jobs");
+	return read_jobs(st, s, out, n, "cannot list jobs");
+}
+
+int hh_store_jobs_in_state(hh_store *st, enum hh_job_state state, hh_job **out, size_t *n)
+{
+	sqlite3_stmt *s = st->s[S_JOBS_IN_STATE];
+
+	*out = NULL;
+	*n = 0;
+	if (bind_text(s, 1, hh_job_state_name(state)))
+		return bind_failed(st, s, "cannot list jobs");
+	return read_jobs(st, s, out, n, "cannot list jobs");
+}
+
+int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s, long long n),
+			void *ctx)
+{
+	sqlite3_stmt *s = st->s[S_JOB_COUNTS];
+	long long counts[HH_JOB_STATE_COUNT] = {0};
+	int rc, i;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		i = hh_job_state_parse((const char *)sqlite3_column_text(s, 0));
+		if (i >= 0)
+			counts[i] += sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(st, "cannot count jobs");
+		done(s);
+		return -1;
+	}
+	done(s);
+	/* Called after the statement is reset, in enum order, so fn may use the store. */
+	for (i = 0; i < HH_JOB_STATE_COUNT; i++)
+		if (counts[i])
+			fn(ctx, (enum hh_job_state)i, counts[i]);
+	return 0;
+}
+
+long long hh_store_queue_depth(hh_store *st)
+{
+	return query_int(st, st->s[S_QUEUE_DEPTH], "cannot count queued jobs");
+}
+
+static int in_list(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] && strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Finds and takes the job in one write transaction (BEGIN IMMEDIATE), so two workers, in
+ * threads or processes, can never take two jobs of one repository. Inside a transaction the
+ * caller began, it runs as part of that transaction.
+ */
+int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out)
+{
+	sqlite3_stmt *s = st->s[S_CLAIM_CANDIDATES];
+	int own = sqlite3_get_autocommit(st->db), rc, ret = -1;
+	long long id = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (own && hh_store_begin(st) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *repo = (const char *)sqlite3_column_text(s, 1);
+
+		if (repo && !in_list(skip_repos, nskip, repo)) {
+			id = sqlite3_column_int64(s, 0);
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(st, "cannot claim job");
+		done(s);
+		goto out;
+	}
+	done(s);
+	if (!id) {
+		ret = 0;
+		goto out;
+	}
+	s = st->s[S_CLAIM_TAKE];
+	if (bind_int(s, 1, id) || bind_int(s, 2, (long long)time(NULL))) {
+		bind_failed(st, s, "cannot claim job");
+		goto out;
+	}
+	if (run(st, s, "cannot claim job") < 0 || hh_store_job_get(st, id, out) < 0)
+		goto out;
+	ret = 1;
+out:
+	if (own) {
+		if (ret >= 0 && hh_store_commit(st) < 0) {
+			hh_job_release(out);
+			ret = -1;
+		}
+		if (ret < 0)
+			hh_store_rollback(st);
+	}
+	return ret;
+}
+
+/* ---- L3 ledger ---- */
+
+int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when)
+{
+	sqlite3_stmt *s = st->s[S_FIX_RUN_ADD];
+
+	if (bind_text(s, 1, repo) || bind_job_id(s, 2, job_id) || bind_int(s, 3, when))
+		return bind_failed(st, s, "cannot record fixer run");
+	return run(st, s, "cannot record fixer run");
+}
+
+long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long since)
+{
+	sqlite3_stmt *s = st->s[S_FIX_RUNS_SINCE];
+
+	if (bind_text(s, 1, repo) || bind_int(s, 2, since))
+		return bind_failed(st, s, "cannot count fixer runs");
+	return query_int(st, s, "cannot count fixer runs");
+}
