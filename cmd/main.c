@@ -1,0 +1,81 @@
+/*
+ * healhook: Gitea review findings fixed by Aider, landed behind guardrails.
+ * main() dispatches to one file per subcommand (cmd/NAME.c).
+ */
+#include "cmd/cmd.h"
+#include "internal/log.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: healhook COMMAND [OPTIONS]\n"
+	"\n"
+	"commands:\n"
+	"  serve     receive Gitea webhooks and heal the findings they carry\n"
+	"  replay    run saved deliveries through the same code as serve\n"
+	"  sign      print the signature headers Gitea would send for a body\n"
+	"  version   print the version and the library versions\n"
+	"\n"
+	"Run 'healhook COMMAND --help' for the options of a command.\n"
+	"Exit codes: 0 done, 1 the heal or check failed, 2 usage or configuration error.\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int, char **);
+};
+
+static const struct command commands[] = {
+	{"serve", cmd_serve},
+	{"replay", cmd_replay},
+	{"sign", cmd_sign},
+	{"version", cmd_version},
+};
+
+void cmd_die_msg(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "healhook %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+hh_config *cmd_load_config(const char *path)
+{
+	hh_config *cfg = NULL;
+
+	if (hh_config_load(&cfg, path, environ) < 0) {
+		fprintf(stderr, "healhook: %s\n", hh_error_last());
+		return NULL;
+	}
+	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	return cfg;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return HH_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return HH_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "healhook: unknown command '%s'\n\n%s", argv[1], usage);
+	return HH_EXIT_USAGE;
+}

@@ -1,0 +1,201 @@
+/*
+ * gitea: REST calls over http.c, JSON with cJSON. See gitea.h.
+ */
+#include "internal/gitea.h"
+#include "internal/buf.h"
+#include "internal/http.h"
+#include "internal/log.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *hh_gitea_review_state(const char *event_type)
+{
+	if (!event_type)
+		return NULL;
+	if (strcmp(event_type, "pull_request_review_rejected") == 0)
+		return "REQUEST_CHANGES";
+	if (strcmp(event_type, "pull_request_review_approved") == 0)
+		return "APPROVED";
+	if (strcmp(event_type, "pull_request_review_comment") == 0)
+		return "COMMENT";
+	return NULL;
+}
+
+/* Performs one API call; on 2xx *json is the parsed answer (caller frees). */
+static int api(const hh_gitea *g, const char *method, const char *path, const char *body,
+	       cJSON **json)
+{
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
+	char *url = NULL, *auth = NULL;
+	const char *hdrs[4];
+	size_t ulen;
+	int n = 0, ret = -1;
+
+	if (!g->url || !*g->url)
+		return hh_error("gitea.url is not set");
+	ulen = strlen(g->url);
+	while (ulen && g->url[ulen - 1] == '/')
+		ulen--;
+	url = hh_asprintf("%.*s/api/v1%s", (int)ulen, g->url, path);
+	hdrs[n++] = "Accept: application/json";
+	if (g->token && *g->token) {
+		auth = hh_asprintf("Authorization: token %s", g->token);
+		hdrs[n++] = auth;
+	}
+	if (body)
+		hdrs[n++] = "Content-Type: application/json";
+	hdrs[n] = NULL;
+	req.method = method;
+	req.url = url;
+	req.headers = hdrs;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.timeout_ms = (g->timeout_s > 0 ? g->timeout_s : 10) * 1000;
+	req.connect_timeout_ms = req.timeout_ms < 5000 ? req.timeout_ms : 5000;
+	if (hh_http_do(&req, &resp) < 0)
+		goto out;
+	if (resp.status < 200 || resp.status >= 300) {
+		hh_error("gitea: %s %s answered %ld", method, path, resp.status);
+		goto out;
+	}
+	if (json) {
+		*json = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
+		if (!*json) {
+			hh_error("gitea: %s %s: answer is not JSON", method, path);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	hh_http_resp_release(&resp);
+	return ret;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+struct line_comment {
+	const char *path;
+	long line;
+	double id;
+	const char *body;
+};
+
+static int cmp_comment(const void *a, const void *b)
+{
+	const struct line_comment *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int hh_gitea_review_findings(const hh_gitea *g, const char *repo, long pr, const char *reviewer,
+			     const char *state, hh_findings *out)
+{
+	cJSON *reviews = NULL, *comments = NULL, *r;
+	struct line_comment *lc = NULL;
+	double best = -1;
+	char *path = NULL;
+	int added = 0, ret = -1, n = 0, i;
+
+	path = hh_asprintf("/repos/%s/pulls/%ld/reviews", repo, pr);
+	if (api(g, "GET", path, NULL, &reviews) < 0)
+		goto out;
+	cJSON_ArrayForEach(r, reviews) {
+		const cJSON *user = cJSON_GetObjectItemCaseSensitive(r, "user");
+		const char *login = user ? jstr(user, "login") : NULL;
+		const char *st = jstr(r, "state");
+		double id = jnum(r, "id");
+		if (login && st && strcasecmp(login, reviewer) == 0 && strcmp(st, state) == 0 &&
+		    id > best)
+			best = id;
+	}
+	if (best < 0) {
+		ret = 0;
+		goto out;
+	}
+	free(path);
+	path = hh_asprintf("/repos/%s/pulls/%ld/reviews/%.0f/comments", repo, pr, best);
+	if (api(g, "GET", path, NULL, &comments) < 0)
+		goto out;
+	lc = calloc((size_t)cJSON_GetArraySize(comments) + 1, sizeof(*lc));
+	if (!lc) {
+		hh_error("out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(r, comments) {
+		const char *p = jstr(r, "path"), *body = jstr(r, "body");
+		long pos = (long)jnum(r, "position"), orig = (long)jnum(r, "original_position");
+		if (!p || !body || !*p)
+			continue;
+		lc[n++] = (struct line_comment){p, pos ? pos : orig, jnum(r, "id"), body};
+	}
+	qsort(lc, (size_t)n, sizeof(*lc), cmp_comment);
+	for (i = 0; i < n; i++) {
+		size_t before = out->n;
+		if (hh_findings_from_line_comment(out, lc[i].path, lc[i].line, lc[i].body) < 0)
+			goto out;
+		added += (int)(out->n - before);
+	}
+	ret = added;
+out:
+	free(lc);
+	free(path);
+	cJSON_Delete(reviews);
+	cJSON_Delete(comments);
+	return ret;
+}
+
+int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *body)
+{
+	hh_buf b = HH_BUF_INIT;
+	char *path = hh_asprintf("/repos/%s/issues/%ld/comments", repo, n);
+	int rc;
+
+	hh_buf_puts(&b, "{\"body\":\"");
+	hh_buf_put_json_str(&b, body);
+	hh_buf_puts(&b, "\"}");
+	rc = api(g, "POST", path, b.ptr, NULL);
+	hh_buf_release(&b);
+	free(path);
+	return rc;
+}
+
+int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
+		    const char *description, const char *target_url)
+{
+	hh_buf b = HH_BUF_INIT;
+	char *path = hh_asprintf("/repos/%s/statuses/%s", repo, sha);
+	int rc;
+
+	hh_buf_printf(&b, "{\"state\":\"%s\",\"context\":\"healhook\",\"description\":\"", state);
+	hh_buf_put_json_str(&b, description ? description : "");
+	hh_buf_puts(&b, "\",\"target_url\":\"");
+	hh_buf_put_json_str(&b, target_url ? target_url : "");
+	hh_buf_puts(&b, "\"}");
+	rc = api(g, "POST", path, b.ptr, NULL);
+	hh_buf_release(&b);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,513 @@
+/*
+ * intake: from raw delivery bytes to durable jobs. See intake.h for the flow.
+ *
+ * The order of checks is the security boundary: nothing of the body is parsed before the
+ * signature (over the exact payload bytes) and the Authorization header have been checked.
+ */
+#include "internal/intake.h"
+#include "internal/gitea.h"
+#include "internal/guard.h"
+#include "internal/log.h"
+#include "webhook/form.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DUPLICATE_WINDOW (24 * 3600)
+
+void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f,
+			    char out[65])
+{
+	hh_buf b = HH_BUF_INIT;
+
+	hh_buf_put(&b, repo, strlen(repo) + 1);
+	hh_buf_put(&b, branch, strlen(branch) + 1);
+	hh_buf_put(&b, f->file, strlen(f->file) + 1);
+	hh_buf_put(&b, f->type, strlen(f->type) + 1);
+	hh_buf_puts(&b, f->message);
+	hh_sha256_hex(b.ptr, b.len, out);
+	hh_buf_release(&b);
+}
+
+static void set_status(hh_intake_result *res, int status, const char *msg)
+{
+	res->status = status;
+	free(res->error);
+	res->error = msg ? hh_strdup(msg) : NULL;
+}
+
+static const char *target_branch(const hh_repo_config *repo, const hh_event *ev)
+{
+	const char *def = repo && repo->branch ? repo->branch
+			  : ev->default_branch && *ev->default_branch ? ev->default_branch
+								       : "main";
+	int open_pr = ev->pr_number > 0 && ev->pr_state && strcmp(ev->pr_state, "open") == 0 &&
+		      !ev->pr_merged && ev->head_ref && *ev->head_ref;
+
+	if (!repo || repo->target == HH_TARGET_DEFAULT_BRANCH)
+		return def;
+	if (repo->target == HH_TARGET_PR_HEAD)
+		return ev->head_ref && *ev->head_ref ? ev->head_ref : def;
+	return open_pr ? ev->head_ref : def;
+}
+
+static int event_enabled(const hh_repo_config *repo, const char *event)
+{
+	return !repo || repo->events.n == 0 || hh_strv_contains(&repo->events, event);
+}
+
+/* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
+static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
+			   int *form)
+{
+	const char *ct = hh_headers_get(h, "Content-Type");
+
+	*form = 0;
+	if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+		*form = 1;
+		return hh_form_payload(body, len, out);
+	}
+	if (ct && *ct && strncasecmp(ct, "application/json", 16) != 0)
+		return hh_error("unsupported content type '%s'", ct);
+	if (hh_buf_put(out, body, len) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
+ * job per file, in one transaction. lookup is the delivery's lookup state to record.
+ */
+static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+			   const char *branch, const hh_delivery_rec *drec, const char *lookup,
+			   hh_intake_result *res)
+{
+	hh_findings *f = &res->findings;
+	const char *own = in->cfg->gitea_user;
+	int frozen = 0, ret = -1, accepted = 0;
+	char fp[65];
+	size_t i, j;
+
+	if (in->store && hh_store_begin(in->store) < 0)
+		return -1;
+	if (in->store && repo && (frozen = hh_store_repo_frozen(in->store, repo->name)) < 0)
+		goto out;
+	for (i = 0; i < f->n; i++) {
+		int quarantined = 0, dup = 0;
+		hh_finding_fingerprint(ev->repo, branch, &f->v[i], fp);
+		if (in->store && repo) {
+			if ((quarantined = hh_store_quarantined(in->store, fp)) < 0)
+				goto out;
+			if ((dup = hh_store_fingerprint_active(in->store, fp,
+								in->now - DUPLICATE_WINDOW)) < 0)
+				goto out;
+		}
+		f->v[i].reason = hh_guard_verdict(repo, own, ev->sender, f->v[i].file, frozen,
+						  quarantined, dup);
+		f->v[i].accepted = f->v[i].reason == NULL;
+		accepted += f->v[i].accepted;
+	}
+	if (!in->store) {
+		ret = 0;
+		goto out;
+	}
+	if (drec) {
+		hh_delivery_rec d = *drec;
+		d.verdict = accepted ? "accepted" : res->pending_lookup ? "pending" : "no-fix";
+		d.lookup = lookup;
+		if (hh_store_delivery_insert(in->store, &d) < 0)
+			goto out;
+	} else if (hh_store_delivery_set_lookup(in->store, res->delivery, lookup) < 0) {
+		goto out;
+	}
+	/* One job per file: the first accepted finding on a file creates it. */
+	for (i = 0; i < f->n; i++) {
+		hh_finding *fi = &f->v[i];
+		hh_finding_rec rec = {0};
+
+		if (fi->accepted && fi->job == 0) {
+			hh_job job = {0};
+			hh_buf msg = HH_BUF_INIT;
+			for (j = i; j < f->n; j++) {
+				if (!f->v[j].accepted || strcmp(f->v[j].file, fi->file) != 0)
+					continue;
+				if (msg.len)
+					hh_buf_putc(&msg, '\n');
+				hh_buf_puts(&msg, f->v[j].message);
+			}
+			job.repo = repo->name;
+			job.branch = (char *)branch;
+			job.file = fi->file;
+			job.type = fi->type;
+			job.message = msg.ptr;
+			job.delivery_id = res->delivery;
+			job.pr_number = ev->pr_number;
+			job.pr_url = ev->pr_url;
+			job.sender = ev->sender;
+			job.state = HH_JOB_QUEUED;
+			job.created = job.updated = in->now;
+			if (hh_store_job_insert(in->store, &job) < 0) {
+				hh_buf_release(&msg);
+				goto out;
+			}
+			hh_buf_release(&msg);
+			for (j = i; j < f->n; j++)
+				if (f->v[j].accepted && strcmp(f->v[j].file, fi->file) == 0)
+					f->v[j].job = job.id;
+		}
+		hh_finding_fingerprint(ev->repo, branch, fi, fp);
+		rec.delivery_id = res->delivery;
+		rec.repo = ev->repo;
+		rec.branch = branch;
+		rec.file = fi->file;
+		rec.line = fi->line;
+		rec.type = fi->type;
+		rec.message = fi->message;
+		rec.source = hh_source_name(fi->source);
+		rec.sender = ev->sender;
+		rec.verdict = fi->accepted ? "accepted" : "rejected";
+		rec.reason = fi->reason;
+		rec.fingerprint = fp;
+		rec.job_id = fi->job;
+		rec.created = in->now;
+		if (hh_store_finding_insert(in->store, &rec) < 0)
+			goto out;
+	}
+	if (hh_store_commit(in->store) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0 && in->store)
+		hh_store_rollback(in->store);
+	return ret;
+}
+
+static void store_failed(hh_intake_result *res)
+{
+	const char *e = hh_error_last();
+
+	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy")) {
+		set_status(res, 503, "state store unavailable, retry later");
+		res->retry_after = 30;
+	} else {
+		set_status(res, 500, "cannot store the delivery");
+	}
+	hh_log(HH_LOG_ERROR, "store.failed", "delivery", res->delivery, "error", e, NULL);
+}
+
+static int lookup_line_comments(const hh_intake *in, const hh_event *ev, hh_intake_result *res)
+{
+	hh_gitea g = {in->cfg->gitea_url, in->cfg->gitea_token, in->cfg->gitea_timeout};
+	const char *state = hh_gitea_review_state(hh_event_kind_name(ev->kind));
+
+	if (!state || ev->pr_number <= 0 || !ev->sender)
+		return 0;
+	if (hh_gitea_review_findings(&g, ev->repo, ev->pr_number, ev->sender, state,
+				     &res->findings) < 0) {
+		res->lookup_error = hh_strdup(hh_error_last());
+		return -1;
+	}
+	return 0;
+}
+
+int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *body, size_t len,
+		      hh_intake_result *res)
+{
+	const hh_config *cfg = in->cfg;
+	const hh_repo_config *repo;
+	const char *v, *text = NULL;
+	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
+	hh_event ev = {0};
+	hh_delivery_rec drec = {0};
+	int form, known, ret = 0, need_lookup = 0;
+
+	memset(res, 0, sizeof(*res));
+	v = hh_headers_get(hdrs, "X-Gitea-Event-Type");
+	if (!v)
+		v = hh_headers_get(hdrs, "X-Gogs-Event-Type");
+	res->event = hh_strdup(v ? v : "");
+	res->kind = hh_event_kind_from_type(v);
+	res->sig = HH_SIG_SKIPPED;
+
+	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {
+		set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400, hh_error_last());
+		goto out;
+	}
+	hh_sha256_hex(payload.ptr, payload.len, res->sha256);
+	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
+	res->delivery = hh_strdup(v && *v ? v : res->sha256);
+
+	if (in->verify && cfg->secret) {
+		res->sig = hh_sig_check(cfg->secret, payload.ptr, payload.len,
+					hh_headers_get(hdrs, "X-Gitea-Signature"),
+					hh_headers_get(hdrs, "X-Hub-Signature-256"));
+		if (res->sig != HH_SIG_VALID) {
+			set_status(res, 401, res->sig == HH_SIG_MISSING ? "signature missing"
+									: "signature invalid");
+			goto out;
+		}
+	}
+	if (in->verify && cfg->authorization) {
+		v = hh_headers_get(hdrs, "Authorization");
+		if (!v || !hh_ct_streq(v, cfg->authorization)) {
+			set_status(res, 401, "authorization header missing or wrong");
+			goto out;
+		}
+	}
+	if (res->kind == HH_EV_UNKNOWN || res->kind == HH_EV_PUSH)
+		res->ignored = 1;
+	else if (hh_event_parse(&ev, res->kind, payload.ptr, payload.len) < 0) {
+		set_status(res, 400, hh_error_last());
+		goto out;
+	}
+	if (ev.repo)
+		res->repo = hh_strdup(ev.repo);
+
+	if (in->store) {
+		known = hh_store_delivery_known(in->store, hh_headers_get(hdrs, "X-Gitea-Delivery"),
+						res->sha256);
+		if (known < 0) {
+			store_failed(res);
+			ret = -1;
+			goto out;
+		}
+		if (known) {
+			res->duplicate = 1;
+			set_status(res, 200, NULL);
+			goto out;
+		}
+		if (!res->ignored && cfg->max_queue > 0 &&
+		    hh_store_queue_depth(in->store) >= cfg->max_queue) {
+			set_status(res, 503, "job queue is full, retry later");
+			res->retry_after = 60;
+			goto out;
+		}
+	}
+
+	hh_headers_format(hdrs, &htext);
+	drec.id = res->delivery;
+	drec.body_sha256 = res->sha256;
+	drec.event = res->event;
+	drec.repo = ev.repo;
+	drec.received = in->now;
+	drec.headers = htext.ptr;
+	drec.body = body;
+	drec.body_len = len;
+
+	repo = ev.repo ? hh_config_repo(cfg, ev.repo) : NULL;
+	if (!res->ignored && repo && !event_enabled(repo, res->event))
+		res->ignored = 1;
+	if (res->ignored) {
+		if (in->store) {
+			drec.verdict = "ignored";
+			drec.lookup = "none";
+			if (hh_store_begin(in->store) < 0 ||
+			    hh_store_delivery_insert(in->store, &drec) < 0 ||
+			    hh_store_commit(in->store) < 0) {
+				hh_store_rollback(in->store);
+				store_failed(res);
+				ret = -1;
+				goto out;
+			}
+		}
+		set_status(res, 202, NULL);
+		goto out;
+	}
+
+	res->branch = hh_strdup(target_branch(repo, &ev));
+	if (hh_event_is_review(ev.kind))
+		text = ev.review_content;
+	else
+		text = ev.comment_body;
+	if (text && hh_findings_from_text(&res->findings, text,
+					  hh_event_is_review(ev.kind) ? HH_SRC_REVIEW_BODY
+								      : HH_SRC_COMMENT) < 0)
+		hh_log(HH_LOG_WARN, "findings.capped", "delivery", res->delivery, "error",
+		       hh_error_last(), NULL);
+
+	/* Line comments are only worth fetching for a sender who may cause a fix. */
+	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 &&
+		      hh_guard_sender_ok(repo, cfg->gitea_user, ev.sender) && cfg->gitea_url;
+	if (need_lookup && in->lookup_inline) {
+		if (lookup_line_comments(in, &ev, res) < 0)
+			hh_log(HH_LOG_WARN, "lookup.failed", "delivery", res->delivery, "error",
+			       res->lookup_error, NULL);
+		need_lookup = 0;
+	}
+	res->pending_lookup = need_lookup;
+	if (judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
+			    res) < 0) {
+		store_failed(res);
+		ret = -1;
+		goto out;
+	}
+	set_status(res, 202, NULL);
+out:
+	hh_event_release(&ev);
+	hh_buf_release(&payload);
+	hh_buf_release(&htext);
+	return ret;
+}
+
+int hh_intake_lookup(const hh_intake *in, const char *delivery_id, const char *headers,
+		     const void *body, size_t len, hh_intake_result *res)
+{
+	hh_headers hdrs = {0};
+	hh_buf payload = HH_BUF_INIT;
+	hh_event ev = {0};
+	const hh_repo_config *repo;
+	int form, ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->delivery = hh_strdup(delivery_id);
+	if (hh_headers_parse(&hdrs, headers, strlen(headers)) < 0 ||
+	    extract_payload(&hdrs, body, len, &payload, &form) < 0)
+		goto fail;
+	res->event = hh_strdup(hh_headers_get(&hdrs, "X-Gitea-Event-Type"));
+	res->kind = hh_event_kind_from_type(res->event);
+	if (hh_event_parse(&ev, res->kind, payload.ptr, payload.len) < 0)
+		goto fail;
+	res->repo = hh_strdup(ev.repo);
+	repo = hh_config_repo(in->cfg, ev.repo);
+	res->branch = hh_strdup(target_branch(repo, &ev));
+	if (lookup_line_comments(in, &ev, res) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (judge_and_store(in, repo, &ev, res->branch, NULL, "done", res) < 0)
+		goto out;
+	ret = 0;
+	goto out;
+fail:
+	hh_log(HH_LOG_ERROR, "lookup.unreadable", "delivery", delivery_id, "error", hh_error_last(),
+	       NULL);
+	if (in->store)
+		hh_store_delivery_set_lookup(in->store, delivery_id, "failed");
+out:
+	hh_event_release(&ev);
+	hh_headers_release(&hdrs);
+	hh_buf_release(&payload);
+	return ret;
+}
+
+void hh_intake_result_release(hh_intake_result *res)
+{
+	if (!res)
+		return;
+	free(res->error);
+	free(res->delivery);
+	free(res->event);
+	free(res->repo);
+	free(res->branch);
+	free(res->lookup_error);
+	hh_findings_release(&res->findings);
+	memset(res, 0, sizeof(*res));
+}
+
+static void put_str_field(hh_buf *b, const char *key, const char *val)
+{
+	hh_buf_printf(b, "\"%s\":", key);
+	if (!val) {
+		hh_buf_puts(b, "null");
+		return;
+	}
+	hh_buf_putc(b, '"');
+	hh_buf_put_json_str(b, val);
+	hh_buf_putc(b, '"');
+}
+
+int hh_intake_answer_json(const hh_intake_result *res, hh_buf *out)
+{
+	size_t i;
+	int first = 1;
+
+	if (res->status >= 400) {
+		hh_buf_putc(out, '{');
+		put_str_field(out, "error", res->error ? res->error : "error");
+		return hh_buf_puts(out, "}");
+	}
+	hh_buf_putc(out, '{');
+	put_str_field(out, "delivery", res->delivery);
+	hh_buf_putc(out, ',');
+	put_str_field(out, "event", res->event);
+	if (res->duplicate)
+		return hh_buf_puts(out, ",\"duplicate\":true}");
+	hh_buf_printf(out, ",\"findings\":%zu,\"accepted\":[", res->findings.n);
+	for (i = 0; i < res->findings.n; i++) {
+		const hh_finding *f = &res->findings.v[i];
+		size_t j;
+		int seen = 0;
+		if (!f->accepted || !f->job)
+			continue;
+		for (j = 0; j < i; j++)
+			seen |= res->findings.v[j].job == f->job;
+		if (seen)
+			continue;
+		hh_buf_printf(out, "%s%lld", first ? "" : ",", f->job);
+		first = 0;
+	}
+	hh_buf_puts(out, "],\"rejected\":[");
+	first = 1;
+	for (i = 0; i < res->findings.n; i++) {
+		const hh_finding *f = &res->findings.v[i];
+		if (f->accepted)
+			continue;
+		hh_buf_puts(out, first ? "{" : ",{");
+		put_str_field(out, "file", f->file);
+		hh_buf_putc(out, ',');
+		put_str_field(out, "reason", f->reason);
+		hh_buf_putc(out, '}');
+		first = 0;
+	}
+	hh_buf_printf(out, "],\"pending_lookup\":%s", res->pending_lookup ? "true" : "false");
+	if (res->ignored)
+		hh_buf_puts(out, ",\"ignored\":true");
+	return hh_buf_puts(out, "}");
+}
+
+int hh_intake_report_json(const hh_intake_result *res, hh_buf *out)
+{
+	size_t i;
+
+	hh_buf_putc(out, '{');
+	put_str_field(out, "delivery", res->delivery);
+	hh_buf_putc(out, ',');
+	put_str_field(out, "event", res->event);
+	hh_buf_putc(out, ',');
+	put_str_field(out, "signature", hh_sig_verdict_name(res->sig));
+	hh_buf_putc(out, ',');
+	put_str_field(out, "repo", res->repo);
+	hh_buf_printf(out, ",\"status\":%d,\"duplicate\":%s,\"ignored\":%s,\"pending_lookup\":%s,",
+		      res->status, res->duplicate ? "true" : "false",
+		      res->ignored ? "true" : "false", res->pending_lookup ? "true" : "false");
+	put_str_field(out, "branch", res->branch);
+	if (res->error) {
+		hh_buf_putc(out, ',');
+		put_str_field(out, "error", res->error);
+	}
+	if (res->lookup_error) {
+		hh_buf_putc(out, ',');
+		put_str_field(out, "lookup_error", res->lookup_error);
+	}
+	hh_buf_puts(out, ",\"findings\":[");
+	for (i = 0; i < res->findings.n; i++) {
+		const hh_finding *f = &res->findings.v[i];
+		hh_buf_puts(out, i ? ",{" : "{");
+		put_str_field(out, "file", f->file);
+		hh_buf_printf(out, ",\"line\":%ld,", f->line);
+		put_str_field(out, "type", f->type);
+		hh_buf_putc(out, ',');
+		put_str_field(out, "message", f->message);
+		hh_buf_putc(out, ',');
+		put_str_field(out, "source", hh_source_name(f->source));
+		hh_buf_putc(out, ',');
+		put_str_field(out, "verdict", f->accepted ? "accepted" : "rejected");
+		hh_buf_putc(out, ',');
+		put_str_field(out, "reason", f->reason);
+		if (f->job)
+			hh_buf_printf(out, ",\"job\":%lld", f->job);
+		hh_buf_putc(out, '}');
+	}
+	return hh_buf_puts(out, "]}");
+}
