@@ -177,8 +177,9 @@ static int read_number(const char **pp, const char *end, long *num)
 }
 
 /* LINE [':' COL]: reads the line number and an optional column (discarded). The column is
- * only taken when a ':' follows it, so "a.py:4:30 seconds" is not read as line 4 col 30. */
-static int read_line_col(const char **pp, const char *end, long *line)
+ * only taken when `term` follows it (':', or '`' inside backticks), so "a.py:4:30 seconds"
+ * is not read as line 4 column 30. */
+static int read_line_col(const char **pp, const char *end, long *line, char term)
 {
 	const char *p = *pp, *q;
 	long col;
@@ -188,7 +189,7 @@ static int read_line_col(const char **pp, const char *end, long *line)
 	q = p;
 	if (q < end && *q == ':') {
 		q++;
-		if (read_number(&q, end, &col) && q < end && *q == ':')
+		if (read_number(&q, end, &col) && q < end && *q == term)
 			p = q;
 	}
 	*pp = p;
@@ -311,13 +312,13 @@ static int scan_line(hh_findings *out, const char *s, size_t len, enum hh_source
 			if (p >= end || *p != ':')
 				return 0;
 			p++;
-			if (!read_line_col(&p, end, &line))
+			if (!read_line_col(&p, end, &line, ':'))
 				return 0;
 		} else {
 			if (p >= end || *p != ':')
 				return 0;
 			p++;
-			if (!read_line_col(&p, end, &line) || p >= end || *p != '`')
+			if (!read_line_col(&p, end, &line, '`') || p >= end || *p != '`')
 				return 0;
 			p++;
 		}
@@ -329,7 +330,7 @@ static int scan_line(hh_findings *out, const char *s, size_t len, enum hh_source
 		if (p >= end || *p != ':')
 			return 0;
 		p++;
-		if (!read_line_col(&p, end, &line))
+		if (!read_line_col(&p, end, &line, ':'))
 			return 0;
 	}
 	if (!path_ok(path, (size_t)(path_end - path)))
