@@ -11,21 +11,34 @@
 #include "webhook/event.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define SAMPLES "../shared/gitea-samples"
 
-/* Parses len bytes from an exact-size copy (no terminator after the last byte). */
+/*
+ * Parses len bytes placed right before an inaccessible page, so that any read past len (by
+ * event.c or by libcjson, which sanitizers do not instrument) crashes the test.
+ */
 static int parse_exact(hh_event *ev, enum hh_event_kind kind, const char *body, size_t len)
 {
-	char *copy = malloc(len ? len : 1);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t data = (len + page - 1) / page * page + page;
+	char *map = mmap(NULL, data + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char *copy;
 	int rc;
 
-	if (!copy)
+	if (map == MAP_FAILED)
 		return -2;
+	if (mprotect(map + data, page, PROT_NONE) != 0) {
+		munmap(map, data + page);
+		return -2;
+	}
+	copy = map + data - len;
 	memcpy(copy, body, len);
 	rc = hh_event_parse(ev, kind, copy, len);
-	free(copy);
+	munmap(map, data + page);
 	return rc;
 }
 
