@@ -190,6 +190,22 @@ TEST(findings_review_body)
 	CHECK(hh_findings_from_text(&f, body, HH_SRC_COMMENT) == 0);
 	CHECK(f.n == 3);
 	CHECK(hh_findings_from_text(&f, NULL, HH_SRC_COMMENT) == 0);
+	{
+		/* A healhook block nested deeper than cJSON allows adds nothing. */
+		hh_buf b = HH_BUF_INIT;
+		int i;
+
+		hh_buf_puts(&b, "```healhook\n");
+		for (i = 0; i < 2000; i++)
+			hh_buf_putc(&b, '[');
+		for (i = 0; i < 2000; i++)
+			hh_buf_putc(&b, ']');
+		hh_buf_puts(&b, "\n```\nz.py:1: after the block\n");
+		CHECK(hh_findings_from_text(&f, b.ptr, HH_SRC_COMMENT) == 1);
+		CHECK(f.n == 4);
+		CHECK_STR(f.v[3].file, "z.py");
+		hh_buf_release(&b);
+	}
 	hh_findings_release(&f);
 	CHECK(f.v == NULL && f.n == 0);
 	hh_findings_release(&f);
