@@ -1,7 +1,7 @@
 /*
  * findings: what reviewers ask to be fixed, extracted from review text and line comments.
  *
- * Grammar (docs/architecture.md has the full table):
+ * Grammar (docs/findings.md has the full table):
  *   - a line `path/to/file.py:LINE: [Type] message` (also `file:LINE:COL:`), optionally behind a
  *     list bullet (-, *, +, "1.") and with the path in backticks; without a `[Type]` tag a
  *     leading `SomethingError:` / `...Exception:` / `...Warning:` word is the type, else

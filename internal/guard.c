@@ -22,7 +22,8 @@ const char *hh_guard_path(const hh_repo_config *repo, const char *path)
 	for (seg = path;;) {
 		const char *end = strchr(seg, '/');
 		size_t n = end ? (size_t)(end - seg) : strlen(seg);
-		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+		if (n == 0 || seg[0] == '-' || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return HH_REASON_PATH;
 		if (!end)
 			break;

@@ -18,7 +18,8 @@
 #define HH_REASON_QUARANTINED "quarantined"
 
 /*
- * L1 on the path alone: relative, no "." or ".." component, no empty component, no control
+ * L1 on the path alone: relative, no "." or ".." component, no empty component or one starting
+ * with '-' (it could be read as an option), no control
  * characters or backslashes, at most 4096 bytes, and matching one of the repo's allow
  * patterns. Returns NULL when allowed, else HH_REASON_PATH.
  */
