@@ -123,13 +123,14 @@ int hh_parse_duration(const char *s, long *out)
 
 	if (!s || parse_ulong(s, &v, &end) < 0)
 		return -1;
-	switch (*end) {
-	case '\0': case 's': mul = 1; break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	default: return -1;
-	}
+	if (*end == 'm')
+		mul = 60;
+	else if (*end == 'h')
+		mul = 3600;
+	else if (*end == 'd')
+		mul = 86400;
+	else if (*end && *end != 's')
+		return -1;
 	if (*end && end[1])
 		return -1;
 	if (v > (unsigned long long)LONG_MAX / mul)
@@ -145,13 +146,14 @@ int hh_parse_size(const char *s, size_t *out)
 
 	if (!s || parse_ulong(s, &v, &end) < 0)
 		return -1;
-	switch (*end) {
-	case '\0': mul = 1; break;
-	case 'k': case 'K': mul = 1024ULL; break;
-	case 'm': case 'M': mul = 1024ULL * 1024; break;
-	case 'g': case 'G': mul = 1024ULL * 1024 * 1024; break;
-	default: return -1;
-	}
+	if (*end == 'k' || *end == 'K')
+		mul = 1024ULL;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024ULL * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ULL * 1024 * 1024;
+	else if (*end)
+		return -1;
 	if (*end && end[1])
 		return -1;
 	if (v > (unsigned long long)SIZE_MAX / mul)

@@ -88,7 +88,7 @@ TEST(config_full_file)
 		 "\thealth-url = https://shop.example.com/health\n\thealth-delay = 0\n"
 		 "\thealth-interval = 5\n\thealth-timeout = 1m\n\thealth-failures = 4\n"
 		 "\thealth-version-field = version\n\tci-wait\n"
-		 "\treviewers = bob\n\treviewers = alice, ci-bot\n\tevents = pull_request_review\n",
+		 "\treviewers = bob\n\treviewers = alice, ci-bot\n\tevents = pull_request_review_rejected\n",
 		 secret, token);
 	cfg = load_text(text, NULL, NULL);
 	unlink(secret);
@@ -211,7 +211,7 @@ TEST(config_multivars_and_commas)
 {
 	hh_config *cfg = load_text("[notify]\n\ttelegram-chat = 1, 2\n\ttelegram-chat = 3\n"
 				   "[repo \"a/b\"]\n\tallow = \"^x{1,3}$, ^y/\"\n\tallow = ^z$\n"
-				   "\tevents = pull_request_review,issue_comment\n",
+				   "\tevents = pull_request_review_rejected,issue_comment\n",
 				   NULL, NULL);
 	const hh_repo_config *r;
 
