@@ -95,9 +95,11 @@ typedef struct hh_config {
 	char *gitea_user;         /* healhook's own login */
 	long gitea_timeout;       /* seconds for one API call, 10 */
 	/* [fixer] */
-	char *fixer_command;      /* argv template; default: the aider invocation of docs/aider-facts */
+	char *fixer_command;      /* argv template (see hh_argv_template) with {model} {prompt}
+				     {file} {ollama}; default: the aider invocation of
+				     docs/aider-facts (without the env/timeout wrapper) */
 	char *fixer_model;        /* "ollama_chat/qwen2.5-coder:7b" */
-	hh_strv fixer_ollama;     /* candidate Ollama bases, in order */
+	hh_strv fixer_ollama;     /* candidate Ollama bases, in order (http:// or https://) */
 	long fixer_timeout;       /* seconds, 180 */
 	/* [notify] */
 	char *telegram_token;
@@ -134,6 +136,17 @@ int hh_repo_allows(const hh_repo_config *repo, const char *path);
  * "<key> is not set (in FILE or HEALHOOK_...)". key is the full name, e.g. "server.listen".
  */
 int hh_config_require(const hh_config *cfg, const char *key, const char *value);
+
+/*
+ * Splits an argv template (fixer.command, repo check) into words and appends them to out:
+ * words are separated by blanks; a double-quoted part belongs to its word ("a b" is one word,
+ * the quotes are removed, \" and \\ inside quotes are a quote and a backslash); no other
+ * shell syntax exists. Then every "{name}" in a word is replaced by its value from vars, a
+ * NULL-terminated list of name, value pairs (vars may be NULL); a value is never split, so a
+ * prompt or path with spaces stays one word. Unknown {x} are kept as is.
+ * Returns 0, or -1 (unterminated quote, empty template) with out released and the error set.
+ */
+int hh_argv_template(hh_strv *out, const char *tmpl, const char *const *vars);
 
 /* "10", "10s", "5m", "2h", "1d" → seconds. Returns 0 or -1. */
 int hh_parse_duration(const char *s, long *out);

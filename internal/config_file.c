@@ -1,0 +1,271 @@
+/*
+ * config_file: reads a git-config file with libgit2 and applies every entry through the key
+ * tables of config.c. The only place of the config module that uses libgit2.
+ *
+ * libgit2 lowercases section and key names and keeps the subsection verbatim, so an entry name
+ * is split at its first and its last dot: "repo.acme/shop.v2.allow" is section "repo",
+ * subsection "acme/shop.v2", key "allow". Entries carry no line number: for an error about a
+ * key, the file text is scanned for the section header and the n-th line of that key (best
+ * effort; without a match the message just has no line). libgit2's own syntax errors carry
+ * file:line already and are kept as they are.
+ */
+#include "internal/buf.h"
+#include "internal/config.h"
+#include "internal/config_impl.h"
+#include "internal/log.h"
+
+#include <ctype.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CONFIG_FILE (1024 * 1024)
+
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+
+static void git_init_once(void)
+{
+	git_libgit2_init();
+}
+
+/* Parses a section header line "[name]", "[name \"sub\"]" or "[name.sub]"; 0 if it is one. */
+static int parse_header(const char *p, hh_buf *sec, hh_buf *sub, int *has_sub)
+{
+	hh_buf_clear(sec);
+	hh_buf_clear(sub);
+	*has_sub = 0;
+	if (*p++ != '[')
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	for (; *p && *p != ']' && !isspace((unsigned char)*p) && *p != '"'; p++) {
+		if (*p == '.' && !*has_sub) {
+			*has_sub = 1;
+			continue;
+		}
+		hh_buf_putc(*has_sub ? sub : sec, (char)tolower((unsigned char)*p));
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '"') {
+		*has_sub = 1;
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			hh_buf_putc(sub, *p);
+		}
+	}
+	hh_buf_putc(sec, '\0');
+	hh_buf_putc(sub, '\0');
+	return 0;
+}
+
+/*
+ * The line of the nth (1-based) occurrence of key in [section "sub"] in text, or of the last
+ * one seen if there are fewer; 0 if none.
+ */
+static int find_line(const char *text, const char *section, const char *sub, const char *key,
+		     int nth)
+{
+	hh_buf sec = HH_BUF_INIT, cur_sub = HH_BUF_INIT;
+	const char *p = text;
+	int line = 1, in = 0, has_sub = 0, found = 0, seen = 0;
+	size_t klen = strlen(key);
+
+	while (*p) {
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '[') {
+			parse_header(q, &sec, &cur_sub, &has_sub);
+			in = strcmp(sec.ptr, section) == 0 &&
+			     (sub ? has_sub && strcmp(cur_sub.ptr, sub) == 0 : !has_sub);
+		} else if (in && strncasecmp(q, key, klen) == 0 &&
+			   strchr(" \t=#;\r\n", q[klen] ? q[klen] : '\n')) {
+			found = line;
+			if (++seen == nth)
+				break;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+		line++;
+	}
+	hh_buf_release(&sec);
+	hh_buf_release(&cur_sub);
+	return found;
+}
+
+/* The line of the first invalid escape (a backslash not followed by \ " n t b or a newline). */
+static int find_bad_escape(const char *text)
+{
+	int line = 1, comment = 0;
+	const char *p;
+
+	for (p = text; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			comment = 0;
+		} else if (*p == '#' || *p == ';') {
+			comment = 1;
+		} else if (*p == '\\' && !comment) {
+			if (!strchr("\\\"ntb\n\r", p[1]) || !p[1])
+				return line;
+			p++;
+		}
+	}
+	return 0;
+}
+
+struct file_ctx {
+	hh_config *cfg;
+	const char *path;
+	const char *text;
+	hh_strv seen; /* names of the entries applied so far, for the n-th occurrence */
+};
+
+/* "'name' in path[:line]" for the current entry. */
+static void origin(hh_buf *b, struct file_ctx *fc, const char *name, const char *section,
+		   const char *sub, const char *key)
+{
+	size_t i;
+	int nth = 0, line;
+
+	for (i = 0; i < fc->seen.n; i++)
+		nth += strcmp(fc->seen.v[i], name) == 0;
+	line = find_line(fc->text, section, sub, key, nth + 1);
+	hh_buf_printf(b, "'%s' in %s", name, fc->path);
+	if (line)
+		hh_buf_printf(b, ":%d", line);
+}
+
+static const struct hh_cfg_key *find_key(const struct hh_cfg_key *t, const char *section,
+					 const char *key)
+{
+	for (; t->key; t++)
+		if (strcmp(t->section, section) == 0 && strcmp(t->key, key) == 0)
+			return t;
+	return NULL;
+}
+
+static int apply_entry(struct file_ctx *fc, const char *name, const char *value)
+{
+	hh_buf section = HH_BUF_INIT, sub = HH_BUF_INIT, why = HH_BUF_INIT, where = HH_BUF_INIT;
+	const char *first = strchr(name, '.'), *last = strrchr(name, '.');
+	const struct hh_cfg_key *k = NULL;
+	const char *key = last ? last + 1 : name;
+	void *base = fc->cfg;
+	int rc = -1, has_sub = first && first != last;
+
+	if (!first) {
+		hh_error("bad entry name '%s' in %s", name, fc->path);
+		goto out;
+	}
+	if (hh_buf_put(&section, name, (size_t)(first - name)) < 0 ||
+	    (has_sub && hh_buf_put(&sub, first + 1, (size_t)(last - first - 1)) < 0) ||
+	    hh_buf_puts(&sub, "") < 0)
+		goto out;
+	origin(&where, fc, name, section.ptr, has_sub ? sub.ptr : NULL, key);
+	if (strcmp(section.ptr, "include") == 0 || strcmp(section.ptr, "includeif") == 0) {
+		hh_error("include is not supported (%s)", where.ptr);
+		goto out;
+	}
+	if (strcmp(section.ptr, "repo") == 0) {
+		if (!has_sub) {
+			hh_error("%s: repo keys belong in a [repo \"owner/name\"] section", where.ptr);
+			goto out;
+		}
+		if ((k = find_key(hh_cfg_repo_keys, "repo", key)) &&
+		    !(base = hh_cfg_repo_get(fc->cfg, sub.ptr, where.ptr)))
+			goto out;
+	} else if (!has_sub) {
+		k = find_key(hh_cfg_global_keys, section.ptr, key);
+	}
+	if (!k) {
+		hh_error("unknown key %s", where.ptr);
+		goto out;
+	}
+	if (hh_cfg_set(base, k, value, 1, &why) < 0) {
+		if (why.len)
+			hh_error("bad value for %s: %s", where.ptr, why.ptr);
+		goto out;
+	}
+	rc = hh_strv_push(&fc->seen, name);
+out:
+	hh_buf_release(&section);
+	hh_buf_release(&sub);
+	hh_buf_release(&why);
+	hh_buf_release(&where);
+	return rc;
+}
+
+/* Keeps libgit2's message; an invalid escape gets the file, the line and a hint. */
+static int git_failed(const char *what, const char *path, const char *text)
+{
+	const git_error *e = git_error_last();
+	const char *msg = e && e->message ? e->message : "unknown error";
+	int line;
+
+	if (strstr(msg, "escape")) {
+		line = find_bad_escape(text);
+		if (line)
+			return hh_error("%s config file '%s': %s (at %s:%d; git-config allows only "
+					"\\\\ \\\" \\n \\t \\b: write \\\\. or [.] in regexes)",
+					what, path, msg, path, line);
+		return hh_error("%s config file '%s': %s (git-config allows only \\\\ \\\" \\n "
+				"\\t \\b: write \\\\. or [.] in regexes)",
+				what, path, msg);
+	}
+	if (strstr(msg, path))
+		return hh_error("%s", msg);
+	return hh_error("%s config file '%s': %s", what, path, msg);
+}
+
+int hh_cfg_load_file(hh_config *cfg, const char *path)
+{
+	struct file_ctx fc = {cfg, path, NULL, {NULL, 0}};
+	git_config *gc = NULL, *snap = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	hh_buf text = HH_BUF_INIT;
+	int rc = -1, err;
+
+	pthread_once(&git_once, git_init_once);
+	/* libgit2 takes a missing file for an empty one: read it first (also for line numbers). */
+	if (hh_buf_read_file(&text, path, MAX_CONFIG_FILE) < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", hh_error_last());
+		hh_error("cannot read config file: %s", msg);
+		goto out;
+	}
+	fc.text = text.ptr;
+	if (git_config_open_ondisk(&gc, path) < 0) {
+		git_failed("cannot load", path, text.ptr);
+		goto out;
+	}
+	if (git_config_snapshot(&snap, gc) < 0 || git_config_iterator_new(&it, snap) < 0) {
+		git_failed("cannot read", path, text.ptr);
+		goto out;
+	}
+	while ((err = git_config_next(&entry, it)) == 0)
+		if (apply_entry(&fc, entry->name, entry->value) < 0)
+			goto out;
+	if (err != GIT_ITEROVER) {
+		git_failed("cannot read", path, text.ptr);
+		goto out;
+	}
+	rc = 0;
+out:
+	git_config_iterator_free(it);
+	git_config_free(snap);
+	git_config_free(gc);
+	hh_strv_release(&fc.seen);
+	hh_buf_release(&text);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * config_impl: what config.c, config_file.c and config_env.c share. Private to the config
+ * module: no other module includes this header.
+ *
+ * A key is one row of a table: its section, its name, how its value is parsed and where it is
+ * stored (offset in hh_config for global keys, in hh_repo_config for repo keys).
+ */
+#ifndef HH_CONFIG_IMPL_H
+#define HH_CONFIG_IMPL_H
+
+#include <stddef.h>
+
+#include "internal/buf.h"
+#include "internal/config.h"
+
+enum hh_cfg_type {
+	HH_CT_STR,         /* char *; empty = NULL */
+	HH_CT_SECRET,      /* char *, wiped when replaced */
+	HH_CT_SECRET_FILE, /* value is a path; the file's content goes to the char * field */
+	HH_CT_URL,         /* char *, http:// or https:// */
+	HH_CT_HOST,        /* char *, ssh://[user@]host[:port]/path, local:/path or /path */
+	HH_CT_LISTEN,      /* char *, ADDR:PORT */
+	HH_CT_ARGV,        /* char *, an argv template (see hh_argv_template) */
+	HH_CT_NUM,         /* long > 0 */
+	HH_CT_DUR,         /* long seconds > 0 */
+	HH_CT_DUR0,        /* long seconds >= 0 */
+	HH_CT_SIZE,        /* size_t bytes > 0 */
+	HH_CT_BOOL,        /* int; a bare key means true */
+	HH_CT_TARGET,      /* int, enum hh_target */
+	HH_CT_PUSH_VIA,    /* int, enum hh_push_via */
+	HH_CT_LANG,        /* char *, en or zh-TW */
+	HH_CT_LEVEL,       /* int, enum hh_log_level */
+	HH_CT_FORMAT,      /* int, enum hh_log_format */
+	HH_CT_LIST,        /* hh_strv, several values, comma-separated too */
+	HH_CT_URL_LIST,    /* hh_strv of URLs */
+	HH_CT_ALLOW,       /* hh_strv of POSIX EREs (commas inside {} or [] do not split) */
+};
+
+struct hh_cfg_key {
+	const char *section;
+	const char *key;
+	enum hh_cfg_type type;
+	size_t offset;
+};
+
+/* Both tables end with a row of NULLs. */
+extern const struct hh_cfg_key hh_cfg_global_keys[];
+extern const struct hh_cfg_key hh_cfg_repo_keys[];
+
+/*
+ * Parses v (NULL for a bare key) and stores it in the field of base (a hh_config or a
+ * hh_repo_config) that k names. Lists: append adds to the list, else the list is replaced.
+ * Returns 0, or -1 with the reason appended to why ("'abc' is not a number"; never a secret).
+ * On allocation failure -1 with why left empty and hh_error set.
+ */
+int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append, hh_buf *why);
+
+/* The repository named name (case-insensitive), created with defaults if missing; NULL with the
+ * error set (naming origin) if name is not owner/name. */
+hh_repo_config *hh_cfg_repo_get(hh_config *cfg, const char *name, const char *origin);
+
+void hh_cfg_free_secret(char **p);
+
+/* Applies the file's entries to cfg. Returns 0 or -1 with the error set. */
+int hh_cfg_load_file(hh_config *cfg, const char *path);
+
+/* The value of name in envp; NULL if missing or empty. */
+const char *hh_cfg_env(char *const *envp, const char *name);
+/* Applies the environment overrides. Returns 0 or -1 with the error naming the variable. */
+int hh_cfg_apply_env(hh_config *cfg, char *const *envp);
+/* The main environment variable for a full key name ("server.listen" → HEALHOOK_SERVER_LISTEN). */
+void hh_cfg_env_name(char *out, size_t size, const char *key);
+
+#endif
