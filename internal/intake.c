@@ -328,7 +328,14 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 
 	/* Line comments are only worth fetching for a sender who may cause a fix. */
 	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 &&
-		      hh_guard_sender_ok(repo, cfg->gitea_user, ev.sender) && cfg->gitea_url;
+		      hh_guard_sender_ok(repo, cfg->gitea_user, ev.sender);
+	if (need_lookup && !cfg->gitea_url) {
+		res->lookup_error = hh_strdup("gitea.url is not set: review line comments cannot be "
+					      "fetched");
+		hh_log(HH_LOG_WARN, "lookup.skipped", "delivery", res->delivery, "error",
+		       res->lookup_error, NULL);
+		need_lookup = 0;
+	}
 	if (need_lookup && in->lookup_inline) {
 		if (lookup_line_comments(in, &ev, res) < 0)
 			hh_log(HH_LOG_WARN, "lookup.failed", "delivery", res->delivery, "error",
