@@ -326,9 +326,11 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		hh_log(HH_LOG_WARN, "findings.capped", "delivery", res->delivery, "error",
 		       hh_error_last(), NULL);
 
-	/* Line comments are only worth fetching for a sender who may cause a fix. */
-	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 &&
-		      hh_guard_sender_ok(repo, cfg->gitea_user, ev.sender);
+	/* Line comments are fetched for every reviewer of a configured repository (those who may
+	 * not cause a fix see their findings reported as reviewer-not-allowed), but never for
+	 * healhook's own reviews. */
+	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 && repo && ev.sender &&
+		      !(cfg->gitea_user && strcasecmp(cfg->gitea_user, ev.sender) == 0);
 	if (need_lookup && !cfg->gitea_url) {
 		res->lookup_error = hh_strdup("gitea.url is not set: review line comments cannot be "
 					      "fetched");
