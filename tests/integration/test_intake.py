@@ -313,6 +313,20 @@ class Serve(unittest.TestCase):
 		st, _, _ = H.get(self.url + "/healthz")
 		self.assertEqual(st, 200)
 
+	def test_header_limits_and_routes(self):
+		many = [("X-H%d" % i, "v") for i in range(150)] + [("Content-Length", "2")]
+		st, _, _ = H.send_raw(self.hook(), H._head("POST", "/hooks/gitea", "127.0.0.1", self.port, many) + b"{}")
+		self.assertEqual(st, 431)
+		big = [("X-Big", "a" * 100000), ("Content-Length", "2")]
+		st, _, _ = H.send_raw(self.hook(), H._head("POST", "/hooks/gitea", "127.0.0.1", self.port, big) + b"{}")
+		self.assertEqual(st, 431)
+		self.assertEqual(H.get(self.url + "/nope")[0], 404)
+		self.assertEqual(H.get(self.hook())[0], 405)
+		hdrs, body = H.read_fixture("review_rejected_body")
+		st, _, _ = H.post(self.hook(), body, H.replace_header(hdrs, "Content-Type", "text/plain"))
+		self.assertEqual(st, 415)
+		self.assertEqual(jobs(self.state), [])
+
 	def test_malformed_json_400(self):
 		hdrs, _ = H.read_fixture("review_rejected_body")
 		bad = b'{"action": "reviewed", "repository": '
