@@ -14,7 +14,7 @@
  * raw SHA cannot be pushed, so a local ref is pointed at it first.
  */
 #include <errno.h>
-#include <fnmatch.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +93,24 @@ static int hashed_match(const char *pat, size_t len, const char *name)
 	return memcmp(mac, hash, sizeof(mac)) == 0;
 }
 
+/* OpenSSH's host patterns: '*' and '?' only (no brackets: "[host]:port" is literal), any case. */
+static int glob_match(const char *pat, const char *s)
+{
+	for (; *pat; pat++, s++) {
+		if (*pat == '*') {
+			for (;; s++) {
+				if (glob_match(pat + 1, s))
+					return 1;
+				if (!*s)
+					return 0;
+			}
+		}
+		if (!*s || (*pat != '?' && tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
+			return 0;
+	}
+	return !*s;
+}
+
 /* 1 if the comma-separated patterns name name (a negated match wins). */
 static int host_listed(const char *pats, size_t len, const char *name)
 {
@@ -110,7 +128,7 @@ static int host_listed(const char *pats, size_t len, const char *name)
 
 			memcpy(pat, pats + i + neg, j - i - neg);
 			pat[j - i - neg] = '\0';
-			if (fnmatch(pat, name, FNM_CASEFOLD) == 0) {
+			if (glob_match(pat, name)) {
 				if (neg)
 					return 0;
 				hit = 1;
@@ -288,6 +306,14 @@ static int sideband_cb(const char *str, int len, void *payload)
 				   ? (size_t)len
 				   : REMOTE_MSG_CAP - c->remote_msg.len);
 	return 0;
+}
+
+/* Drops trailing newlines and spaces of the captured remote output. */
+static void trim_end(hh_buf *b)
+{
+	while (b->len > 0 && (b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == '\r' ||
+			      b->ptr[b->len - 1] == ' '))
+		b->ptr[--b->len] = '\0';
 }
 
 static int push_ref_cb(const char *refname, const char *status, void *payload)
@@ -471,12 +497,13 @@ out:
 }
 
 /* "git: cannot <what> X: <reason>", the reason being ours (callbacks) or libgit2's. */
-static int op_error(const struct op_ctx *c, const char *what, const char *extra)
+static int op_error(struct op_ctx *c, const char *what, const char *extra)
 {
 	hh_buf name = HH_BUF_INIT;
 	int rc;
 
 	peer_name(&name, c->peer);
+	trim_end(&c->remote_msg);
 	rc = hh_error("git: cannot %s %s: %s%s%s%s", what, name.ptr,
 		      c->why.len ? c->why.ptr : hh_git_msg(), extra ? extra : "",
 		      c->remote_msg.len ? "; remote said: " : "",
@@ -560,6 +587,7 @@ int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const
 	}
 	if (c.refused.len) {
 		peer_name(&name, peer);
+		trim_end(&c.remote_msg);
 		hh_error("git: push to %s refused: %s%s%s", name.ptr, c.refused.ptr,
 			 c.remote_msg.len ? "; remote said: " : "",
 			 c.remote_msg.len ? c.remote_msg.ptr : "");
