@@ -8,6 +8,7 @@
 #include "internal/buf.h"
 #include "internal/gitops.h"
 #include "internal/log.h"
+#include "internal/remote.h"
 
 #include <errno.h>
 #include <mbedtls/base64.h>
@@ -684,6 +685,56 @@ TEST(gitops_ssh_url_without_known_hosts_is_refused)
 	CHECK(hh_mirror_fetch(m, &peer, NULL) < 0);
 	CHECK(strstr(hh_error_last(), "s3cret") == NULL);
 	hh_mirror_close(m);
+	hh_buf_release(&dir);
+	rm_repos(t);
+}
+
+/* The same round trip over an hh_remote (its local transport): the channel the pipeline uses. */
+TEST(gitops_remote_channel_roundtrip)
+{
+	char *t = make_repos();
+	char base[41], sha[41], out[256];
+	hh_buf path = HH_BUF_INIT, dir = HH_BUF_INIT;
+	hh_remote_opts ro = {0};
+	hh_remote *r = NULL;
+	hh_git_channel ch;
+	hh_git_peer host = {0};
+	hh_mirror *m = NULL;
+
+	REQUIRE(t);
+	hh_buf_printf(&path, "%s/work", t);
+	hh_buf_printf(&dir, "%s/mirrors/r.git", t);
+	ro.host = path.ptr;
+	REQUIRE(hh_remote_open(&r, &ro) == 0);
+	hh_git_channel_from_remote(&ch, r);
+	host.channel = &ch;
+	host.path = hh_remote_path(r);
+	REQUIRE(hh_mirror_open(&m, dir.ptr) == 0);
+	CHECK(hh_mirror_fetch(m, &host, NULL) == 0);
+	CHECK(sh_out(out, "git -C %s/work rev-parse main", t) == 0);
+	CHECK(hh_mirror_resolve(m, "main", base) == 0);
+	CHECK_STR(base, out);
+	REQUIRE(build_fix(m, base, sha, "# over hh_remote\n") == 0);
+	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/5", "refs/healhook/pending", 1) == 0);
+	CHECK(sh_out(out, "git -C %s/work rev-parse refs/healhook/pending", t) == 0);
+	CHECK_STR(out, sha);
+	/* Landing from the host with hh_remote_exec, the pipeline's last step. */
+	{
+		hh_strv argv = {0};
+		hh_exec_result res = {0};
+
+		REQUIRE(hh_gitops_host_push_argv(&argv, "main") == 0);
+		CHECK(hh_remote_exec(r, (const char *const *)argv.v, NULL, &res) == 0);
+		CHECK(res.status == 0);
+		CHECK(sh_out(out, "git -C %s/origin.git rev-parse main", t) == 0);
+		CHECK_STR(out, sha);
+		hh_exec_result_release(&res);
+		hh_strv_release(&argv);
+	}
+	CHECK(hh_remote_connections(r) == 0);
+	hh_mirror_close(m);
+	hh_remote_close(r);
+	hh_buf_release(&path);
 	hh_buf_release(&dir);
 	rm_repos(t);
 }
