@@ -467,6 +467,7 @@ static int chan_transport_cb(git_transport **out, git_remote *owner, void *param
 static int setup(hh_mirror *m, const hh_git_peer *p, struct op_ctx *c, git_remote **remote,
 		 git_remote_callbacks *cb)
 {
+	git_remote_create_options ro;
 	hh_buf url = HH_BUF_INIT;
 	int rc = -1;
 
@@ -479,7 +480,15 @@ static int setup(hh_mirror *m, const hh_git_peer *p, struct op_ctx *c, git_remot
 		hh_buf_puts(&url, p->url);
 	else
 		hh_buf_printf(&url, "healhook-host://%s", p->path);
-	if (git_remote_create_anonymous(remote, m->repo, url.ptr) < 0) {
+	/* Anonymous, and no url.*.insteadOf rewriting: the peer is exactly what was configured
+	 * (and libgit2 1.5.1 leaks PCRE2 match data on that config lookup). */
+	if (git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION) < 0) {
+		hh_git_error("git: cannot prepare remote");
+		goto out;
+	}
+	ro.repository = m->repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(remote, url.ptr, &ro) < 0) {
 		hh_git_error("git: invalid remote '%s'", p->url ? p->url : p->path);
 		goto out;
 	}

@@ -78,7 +78,9 @@ static void git_env(const char *home)
 	setenv("GIT_COMMITTER_DATE", "1690000000 +0000", 1);
 }
 
-#define MAIN_PY "import sys\n\ndef main(argv):\n    return argv[1]\n\nif __name__ == '__main__':\n    main(sys.argv)\n"
+#define MAIN_PY                                                                            \
+	"import sys\n\ndef main(argv):\n    return argv[1]\n\n"                                \
+	"if __name__ == '__main__':\n    main(sys.argv)\n"
 
 /*
  * Makes T/origin.git (bare) and T/work (clone) with app/main.py, app/db/models.py,
