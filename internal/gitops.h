@@ -20,6 +20,10 @@
  * SSH connection). NOTE: libgit2 pushes to a local PATH by writing refs directly, so server
  * hooks do not run there; over a channel (or ssh/https) the real receive-pack runs them.
  *
+ * URLs are used as given (no url.*.insteadOf rewriting). libgit2 1.5 has no network time-out
+ * for its own transports: a hung ssh/https server can stall a fetch; a channel has the
+ * time-out of its stream.
+ *
  * Errors: functions return 0 or -1 with hh_error() set, keeping libgit2's message:
  * "git: cannot fetch from X: <libgit2 message>". A ref the remote refuses is an error (libgit2
  * itself returns success there) carrying the remote's status and its "remote:" output.

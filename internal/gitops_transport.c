@@ -333,6 +333,8 @@ struct chan_stream {
 	git_smart_subtransport_stream parent;
 	struct chan_sub *sub;
 	void *s;
+	const char *service;
+	size_t received;
 };
 
 struct chan_sub {
@@ -351,6 +353,13 @@ static int chan_read(git_smart_subtransport_stream *stream, char *buf, size_t le
 		git_error_set_str(GIT_ERROR_NET, hh_error_last());
 		return -1;
 	}
+	if (r == 0 && cs->received == 0) {
+		/* The service ended without a word: its stderr stays on the host side. */
+		git_error_set(GIT_ERROR_NET, "%s '%s' on the host ended without a reply (is it a git "
+			      "repository?)", cs->service, cs->sub->ctx->peer->path);
+		return -1;
+	}
+	cs->received += (size_t)r;
 	*n = (size_t)r;
 	return 0;
 }
@@ -416,6 +425,7 @@ static int chan_action(git_smart_subtransport_stream **out, git_smart_subtranspo
 	cs->parent.write = chan_write;
 	cs->parent.free = chan_stream_free;
 	cs->sub = sub;
+	cs->service = argv[0];
 	sub->current = cs;
 	*out = &cs->parent;
 	return 0;

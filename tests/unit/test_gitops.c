@@ -520,6 +520,8 @@ TEST(gitops_channel_host_roundtrip)
 	hh_buf_printf(&path, "%s/nothing", t);
 	CHECK(hh_mirror_fetch(m, &host, NULL) < 0);
 	CHECK(strstr(hh_error_last(), "git: cannot fetch from host:") != NULL);
+	CHECK(strstr(hh_error_last(), "git-upload-pack") != NULL);
+	CHECK(strstr(hh_error_last(), "ended without a reply") != NULL);
 	hh_mirror_close(m);
 	hh_buf_release(&path);
 	hh_buf_release(&dir);
