@@ -127,6 +127,9 @@ int hh_stream_write(hh_stream *s, const void *buf, size_t len);
 /* Signals end of input (ssh: EOF on the channel; local: closes the pipe). */
 int hh_stream_send_eof(hh_stream *s);
 int hh_stream_close(hh_stream *s);
+/* The tail (at most 4 KiB) of the command's stderr read so far ("" if none), for error
+ * messages; valid until the next call on s. */
+const char *hh_stream_stderr(const hh_stream *s);
 
 /* Appends word single-quoted for a POSIX shell ('it'\''s'). */
 int hh_shell_quote(hh_buf *out, const char *word);
