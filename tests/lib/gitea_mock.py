@@ -76,9 +76,17 @@ class GiteaMock:
 
 	# ---- fixtures ----
 	@staticmethod
-	def fixture_routes(repo="acme/shop-api"):
-		"""Canned answers from fixtures/gitea/api (pulls_N_reviews[_ID_comments].json)."""
-		return _routes_from_dir(harness.FIXTURE_API, repo, r"pulls_(\d+)_reviews(?:_(\d+)_comments)?\.json$")
+	def fixture_routes(repo="acme/shop-api", until=None):
+		"""Canned answers from fixtures/gitea/api (pulls_N_reviews[_ID_comments].json).
+		until=ID keeps only the reviews with id <= ID in the list (the state of the PR when
+		an earlier review was submitted, e.g. until=498 for review_rejected_body)."""
+		r = _routes_from_dir(harness.FIXTURE_API, repo,
+				     r"pulls_(\d+)_reviews(?:_(\d+)_comments)?\.json$")
+		if until is not None:
+			for k in list(r):
+				if k.endswith("/reviews"):
+					r[k] = _compact([x for x in json.loads(r[k]) if x["id"] <= until])
+		return r
 
 	@staticmethod
 	def sample_routes():
