@@ -67,6 +67,9 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"notify", "telegram-api", HH_CT_URL, G(telegram_api)},
 	{"notify", "gitea-comment", HH_CT_BOOL, G(gitea_comment)},
 	{"notify", "lang", HH_CT_LANG, G(lang)},
+	{"commit", "name", HH_CT_STR, G(commit_name)},
+	{"commit", "email", HH_CT_STR, G(commit_email)},
+	{"worker", "parallel", HH_CT_NUM, G(worker_parallel)},
 	{"log", "level", HH_CT_LEVEL, G(log_level)},
 	{"log", "format", HH_CT_FORMAT, G(log_format)},
 	{NULL, NULL, 0, 0},
@@ -705,8 +708,12 @@ static int config_new(hh_config **out)
 	c->fixer_model = hh_strdup("ollama_chat/qwen2.5-coder:7b");
 	c->telegram_api = hh_strdup("https://api.telegram.org");
 	c->lang = hh_strdup("en");
+	c->commit_name = hh_strdup("healhook");
+	c->commit_email = hh_strdup("healhook@localhost");
+	c->worker_parallel = 2;
 	*out = c;
-	if (!c->fixer_command || !c->fixer_model || !c->telegram_api || !c->lang)
+	if (!c->fixer_command || !c->fixer_model || !c->telegram_api || !c->lang ||
+	    !c->commit_name || !c->commit_email)
 		return hh_error("out of memory");
 	return 0;
 }
@@ -733,6 +740,8 @@ void hh_config_free(hh_config *cfg)
 	hh_strv_release(&cfg->telegram_chats);
 	free(cfg->telegram_api);
 	free(cfg->lang);
+	free(cfg->commit_name);
+	free(cfg->commit_email);
 	for (i = 0; i < cfg->nrepos; i++)
 		repo_release(&cfg->repos[i]);
 	free(cfg->repos);

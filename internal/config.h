@@ -13,6 +13,8 @@
  *             allow (several), max-diff-lines, max-fixes-per-hour, max-reverts, queue-ttl,
  *             check, health-url, health-delay, health-interval, health-timeout,
  *             health-failures, health-version-field, ci-wait, reviewers (several), events (several)
+ *   [commit]  name, email (author and committer of healhook's commits)
+ *   [worker]  parallel (repositories healed at the same time)
  *   [log]     level, format
  *
  * Unknown sections or keys, `include`/`includeIf`, and bad values are errors whose message
@@ -107,6 +109,11 @@ typedef struct hh_config {
 	char *telegram_api;       /* "https://api.telegram.org" */
 	int gitea_comment;        /* 1 */
 	char *lang;               /* "en" or "zh-TW" */
+	/* [commit] */
+	char *commit_name;        /* author and committer of healhook's commits, "healhook" */
+	char *commit_email;       /* "healhook@localhost" */
+	/* [worker] */
+	long worker_parallel;     /* repositories healed at the same time, 2 */
 	/* [log] */
 	int log_level;            /* enum hh_log_level, info */
 	int log_format;           /* enum hh_log_format, text */

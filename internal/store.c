@@ -29,7 +29,7 @@
 #define BUSY_TIMEOUT_MS 5000
 
 /* The states a repository's job holds while the repository is taken (see hh_store_job_claim). */
-#define IN_PROGRESS "('fixing','committed','pushed','watching','reverting')"
+#define IN_PROGRESS "('fixing','committed','watching','reverting')"
 #define NOT_FINAL "('queued','waiting','fixing','committed','pushed','watching','reverting')"
 
 static const char *const migrations[] = {

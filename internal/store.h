@@ -177,9 +177,9 @@ long long hh_store_queue_depth(hh_store *st);
  * and is not frozen and not in skip_repos; moves it to fixing (updated = now) atomically, in
  * one BEGIN IMMEDIATE transaction (or in the caller's transaction if one is open). Returns 1
  * with *out filled (release it), 0 when there is none, -1 on error.
- * In progress = fixing, committed, pushed, watching, reverting. pushed always counts as in
- * progress: the owner of a job that ends at pushed (a PR branch without ci-wait) must move it
- * to a final state (healed), or its repository takes no other job. Waiting jobs are never
+ * In progress = fixing, committed, watching, reverting. A job at rest in pushed (landed with
+ * nothing to watch, e.g. a PR branch without ci-wait) does not hold its repository; a pushed
+ * job that still needs its health watch is moved to watching by its owner. Waiting jobs are never
  * claimed: the pipeline moves them back to queued (hh_store_jobs_in_state + update).
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);

@@ -399,9 +399,9 @@ TEST(store_claim_rules)
 	CHECK(claim_id(st, skip, 1) == a1); /* oldest; c frozen, d skipped */
 	CHECK(claim_id(st, skip, 1) == b1); /* a has one in progress: another repo */
 	CHECK(claim_id(st, skip, 1) == 0);
-	CHECK(set_state(st, a1, HH_JOB_PUSHED) == 0);
-	CHECK(claim_id(st, skip, 1) == 0); /* pushed counts as in progress */
-	CHECK(set_state(st, a1, HH_JOB_HEALED) == 0);
+	CHECK(set_state(st, a1, HH_JOB_WATCHING) == 0);
+	CHECK(claim_id(st, skip, 1) == 0); /* watching is in progress */
+	CHECK(set_state(st, a1, HH_JOB_PUSHED) == 0); /* at rest in pushed: not in progress */
 	CHECK(claim_id(st, skip, 1) == a2);
 	CHECK(hh_store_repo_set_frozen(st, "o/c", 0, NULL) == 0);
 	CHECK(claim_id(st, skip, 1) == c1);
