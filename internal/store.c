@@ -52,7 +52,7 @@ static const char *const migrations[] = {
 	" state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
 	" base_sha TEXT, commit_sha TEXT, revert_sha TEXT,"
 	" diff_lines INTEGER NOT NULL DEFAULT 0, output_tail TEXT, stages TEXT,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL, detail TEXT);"
 	"CREATE INDEX jobs_state ON jobs(state, repo);"
 	"CREATE INDEX jobs_queue ON jobs(state, created, id);"
 	"CREATE INDEX jobs_repo ON jobs(repo, created);"
@@ -80,7 +80,7 @@ static const char *const migrations[] = {
 #define JOB_COLS                                                                            \
 	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
 	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
-	" created, updated"
+	" created, updated, detail"
 
 enum stmt_id {
 	S_BEGIN,
@@ -144,14 +144,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_JOB_INSERT] = "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
 			 " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
 			 " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
-			 " updated) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-			 " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+			 " updated, detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			 " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
 	[S_JOB_UPDATE] = "UPDATE jobs SET repo = ?2, branch = ?3, file = ?4, type = ?5,"
 			 " message = ?6, delivery_id = ?7, pr_number = ?8, pr_url = ?9,"
 			 " sender = ?10, state = ?11, reason = ?12, attempts = ?13,"
 			 " base_sha = ?14, commit_sha = ?15, revert_sha = ?16, diff_lines = ?17,"
-			 " output_tail = ?18, stages = ?19, created = ?20, updated = ?21"
-			 " WHERE id = ?1",
+			 " output_tail = ?18, stages = ?19, created = ?20, updated = ?21,"
+			 " detail = ?22 WHERE id = ?1",
 	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[S_JOBS_RECENT] = "SELECT " JOB_COLS " FROM jobs WHERE ?1 IS NULL OR repo = ?1"
 			  " ORDER BY created DESC, id DESC LIMIT ?2",
@@ -689,6 +689,7 @@ void hh_job_release(hh_job *job)
 	free(job->revert_sha);
 	free(job->output_tail);
 	free(job->stages);
+	free(job->detail);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -703,7 +704,7 @@ void hh_store_jobs_free(hh_job *jobs, size_t n)
 	free(jobs);
 }
 
-/* Binds parameters 2..21 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
+/* Binds parameters 2..22 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
 static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long long updated)
 {
 	return bind_text(s, 2, j->repo) || bind_text(s, 3, j->branch) ||
@@ -715,7 +716,8 @@ static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long lo
 	       bind_text(s, 14, j->base_sha) || bind_text(s, 15, j->commit_sha) ||
 	       bind_text(s, 16, j->revert_sha) || bind_int(s, 17, j->diff_lines) ||
 	       bind_text(s, 18, j->output_tail) || bind_text(s, 19, j->stages) ||
-	       bind_int(s, 20, created) || bind_int(s, 21, updated);
+	       bind_int(s, 20, created) || bind_int(s, 21, updated) ||
+	       bind_text(s, 22, j->detail);
 }
 
 /* Reads a row of JOB_COLS into out (zeroed first); releases it on failure. */
@@ -746,6 +748,7 @@ static int read_job(sqlite3_stmt *s, hh_job *out)
 	out->stages = col_dup(s, 18, &oom);
 	out->created = sqlite3_column_int64(s, 19);
 	out->updated = sqlite3_column_int64(s, 20);
+	out->detail = col_dup(s, 21, &oom);
 	state = hh_job_state_parse(name);
 	if (oom || state < 0) {
 		long long id = out->id;

@@ -138,6 +138,7 @@ typedef struct hh_job {
 	char *sender;
 	enum hh_job_state state;
 	char *reason;          /* why it failed ("no-diff", ...), NULL otherwise */
+	char *detail;          /* a sentence for people: what happened, on which object */
 	int attempts;
 	char *base_sha;
 	char *commit_sha;

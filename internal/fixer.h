@@ -1,0 +1,46 @@
+/*
+ * fixer: how the fixer (Aider) and the repository's check command are invoked. Pure argv and
+ * environment building plus the Ollama probe; running them is the pipeline's job (through
+ * remote.h, never a shell).
+ *
+ * The finding's text never appears in an argv: it reaches the fixer only through the prompt
+ * file ({prompt} is that file's path).
+ */
+#ifndef HH_FIXER_H
+#define HH_FIXER_H
+
+#include "internal/buf.h"
+#include "internal/config.h"
+
+/*
+ * The fixer's argv: cfg->fixer_command with {model}, {prompt} (prompt file path), {file} (the
+ * target, relative to the scratch work directory) and {ollama} (the chosen base, "" if none).
+ */
+int hh_fixer_argv(hh_strv *out, const hh_config *cfg, const char *prompt_path, const char *file,
+		  const char *ollama);
+
+/*
+ * The fixer's whole environment (the command gets nothing else but PATH): HOME=home,
+ * NO_COLOR=1, TERM=dumb, BROWSER=true, and OLLAMA_API_BASE when ollama is non-empty.
+ */
+int hh_fixer_env(hh_strv *out, const char *home, const char *ollama);
+
+/*
+ * The check command for file: repo->check with {file}, else `python3 -m py_compile {file}` for
+ * a .py file. Leaves out empty when there is no check for this file type.
+ */
+int hh_check_argv(hh_strv *out, const hh_repo_config *repo, const char *file);
+
+/* The Ollama model name for an aider model ("ollama_chat/qwen2.5-coder:7b" → "qwen2.5-coder:7b";
+ * a name without a tag gets ":latest"). Caller frees. */
+char *hh_ollama_model_name(const char *aider_model);
+
+/*
+ * Returns in *out (caller frees) the first candidate base whose GET /api/tags answers within
+ * timeout_ms and lists the model (compared exactly, after adding ":latest" to untagged names).
+ * No candidates: *out = NULL and 0. None usable: -1 with an error listing what each said.
+ */
+int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms,
+		   char **out);
+
+#endif
