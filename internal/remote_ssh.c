@@ -21,14 +21,12 @@
  * signal (libssh2 reports status 0 for it). Exit status 124/137 after the limit means `timeout`
  * stopped it.
  *
- * Files go over SFTP (opened once, lazily): lstat-based, symlinks never followed at the last
- * component, rmtree works from readdir attributes (OpenSSH reports lstat there).
+ * Files go over SFTP: see remote_sftp.c.
  */
 #include "internal/log.h"
 #include "internal/remote_priv.h"
+#include "internal/remote_ssh_priv.h"
 
-#include <libssh2.h>
-#include <libssh2_sftp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,24 +38,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SSH_IO_TIMEOUT_MS 60000
 #define KILL_AFTER_S 2        /* timeout -k */
 #define LOCAL_KILL_MARGIN_MS 3000
 #define ABANDON_AFTER_MS 3000
 #define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
-
-struct hh_ssh {
-	int sock;
-	LIBSSH2_SESSION *session;
-	LIBSSH2_SFTP *sftp;
-	char *user;
-	char *label;              /* "user@host:port" for messages */
-	int abandoned;            /* a channel was left open: do not wait for it at close */
-};
 
 struct hh_stream_ssh {
 	LIBSSH2_CHANNEL *ch;
@@ -70,16 +57,6 @@ struct hh_stream_ssh {
 	int failed;
 };
 
-#define RETRY(s, dl, rc, expr)                                                               \
-	do {                                                                                  \
-		(rc) = (expr);                                                                \
-	} while ((rc) == LIBSSH2_ERROR_EAGAIN && ssh_wait((s), (dl)) == 0)
-#define RETRY_PTR(s, dl, p, expr)                                                            \
-	do {                                                                                  \
-		(p) = (expr);                                                                 \
-	} while (!(p) && libssh2_session_last_errno((s)->session) == LIBSSH2_ERROR_EAGAIN &&  \
-		 ssh_wait((s), (dl)) == 0)
-
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
 
@@ -88,13 +65,13 @@ static void ssh_global_init(void)
 	init_rc = libssh2_init(0);
 }
 
-static int64_t io_deadline(void)
+int64_t hh_ssh_io_deadline(void)
 {
 	return hh_now_ms() + SSH_IO_TIMEOUT_MS;
 }
 
 /* Waits for the socket in the directions libssh2 needs; -1 once the deadline has passed. */
-static int ssh_wait(struct hh_ssh *s, int64_t deadline)
+int hh_ssh_wait(struct hh_ssh *s, int64_t deadline)
 {
 	struct pollfd pf = {s->sock, 0, 0};
 	int dir = libssh2_session_block_directions(s->session);
@@ -117,7 +94,7 @@ static int ssh_wait(struct hh_ssh *s, int64_t deadline)
 	return 0;
 }
 
-static const char *ssh_errmsg(struct hh_ssh *s)
+const char *hh_ssh_errmsg(struct hh_ssh *s)
 {
 	char *msg = NULL;
 
@@ -277,7 +254,7 @@ static int check_host_key(hh_remote *r, const char *known_hosts)
 	if (access(known_hosts, R_OK) < 0 ||
 	    libssh2_knownhost_readfile(kh, known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
 		hh_error("cannot read known hosts file '%s': %s", known_hosts,
-			 errno ? strerror(errno) : ssh_errmsg(s));
+			 errno ? strerror(errno) : hh_ssh_errmsg(s));
 		goto out;
 	}
 	while (!libssh2_knownhost_get(kh, &e, prev)) {
@@ -361,7 +338,8 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	int rc;
 
 	if (!opts->identity || !opts->known_hosts)
-		return hh_error("ssh host '%s' needs an identity and a known-hosts file", opts->host);
+		return hh_error("ssh host '%s' needs an identity and a known-hosts file",
+				opts->host);
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
@@ -383,7 +361,8 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	RETRY(s, deadline, rc, libssh2_session_handshake(s->session, s->sock));
 	if (rc)
 		return hh_error("ssh handshake with %s:%d failed: %s", r->spec.hostname,
-				r->spec.port, rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : ssh_errmsg(s));
+				r->spec.port,
+				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s));
 	if (check_host_key(r, opts->known_hosts) < 0)
 		return -1;
 	RETRY(s, deadline, rc,
@@ -393,7 +372,7 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	if (rc)
 		return hh_error("ssh authentication failed for %s with key %s: %s%s", s->label,
 				opts->identity,
-				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : ssh_errmsg(s),
+				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
 				is_rsa_key(opts->identity) ? RSA_HINT : "");
 	return 0;
 }
@@ -408,7 +387,7 @@ void hh_ssh_close(hh_remote *r)
 		return;
 	if (s->session) {
 		if (s->abandoned && s->sock >= 0)
-			shutdown(s->sock, SHUT_RDWR); /* abandoned channels must not be waited for */
+			shutdown(s->sock, SHUT_RDWR); /* never wait for abandoned channels */
 		if (s->sftp)
 			RETRY(s, deadline, rc, libssh2_sftp_shutdown(s->sftp));
 		RETRY(s, deadline, rc,
@@ -456,12 +435,12 @@ static LIBSSH2_CHANNEL *open_exec(struct hh_ssh *s, const char *cmd, int64_t dea
 
 	RETRY_PTR(s, deadline, ch, libssh2_channel_open_session(s->session));
 	if (!ch) {
-		hh_error("cannot open an ssh channel to %s: %s", s->label, ssh_errmsg(s));
+		hh_error("cannot open an ssh channel to %s: %s", s->label, hh_ssh_errmsg(s));
 		return NULL;
 	}
 	RETRY(s, deadline, rc, libssh2_channel_exec(ch, cmd));
 	if (rc) {
-		hh_error("cannot start a command on %s: %s", s->label, ssh_errmsg(s));
+		hh_error("cannot start a command on %s: %s", s->label, hh_ssh_errmsg(s));
 		RETRY(s, deadline, rc, libssh2_channel_free(ch));
 		return NULL;
 	}
@@ -584,7 +563,8 @@ int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 		n_out = libssh2_channel_read(ch, buf, sizeof(buf));
 		if (n_out > 0) {
 			progress = 1;
-			if (hh_buf_put_tail(&res->out, buf, (size_t)n_out, cap, &res->truncated) < 0)
+			if (hh_buf_put_tail(&res->out, buf, (size_t)n_out, cap,
+					    &res->truncated) < 0)
 				goto out_abandon;
 		}
 		n_err = libssh2_channel_read_stderr(ch, buf, sizeof(buf));
@@ -597,7 +577,7 @@ int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 		if ((n_out < 0 && n_out != LIBSSH2_ERROR_EAGAIN) ||
 		    (n_err < 0 && n_err != LIBSSH2_ERROR_EAGAIN)) {
 			hh_error("ssh connection to %s failed while running '%s': %s", s->label,
-				 argv[0], ssh_errmsg(s));
+				 argv[0], hh_ssh_errmsg(s));
 			goto out_abandon;
 		}
 		if (n_out == 0 && n_err == 0 && libssh2_channel_eof(ch))
@@ -616,7 +596,7 @@ int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 			rc = 0;
 			goto out_abandon;
 		}
-		ssh_wait(s, killed ? give_up : deadline);
+		hh_ssh_wait(s, killed ? give_up : deadline);
 	}
 	finish_channel(s, ch, &res->status, &res->signal);
 	if (opts->timeout_ms > 0 && hh_now_ms() - start >= opts->timeout_ms &&
@@ -685,7 +665,7 @@ static int stream_pump_err(hh_stream *st)
 			return -1;
 	if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 		return hh_error("ssh stream to %s failed: %s", st->r->ssh->label,
-				ssh_errmsg(st->r->ssh));
+				hh_ssh_errmsg(st->r->ssh));
 	return 0;
 }
 
@@ -704,8 +684,8 @@ ssize_t hh_ssh_stream_read(hh_stream *st, void *buf, size_t len)
 			return n;
 		if (n != LIBSSH2_ERROR_EAGAIN)
 			return hh_error("cannot read from the ssh stream to %s: %s",
-					st->r->ssh->label, ssh_errmsg(st->r->ssh));
-		if (ssh_wait(st->r->ssh, p->deadline) < 0)
+					st->r->ssh->label, hh_ssh_errmsg(st->r->ssh));
+		if (hh_ssh_wait(st->r->ssh, p->deadline) < 0)
 			return stream_fail(st, "reading");
 	}
 }
@@ -731,8 +711,8 @@ int hh_ssh_stream_write(hh_stream *st, const void *buf, size_t len)
 		}
 		if (n != LIBSSH2_ERROR_EAGAIN)
 			return hh_error("cannot write to the ssh stream to %s: %s",
-					st->r->ssh->label, ssh_errmsg(st->r->ssh));
-		if (ssh_wait(st->r->ssh, p->deadline) < 0)
+					st->r->ssh->label, hh_ssh_errmsg(st->r->ssh));
+		if (hh_ssh_wait(st->r->ssh, p->deadline) < 0)
 			return stream_fail(st, "writing");
 	}
 	return 0;
@@ -750,7 +730,8 @@ int hh_ssh_stream_send_eof(hh_stream *st)
 		return stream_fail(st, "closing its input");
 	p->eof_sent = 1;
 	if (rc)
-		return hh_error("cannot close the ssh stream's input: %s", ssh_errmsg(st->r->ssh));
+		return hh_error("cannot close the ssh stream's input: %s",
+				hh_ssh_errmsg(st->r->ssh));
 	return 0;
 }
 
@@ -779,7 +760,7 @@ int hh_ssh_stream_close(hh_stream *st)
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 			break;
-		if (ssh_wait(s, deadline) < 0) {
+		if (hh_ssh_wait(s, deadline) < 0) {
 			stream_fail(st, "closing");
 			break;
 		}
@@ -794,467 +775,4 @@ int hh_ssh_stream_close(hh_stream *st)
 	free(p);
 	st->ssh = NULL;
 	return status;
-}
-
-/* ---- files (SFTP) ---- */
-
-static LIBSSH2_SFTP *sftp_get(struct hh_ssh *s)
-{
-	int64_t deadline = io_deadline();
-
-	if (!s->sftp) {
-		RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
-		if (!s->sftp)
-			hh_error("cannot start sftp on %s: %s", s->label, ssh_errmsg(s));
-	}
-	return s->sftp;
-}
-
-static const char *sftp_errmsg(struct hh_ssh *s, int rc)
-{
-	if (rc == LIBSSH2_ERROR_EAGAIN)
-		return "timed out";
-	if (rc != LIBSSH2_ERROR_SFTP_PROTOCOL)
-		return ssh_errmsg(s);
-	switch (libssh2_sftp_last_error(s->sftp)) {
-	case LIBSSH2_FX_NO_SUCH_FILE:
-	case LIBSSH2_FX_NO_SUCH_PATH:
-		return "no such file or directory";
-	case LIBSSH2_FX_PERMISSION_DENIED:
-		return "permission denied";
-	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
-		return "file exists";
-	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
-	case LIBSSH2_FX_QUOTA_EXCEEDED:
-		return "no space left";
-	case LIBSSH2_FX_NOT_A_DIRECTORY:
-		return "not a directory";
-	default:
-		return "sftp failure";
-	}
-}
-
-static int sftp_missing(struct hh_ssh *s, int rc)
-{
-	unsigned long e;
-
-	if (rc != LIBSSH2_ERROR_SFTP_PROTOCOL)
-		return 0;
-	e = libssh2_sftp_last_error(s->sftp);
-	return e == LIBSSH2_FX_NO_SUCH_FILE || e == LIBSSH2_FX_NO_SUCH_PATH;
-}
-
-static enum hh_file_kind attrs_kind(const LIBSSH2_SFTP_ATTRIBUTES *a)
-{
-	if (!(a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS))
-		return HH_FILE_OTHER;
-	switch (a->permissions & LIBSSH2_SFTP_S_IFMT) {
-	case LIBSSH2_SFTP_S_IFREG:
-		return HH_FILE_REGULAR;
-	case LIBSSH2_SFTP_S_IFDIR:
-		return HH_FILE_DIR;
-	case LIBSSH2_SFTP_S_IFLNK:
-		return HH_FILE_SYMLINK;
-	default:
-		return HH_FILE_OTHER;
-	}
-}
-
-/* lstat (or stat with follow): 0 found, 1 missing, -1 error. */
-static int sftp_stat(struct hh_ssh *s, const char *path, int follow, LIBSSH2_SFTP_ATTRIBUTES *a)
-{
-	int64_t deadline = io_deadline();
-	int rc;
-
-	if (!sftp_get(s))
-		return -1;
-	RETRY(s, deadline, rc,
-	      libssh2_sftp_stat_ex(s->sftp, path, (unsigned int)strlen(path),
-				   follow ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, a));
-	if (!rc)
-		return 0;
-	if (sftp_missing(s, rc))
-		return 1;
-	return hh_error("cannot stat '%s' on %s: %s", path, s->label, sftp_errmsg(s, rc));
-}
-
-static void sftp_close_handle(struct hh_ssh *s, LIBSSH2_SFTP_HANDLE *h)
-{
-	int64_t deadline = hh_now_ms() + 5000;
-	int rc;
-
-	RETRY(s, deadline, rc, libssh2_sftp_close_handle(h));
-	(void)rc;
-}
-
-int hh_ssh_read_file(hh_remote *r, const char *path, size_t max, hh_buf *out)
-{
-	struct hh_ssh *s = r->ssh;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	LIBSSH2_SFTP_HANDLE *h;
-	int64_t deadline;
-	size_t got = 0;
-	char buf[32768];
-	ssize_t n;
-	int st, rc = -1;
-
-	if ((st = sftp_stat(s, path, 0, &a)) < 0)
-		return -1;
-	if (st == 1)
-		return hh_error("cannot read '%s' on %s: no such file", path, s->label);
-	if (attrs_kind(&a) == HH_FILE_SYMLINK)
-		return hh_error("refusing to read '%s' on %s: it is a symlink", path, s->label);
-	if (attrs_kind(&a) != HH_FILE_REGULAR)
-		return hh_error("refusing to read '%s' on %s: not a regular file", path, s->label);
-	if ((a.flags & LIBSSH2_SFTP_ATTR_SIZE) && a.filesize > max)
-		return hh_error("file '%s' on %s is larger than %zu bytes", path, s->label, max);
-	deadline = io_deadline();
-	RETRY_PTR(s, deadline, h,
-		  libssh2_sftp_open_ex(s->sftp, path, (unsigned int)strlen(path), LIBSSH2_FXF_READ,
-				       0, LIBSSH2_SFTP_OPENFILE));
-	if (!h)
-		return hh_error("cannot open '%s' on %s: %s", path, s->label,
-				sftp_errmsg(s, libssh2_session_last_errno(s->session)));
-	for (;;) {
-		RETRY(s, deadline, n, libssh2_sftp_read(h, buf, sizeof(buf)));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			hh_error("cannot read '%s' on %s: %s", path, s->label,
-				 sftp_errmsg(s, (int)n));
-			goto out;
-		}
-		got += (size_t)n;
-		if (got > max) {
-			hh_error("file '%s' on %s is larger than %zu bytes", path, s->label, max);
-			goto out;
-		}
-		if (hh_buf_put(out, buf, (size_t)n) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	sftp_close_handle(s, h);
-	return rc;
-}
-
-static int sftp_mkdir(struct hh_ssh *s, const char *path, int mode)
-{
-	int64_t deadline = io_deadline();
-	int rc;
-
-	RETRY(s, deadline, rc,
-	      libssh2_sftp_mkdir_ex(s->sftp, path, (unsigned int)strlen(path), mode));
-	return rc;
-}
-
-/* mkdir -p of the parents of path (following symlinks, like the local transport). */
-static int sftp_make_parents(struct hh_ssh *s, const char *path)
-{
-	char *dup = hh_strdup(path), *p;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int st, rc = -1;
-
-	if (!dup)
-		return -1;
-	for (p = dup + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if ((st = sftp_stat(s, dup, 1, &a)) < 0)
-			goto out;
-		if (st == 1) {
-			int mrc = sftp_mkdir(s, dup, 0755);
-
-			if (mrc && sftp_stat(s, dup, 1, &a) != 0) { /* lost a race is fine */
-				hh_error("cannot create directory '%s' on %s: %s", dup, s->label,
-					 sftp_errmsg(s, mrc));
-				goto out;
-			}
-		} else if (attrs_kind(&a) != HH_FILE_DIR) {
-			hh_error("cannot create directory '%s' on %s: not a directory", dup,
-				 s->label);
-			goto out;
-		}
-		*p = '/';
-	}
-	rc = 0;
-out:
-	free(dup);
-	return rc;
-}
-
-int hh_ssh_write_file(hh_remote *r, const char *path, const void *data, size_t len, int mode)
-{
-	struct hh_ssh *s = r->ssh;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	LIBSSH2_SFTP_HANDLE *h;
-	const char *d = data;
-	int64_t deadline;
-	ssize_t n;
-	int st, rc = -1;
-
-	if ((st = sftp_stat(s, path, 0, &a)) < 0)
-		return -1;
-	if (st == 0 && attrs_kind(&a) == HH_FILE_SYMLINK)
-		return hh_error("refusing to write '%s' on %s: it is a symlink", path, s->label);
-	if (st == 1 && sftp_make_parents(s, path) < 0)
-		return -1;
-	deadline = io_deadline();
-	RETRY_PTR(s, deadline, h,
-		  libssh2_sftp_open_ex(s->sftp, path, (unsigned int)strlen(path),
-				       LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
-				       mode & 07777, LIBSSH2_SFTP_OPENFILE));
-	if (!h)
-		return hh_error("cannot write '%s' on %s: %s", path, s->label,
-				sftp_errmsg(s, libssh2_session_last_errno(s->session)));
-	memset(&a, 0, sizeof(a));
-	a.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
-	a.permissions = (unsigned long)(mode & 07777);
-	RETRY(s, deadline, st, libssh2_sftp_fsetstat(h, &a));
-	if (st) {
-		hh_error("cannot set the mode of '%s' on %s: %s", path, s->label,
-			 sftp_errmsg(s, st));
-		goto out;
-	}
-	while (len) {
-		RETRY(s, deadline, n, libssh2_sftp_write(h, d, len));
-		if (n <= 0) {
-			hh_error("cannot write '%s' on %s: %s", path, s->label,
-				 sftp_errmsg(s, (int)n));
-			goto out;
-		}
-		d += n;
-		len -= (size_t)n;
-	}
-	rc = 0;
-out:
-	sftp_close_handle(s, h);
-	return rc;
-}
-
-int hh_ssh_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size_t *size)
-{
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int st = sftp_stat(r->ssh, path, 0, &a);
-
-	if (st < 0)
-		return -1;
-	if (st == 1)
-		return 0;
-	*kind = attrs_kind(&a);
-	if (size && (a.flags & LIBSSH2_SFTP_ATTR_SIZE))
-		*size = (size_t)a.filesize;
-	return 0;
-}
-
-int hh_ssh_mkdtemp(hh_remote *r, const char *parent, char **out)
-{
-	struct hh_ssh *s = r->ssh;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int i, rc = 0;
-
-	if (!sftp_get(s))
-		return -1;
-	for (i = 0; i < 16; i++) {
-		unsigned char rnd[6];
-		char *path;
-
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return hh_error("cannot get random bytes: %s", strerror(errno));
-		path = hh_asprintf("%s/healhook-%02x%02x%02x%02x%02x%02x", parent, rnd[0], rnd[1],
-				   rnd[2], rnd[3], rnd[4], rnd[5]);
-		if (!path)
-			return -1;
-		rc = sftp_mkdir(s, path, 0700);
-		if (!rc) {
-			*out = path;
-			return 0;
-		}
-		/* OpenSSH says FX_FAILURE for EEXIST: look before retrying */
-		if (sftp_stat(s, path, 0, &a) != 0) {
-			free(path);
-			break;
-		}
-		free(path);
-	}
-	return hh_error("cannot create a directory in '%s' on %s: %s", parent, s->label,
-			sftp_errmsg(s, rc));
-}
-
-struct dent {
-	char *name;
-	enum hh_file_kind kind;
-	size_t size;
-};
-
-static void dents_free(struct dent *d, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(d[i].name);
-	free(d);
-}
-
-/* Reads a whole directory (without . and ..), kinds from lstat-like readdir attributes. */
-static int sftp_readdir_all(struct hh_ssh *s, const char *dir, struct dent **out, size_t *nout)
-{
-	LIBSSH2_SFTP_HANDLE *h;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	struct dent *d = NULL;
-	size_t n = 0, cap = 0;
-	int64_t deadline = io_deadline();
-	char name[1024];
-	int rc = -1, len;
-
-	*out = NULL;
-	*nout = 0;
-	RETRY_PTR(s, deadline, h,
-		  libssh2_sftp_open_ex(s->sftp, dir, (unsigned int)strlen(dir), 0, 0,
-				       LIBSSH2_SFTP_OPENDIR));
-	if (!h)
-		return hh_error("cannot open directory '%s' on %s: %s", dir, s->label,
-				sftp_errmsg(s, libssh2_session_last_errno(s->session)));
-	for (;;) {
-		RETRY(s, deadline, len,
-		      libssh2_sftp_readdir_ex(h, name, sizeof(name), NULL, 0, &a));
-		if (len == 0)
-			break;
-		if (len < 0) {
-			hh_error("cannot read directory '%s' on %s: %s", dir, s->label,
-				 sftp_errmsg(s, len));
-			goto out;
-		}
-		if (!strcmp(name, ".") || !strcmp(name, ".."))
-			continue;
-		if (n == cap) {
-			struct dent *nd;
-
-			cap = cap ? cap * 2 : 32;
-			if (!(nd = realloc(d, cap * sizeof(*d)))) {
-				hh_error("out of memory");
-				goto out;
-			}
-			d = nd;
-		}
-		if (!(d[n].name = hh_strdup(name)))
-			goto out;
-		d[n].kind = attrs_kind(&a);
-		d[n].size = (a.flags & LIBSSH2_SFTP_ATTR_SIZE) ? (size_t)a.filesize : 0;
-		n++;
-	}
-	rc = 0;
-out:
-	sftp_close_handle(s, h);
-	if (rc < 0) {
-		dents_free(d, n);
-		return -1;
-	}
-	*out = d;
-	*nout = n;
-	return 0;
-}
-
-static int sftp_rm(struct hh_ssh *s, const char *path, int is_dir, int depth)
-{
-	int64_t deadline;
-	int rc = 0;
-
-	if (is_dir) {
-		struct dent *d;
-		size_t n, i;
-
-		if (depth > 64)
-			return hh_error("directory tree '%s' on %s is too deep", path, s->label);
-		if (sftp_readdir_all(s, path, &d, &n) < 0)
-			return -1;
-		for (i = 0; i < n; i++) {
-			char *sub = hh_asprintf("%s/%s", path, d[i].name);
-
-			if (!sub || sftp_rm(s, sub, d[i].kind == HH_FILE_DIR, depth + 1) < 0)
-				rc = -1;
-			free(sub);
-		}
-		dents_free(d, n);
-		if (rc < 0)
-			return -1;
-		deadline = io_deadline();
-		RETRY(s, deadline, rc,
-		      libssh2_sftp_rmdir_ex(s->sftp, path, (unsigned int)strlen(path)));
-	} else {
-		deadline = io_deadline();
-		RETRY(s, deadline, rc,
-		      libssh2_sftp_unlink_ex(s->sftp, path, (unsigned int)strlen(path)));
-	}
-	if (rc && !sftp_missing(s, rc))
-		return hh_error("cannot remove '%s' on %s: %s", path, s->label, sftp_errmsg(s, rc));
-	return 0;
-}
-
-int hh_ssh_rmtree(hh_remote *r, const char *path)
-{
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int st = sftp_stat(r->ssh, path, 0, &a);
-
-	if (st < 0)
-		return -1;
-	if (st == 1)
-		return 0;
-	return sftp_rm(r->ssh, path, attrs_kind(&a) == HH_FILE_DIR, 0);
-}
-
-struct lister {
-	hh_remote_entry *e;
-	size_t n, cap;
-};
-
-static int sftp_list(struct hh_ssh *s, struct lister *ls, const char *root, const char *rel,
-		     int depth)
-{
-	char *full = rel[0] ? hh_asprintf("%s/%s", root, rel) : hh_strdup(root);
-	struct dent *d = NULL;
-	size_t n = 0, i;
-	int rc = -1;
-
-	if (!full)
-		return -1;
-	if (depth > 64) {
-		hh_error("directory tree '%s' on %s is too deep", root, s->label);
-		goto out;
-	}
-	if (sftp_readdir_all(s, full, &d, &n) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		char *sub;
-
-		if (d[i].kind == HH_FILE_OTHER)
-			continue;
-		sub = rel[0] ? hh_asprintf("%s/%s", rel, d[i].name) : hh_strdup(d[i].name);
-		if (!sub)
-			goto out;
-		if (hh_remote_entries_push(&ls->e, &ls->n, &ls->cap, sub, d[i].kind,
-					   d[i].kind == HH_FILE_DIR ? 0 : d[i].size) < 0 ||
-		    (d[i].kind == HH_FILE_DIR && sftp_list(s, ls, root, sub, depth + 1) < 0)) {
-			free(sub);
-			goto out;
-		}
-		free(sub);
-	}
-	rc = 0;
-out:
-	dents_free(d, n);
-	free(full);
-	return rc;
-}
-
-int hh_ssh_list_tree(hh_remote *r, const char *dir, hh_remote_entry **out, size_t *n)
-{
-	struct lister ls = {0};
-	int rc;
-
-	if (!sftp_get(r->ssh))
-		return -1;
-	rc = sftp_list(r->ssh, &ls, dir, "", 0);
-	*out = ls.e;
-	*n = ls.n;
-	return rc;
 }

@@ -205,7 +205,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: remote_probe HOST IDENTITY KNOWN_HOSTS SCENARIO [ARGS...]\n");
+		fprintf(stderr,
+			"usage: remote_probe HOST IDENTITY KNOWN_HOSTS SCENARIO [ARGS...]\n");
 		return 2;
 	}
 	o.host = argv[1];
