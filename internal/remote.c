@@ -132,7 +132,8 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 		return 0;
 	}
 	if (strncmp(spec, "ssh://", 6) != 0)
-		return hh_error("bad host spec '%s': want ssh://user@host[:port]/path or /path", spec);
+		return hh_error("bad host spec '%s': want ssh://user@host[:port]/path or /path",
+				spec);
 	p = spec + 6;
 	slash = strchr(p, '/');
 	if (!slash || slash == p)

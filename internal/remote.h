@@ -119,6 +119,9 @@ void hh_remote_entries_free(hh_remote_entry *e, size_t n);
  * git-upload-pack / git-receive-pack on the host over the job's own session).
  * read returns bytes read (0 at end of stream) or -1; write returns 0 or -1.
  * close waits for the command and returns its exit status (or -1).
+ * timeout_ms (0 = none) is a deadline for the whole stream, counted from open: past it, read
+ * and write fail and the command's process group is killed. The stream runs in the host's work
+ * tree; r must outlive it.
  */
 typedef struct hh_stream hh_stream;
 int hh_remote_stream_open(hh_remote *r, const char *const *argv, long timeout_ms, hh_stream **out);

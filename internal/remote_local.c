@@ -369,7 +369,8 @@ int hh_local_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opt
 		check_exited(&c);
 		if (c.exited && !exited_at) {
 			exited_at = now;
-			kill(-c.pid, SIGKILL); /* leftovers of the group; output stays in the pipes */
+			/* kill the leftovers of the group; their output stays in the pipes */
+			kill(-c.pid, SIGKILL);
 			close_fd(&c.in_fd);
 		}
 		if (c.out_fd < 0 && c.err_fd < 0 && c.exited)
@@ -654,7 +655,8 @@ int hh_local_write_file(const char *path, const void *data, size_t len, int mode
 
 	if (make_parents(path) < 0)
 		return -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode & 07777);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  (mode_t)mode & 07777);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return hh_error("refusing to write '%s': it is a symlink", path);
@@ -760,7 +762,8 @@ static int rm_dir_contents(int dfd, const char *path)
 				rc = hh_error("cannot remove '%s/%s': %s", path, de->d_name,
 					      strerror(errno));
 		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-			rc = hh_error("cannot remove '%s/%s': %s", path, de->d_name, strerror(errno));
+			rc = hh_error("cannot remove '%s/%s': %s", path, de->d_name,
+				      strerror(errno));
 		}
 	}
 	closedir(d);
@@ -773,7 +776,8 @@ int hh_local_rmtree(const char *path)
 	int fd;
 
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : hh_error("cannot stat '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+				       : hh_error("cannot stat '%s': %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlink(path) < 0)
 			return hh_error("cannot remove '%s': %s", path, strerror(errno));
