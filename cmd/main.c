@@ -16,6 +16,7 @@ static const char usage[] =
 	"commands:\n"
 	"  serve     receive Gitea webhooks and heal the findings they carry\n"
 	"  replay    run saved deliveries through the same code as serve\n"
+	"  heal      fix one finding now, through the same pipeline as the worker\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
 	"  version   print the version and the library versions\n"
 	"\n"
@@ -31,6 +32,7 @@ static const struct command commands[] = {
 	{"serve", cmd_serve},
 	{"replay", cmd_replay},
 	{"sign", cmd_sign},
+	{"heal", cmd_heal},
 	{"version", cmd_version},
 };
 

@@ -1,0 +1,683 @@
+/*
+ * pipeline: one job from the fix host to a landed commit. See pipeline.h for the flow.
+ *
+ * Every remote action is an argv (remote.h quotes it for the ssh side); file contents travel
+ * by SFTP or direct I/O; the finding's text reaches the fixer only through the prompt file.
+ * One hh_remote is opened per job and used for every command, file transfer and git stream,
+ * so a heal over ssh costs one connection.
+ */
+#include "internal/pipeline.h"
+#include "internal/fixer.h"
+#include "internal/findings.h"
+#include "internal/gitops.h"
+#include "internal/guard.h"
+#include "internal/intake.h"
+#include "internal/log.h"
+#include "internal/remote.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_TARGET (1u << 20)      /* largest file healhook will hand to a fixer */
+#define TAIL_BYTES 2000            /* fixer output kept in the job record */
+#define GIT_TIMEOUT_MS (120 * 1000)
+#define CHECK_TIMEOUT_MS (120 * 1000)
+#define MAX_REBUILDS 3
+
+struct run {
+	hh_pipeline *p;
+	hh_job *job;
+	const hh_repo_config *repo;
+	hh_remote *r;
+	hh_mirror *m;
+	char *scratch;
+	hh_git_channel ch;
+	hh_git_peer peer;
+	hh_buf stages;
+	double t0, ts;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? hh_strdup(v) : NULL;
+}
+
+/* Ends the current stage: records its duration and tells the caller. */
+static void stage(struct run *x, const char *name, const char *note)
+{
+	double t = now_s(), d = t - x->ts;
+
+	hh_buf_printf(&x->stages, "%s\"%s\":%ld", x->stages.len > 1 ? "," : "", name,
+		      (long)(d * 1000 + 0.5));
+	x->ts = t;
+	if (x->p->on_stage)
+		x->p->on_stage(x->p->ctx, name, d, note);
+}
+
+static int save(struct run *x, enum hh_job_state state)
+{
+	x->job->state = state;
+	free(x->job->stages);
+	x->job->stages = hh_asprintf("%s}", x->stages.ptr);
+	if (!x->p->store)
+		return 0;
+	if (hh_store_job_update(x->p->store, x->job) < 0) {
+		hh_log(HH_LOG_ERROR, "job.store", "error", hh_error_last(), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the job as failed with reason and a detail sentence. Returns 1 (or -1 if unsaved). */
+static int fail(struct run *x, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct run *x, const char *reason, const char *fmt, ...)
+{
+	hh_buf b = HH_BUF_INIT;
+	va_list ap;
+	char id[24];
+
+	va_start(ap, fmt);
+	hh_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	set_str(&x->job->reason, reason);
+	free(x->job->detail);
+	x->job->detail = hh_buf_detach(&b);
+	snprintf(id, sizeof(id), "%lld", x->job->id);
+	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", x->job->repo, "file", x->job->file,
+	       "reason", reason, "detail", x->job->detail, NULL);
+	return save(x, HH_JOB_FAILED) < 0 ? -1 : 1;
+}
+
+/* Runs argv on the host; returns 0 if it ran (check res->status), -1 if it could not run. */
+static int host_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
+		     hh_exec_result *res)
+{
+	hh_exec_opts o = {0};
+
+	memset(res, 0, sizeof(*res));
+	o.cwd = cwd;
+	o.timeout_ms = timeout_ms;
+	return hh_remote_exec(x->r, argv, &o, res);
+}
+
+/* The last line(s) of a command's stderr (or stdout), for a detail sentence. */
+static const char *tail_of(const hh_exec_result *res)
+{
+	const hh_buf *b = res->err.len ? &res->err : &res->out;
+	const char *s;
+
+	if (!b->ptr)
+		return "";
+	s = b->ptr + (b->len > 300 ? b->len - 300 : 0);
+	while (*s == '\n')
+		s++;
+	return s;
+}
+
+static int preflight(struct run *x)
+{
+	const char *path = hh_remote_path(x->r);
+	const char *argv[] = {"git", "-C", path, "rev-parse", "--is-inside-work-tree",
+			      "--is-shallow-repository", NULL};
+	hh_exec_result res;
+	enum hh_file_kind kind;
+	int rc = 0;
+
+	if (hh_remote_stat(x->r, path, &kind, NULL) < 0)
+		return fail(x, "preflight-failed", "cannot inspect the work tree: %s",
+			    hh_error_last());
+	if (kind != HH_FILE_DIR)
+		return fail(x, "preflight-failed", "work tree '%s' does not exist on the host", path);
+	if (host_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0)
+		rc = fail(x, "preflight-failed", "cannot run git on the host: %s", hh_error_last());
+	else if (res.status != 0)
+		rc = fail(x, "preflight-failed", "'%s' is not a git work tree: %s", path,
+			  tail_of(&res));
+	else if (!res.out.ptr || !strstr(res.out.ptr, "true\nfalse"))
+		rc = fail(x, "preflight-failed",
+			  "host repository '%s' is shallow; healhook needs its full history "
+			  "(run git fetch --unshallow there)", path);
+	hh_exec_result_release(&res);
+	return rc;
+}
+
+/* Brings the mirror up to date with the branch's source. */
+static int sync_mirror(struct run *x)
+{
+	const hh_config *cfg = x->p->cfg;
+
+	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
+		if (!x->repo->remote)
+			return fail(x, "preflight-failed", "repo.%s.remote is not set (push-via = mirror)",
+				    x->repo->name);
+		memset(&x->peer, 0, sizeof(x->peer));
+		x->peer.url = x->repo->remote;
+		x->peer.identity = x->repo->identity;
+		x->peer.known_hosts = x->repo->known_hosts;
+		x->peer.token = cfg->gitea_token;
+		if (hh_mirror_fetch(x->m, &x->peer, NULL) < 0)
+			return fail(x, "preflight-failed", "%s", hh_error_last());
+		return 0;
+	} else {
+		const char *path = hh_remote_path(x->r);
+		const char *argv[] = {"git", "fetch", "--quiet", "--prune", "origin", NULL};
+		hh_exec_result res;
+		int rc = 0;
+
+		if (host_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0)
+			rc = fail(x, "preflight-failed", "cannot fetch origin on the host: %s",
+				  res.status != 0 && res.status != -1 ? tail_of(&res) : hh_error_last());
+		hh_exec_result_release(&res);
+		if (rc)
+			return rc;
+		hh_git_channel_from_remote(&x->ch, x->r);
+		memset(&x->peer, 0, sizeof(x->peer));
+		x->peer.channel = &x->ch;
+		x->peer.path = path;
+		if (hh_mirror_fetch(x->m, &x->peer, "+refs/remotes/origin/*:refs/heads/*") < 0)
+			return fail(x, "preflight-failed", "%s", hh_error_last());
+		return 0;
+	}
+}
+
+/* The target at base: must be a regular file. Fills content. */
+static int target_at(struct run *x, const char *base, hh_buf *content, int *kind)
+{
+	hh_buf_clear(content);
+	if (hh_mirror_blob_at(x->m, base, x->job->file, MAX_TARGET, content, kind) < 0)
+		return fail(x, "preflight-failed", "%s", hh_error_last());
+	if (*kind != HH_ENTRY_REGULAR && *kind != HH_ENTRY_EXECUTABLE)
+		return fail(x, "preflight-failed", "'%s' is %s at %.12s on %s, not a regular file",
+			    x->job->file,
+			    *kind == HH_ENTRY_MISSING ? "missing" : hh_entry_kind_name(*kind), base,
+			    x->job->branch);
+	return 0;
+}
+
+/* Is `path` (relative) one of the directories leading to the target, or the target itself? */
+static int on_target_path(const char *target, const char *path, enum hh_file_kind kind)
+{
+	size_t n = strlen(path);
+
+	if (strcmp(path, target) == 0)
+		return kind == HH_FILE_REGULAR ? 1 : 0;
+	return kind == HH_FILE_DIR && strncmp(target, path, n) == 0 && target[n] == '/';
+}
+
+/* L1: only the target may exist and have changed in the scratch work directory. */
+static int judge(struct run *x, const char *work, hh_buf *after)
+{
+	hh_remote_entry *e = NULL;
+	hh_buf extra = HH_BUF_INIT;
+	char *tpath;
+	size_t n = 0, i;
+	int rc = 0, found = 0;
+
+	if (hh_remote_list_tree(x->r, work, &e, &n) < 0)
+		return fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
+	for (i = 0; i < n; i++) {
+		if (on_target_path(x->job->file, e[i].path, e[i].kind)) {
+			found |= strcmp(e[i].path, x->job->file) == 0;
+			continue;
+		}
+		if (extra.len < 400)
+			hh_buf_printf(&extra, "%s%s", extra.len ? ", " : "", e[i].path);
+	}
+	hh_remote_entries_free(e, n);
+	if (extra.len) {
+		rc = fail(x, "other-file-changed", "the fixer touched files besides %s: %s",
+			  x->job->file, extra.ptr);
+		goto out;
+	}
+	if (!found) {
+		rc = fail(x, "other-file-changed", "the fixer removed or replaced %s", x->job->file);
+		goto out;
+	}
+	tpath = hh_asprintf("%s/%s", work, x->job->file);
+	if (hh_remote_read_file(x->r, tpath, MAX_TARGET, after) < 0)
+		rc = fail(x, "other-file-changed", "cannot read back %s: %s", x->job->file,
+			  hh_error_last());
+	free(tpath);
+out:
+	hh_buf_release(&extra);
+	return rc;
+}
+
+static int run_fixer(struct run *x, const char *work, const char *prompt_path, const char *home)
+{
+	const hh_config *cfg = x->p->cfg;
+	hh_strv argv = {0}, env = {0};
+	hh_exec_opts o = {0};
+	hh_exec_result res;
+	char *ollama = NULL;
+	int rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
+		return fail(x, "ollama-unavailable", "%s", hh_error_last());
+	stage(x, "ollama", ollama);
+	if (hh_fixer_argv(&argv, cfg, prompt_path, x->job->file, ollama) < 0 ||
+	    hh_fixer_env(&env, home, ollama) < 0) {
+		rc = fail(x, "error", "fixer.command: %s", hh_error_last());
+		goto out;
+	}
+	o.cwd = work;
+	o.env = (const char *const *)env.v;
+	o.clean_env = 1;
+	o.timeout_ms = cfg->fixer_timeout * 1000;
+	o.out_cap = 64 * 1024;
+	if (hh_remote_exec(x->r, (const char *const *)argv.v, &o, &res) < 0) {
+		rc = fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
+		goto out;
+	}
+	{
+		hh_buf t = HH_BUF_INIT;
+		if (res.out.len)
+			hh_buf_put(&t, res.out.ptr, res.out.len);
+		if (res.err.len)
+			hh_buf_put(&t, res.err.ptr, res.err.len);
+		set_str(&x->job->output_tail,
+			t.ptr ? t.ptr + (t.len > TAIL_BYTES ? t.len - TAIL_BYTES : 0) : "");
+		hh_buf_release(&t);
+	}
+	if (res.timed_out)
+		rc = fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
+			  cfg->fixer_timeout);
+	else if (res.status != 0)
+		rc = fail(x, "fixer-failed", "the fixer exited with %s %d",
+			  res.signal ? "signal" : "status", res.signal ? res.signal : res.status);
+out:
+	hh_exec_result_release(&res);
+	hh_strv_release(&argv);
+	hh_strv_release(&env);
+	free(ollama);
+	return rc;
+}
+
+static int run_check(struct run *x, const char *work)
+{
+	hh_strv argv = {0};
+	hh_exec_result res;
+	int rc = 0;
+
+	if (hh_check_argv(&argv, x->repo, x->job->file) < 0)
+		return fail(x, "error", "repo.%s.check: %s", x->repo->name, hh_error_last());
+	if (argv.n == 0)
+		return 0;
+	if (host_exec(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
+		rc = fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
+	else if (res.status != 0)
+		rc = fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
+			  tail_of(&res));
+	hh_exec_result_release(&res);
+	hh_strv_release(&argv);
+	return rc;
+}
+
+char *hh_pipeline_commit_message(const hh_job *job, const char *fingerprint)
+{
+	hh_buf b = HH_BUF_INIT;
+	const char *m = job->message ? job->message : "";
+	size_t n = 0, i;
+
+	hh_buf_printf(&b, "fix(autoheal): [");
+	for (i = 0; job->type && job->type[i] && i < 64; i++) {
+		char c = job->type[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("_.:-", c))
+			hh_buf_putc(&b, c);
+	}
+	hh_buf_printf(&b, "] auto-fix %s\n\nError: ", job->file);
+	/* 200 bytes of the message, cut at a UTF-8 boundary, control characters as spaces. */
+	n = strlen(m);
+	if (n > 200) {
+		n = 200;
+		while (n && ((unsigned char)m[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++)
+		hh_buf_putc(&b, (unsigned char)m[i] < 0x20 || m[i] == 0x7f ? ' ' : m[i]);
+	hh_buf_printf(&b, "\n\nHealhook-Job: %lld\nHealhook-Finding: %.16s\n", job->id,
+		      fingerprint);
+	if (job->pr_url && *job->pr_url)
+		hh_buf_printf(&b, "Reviewed-in: %s\n", job->pr_url);
+	return hh_buf_detach(&b);
+}
+
+/* Pushes the job's commit. Returns 0 when it landed, 1 when the branch moved (the caller may
+ * rebuild), or the result of fail(). */
+static int push(struct run *x, const char *sha)
+{
+	char ref[64];
+	int rc = 0;
+
+	snprintf(ref, sizeof(ref), "refs/healhook/jobs/%lld", x->job->id);
+	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
+		char *dst = hh_asprintf("refs/heads/%s", x->job->branch);
+		if (hh_mirror_push(x->m, &x->peer, sha, ref, dst, 0) < 0) {
+			const char *e = hh_error_last();
+			rc = strstr(e, "fast-forward") || strstr(e, "fetch first") ||
+					     strstr(e, "non-fast")
+				     ? 2
+				     : fail(x, "push-failed", "%s", e);
+		}
+		free(dst);
+		return rc;
+	} else {
+		const char *path = hh_remote_path(x->r);
+		hh_strv argv = {0};
+		hh_exec_result res;
+		const char *ls[] = {"git", "ls-remote", "origin", NULL, NULL};
+		char *head = hh_asprintf("refs/heads/%s", x->job->branch);
+
+		ls[3] = head;
+		memset(&res, 0, sizeof(res));
+		if (hh_mirror_push(x->m, &x->peer, sha, ref, "refs/healhook/pending", 1) < 0) {
+			rc = fail(x, "push-failed", "cannot send the commit to the host: %s",
+				  hh_error_last());
+			goto out;
+		}
+		if (hh_gitops_host_push_argv(&argv, x->job->branch) < 0) {
+			rc = fail(x, "push-failed", "%s", hh_error_last());
+			goto out;
+		}
+		if (host_exec(x, (const char *const *)argv.v, path, GIT_TIMEOUT_MS, &res) < 0) {
+			rc = fail(x, "push-failed", "cannot run git push on the host: %s",
+				  hh_error_last());
+			goto out;
+		}
+		if (res.status != 0) {
+			const char *t = tail_of(&res);
+			rc = strstr(t, "non-fast-forward") || strstr(t, "fetch first") ||
+					     strstr(t, "[rejected]")
+				     ? 2
+				     : fail(x, "push-failed", "git push on the host failed: %s", t);
+			goto out;
+		}
+		hh_exec_result_release(&res);
+		if (host_exec(x, ls, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0 ||
+		    !res.out.ptr || strncmp(res.out.ptr, sha, 40) != 0) {
+			rc = fail(x, "push-failed", "origin's %s is not %.12s after the push", head, sha);
+			goto out;
+		}
+out:
+		hh_exec_result_release(&res);
+		hh_strv_release(&argv);
+		free(head);
+		return rc;
+	}
+}
+
+/* Removes what the job left on the host (scratch directory, pending ref). */
+static void cleanup(struct run *x)
+{
+	if (!x->r)
+		return;
+	if (x->scratch && hh_remote_rmtree(x->r, x->scratch) < 0)
+		hh_log(HH_LOG_WARN, "job.cleanup", "path", x->scratch, "error", hh_error_last(), NULL);
+	if (x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha) {
+		const char *argv[] = {"git", "update-ref", "-d", "refs/healhook/pending", NULL};
+		hh_exec_result res;
+		host_exec(x, argv, hh_remote_path(x->r), GIT_TIMEOUT_MS, &res);
+		hh_exec_result_release(&res);
+	}
+}
+
+static char *mirror_dir(const hh_config *cfg, const char *repo)
+{
+	return hh_asprintf("%s/mirrors/%s.git", cfg->state_dir, repo);
+}
+
+/* The steps after the fixer: L2, commit, push with rebuild-and-retry. */
+static int land(struct run *x, const char *base_in, const hh_buf *before, const hh_buf *after)
+{
+	const hh_config *cfg = x->p->cfg;
+	hh_commit_info info = {0};
+	hh_finding f = {0};
+	char base[41], sha[41], fp[65], *msg = NULL;
+	long added = 0, deleted = 0;
+	int rc, attempt;
+
+	snprintf(base, sizeof(base), "%s", base_in);
+	if (hh_mirror_diff_lines(x->m, base, x->job->file, after->ptr, after->len, &added,
+				 &deleted) < 0)
+		return fail(x, "error", "%s", hh_error_last());
+	x->job->diff_lines = added + deleted;
+	stage(x, "diff", NULL);
+	if (x->job->diff_lines == 0)
+		return fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
+	if (x->job->diff_lines > x->repo->max_diff_lines)
+		return fail(x, "diff-too-large", "%ld lines changed (+%ld -%ld), over max-diff-lines %ld",
+			    x->job->diff_lines, added, deleted, x->repo->max_diff_lines);
+	if (x->p->dry_run)
+		return 0;
+
+	f.file = x->job->file;
+	f.type = x->job->type ? x->job->type : "review";
+	f.message = x->job->message ? x->job->message : "";
+	hh_finding_fingerprint(x->job->repo, x->job->branch, &f, fp);
+	msg = hh_pipeline_commit_message(x->job, fp);
+	info.name = cfg->commit_name;
+	info.email = cfg->commit_email;
+	info.time = (long long)time(NULL);
+	info.message = msg;
+	for (attempt = 0;; attempt++) {
+		hh_buf now = HH_BUF_INIT;
+		int kind;
+
+		if (hh_mirror_build_commit(x->m, base, x->job->file, after->ptr, after->len, &info,
+					   sha, &added, &deleted) < 0) {
+			rc = fail(x, "error", "%s", hh_error_last());
+			break;
+		}
+		set_str(&x->job->base_sha, base);
+		set_str(&x->job->commit_sha, sha);
+		stage(x, "commit", sha);
+		if (save(x, HH_JOB_COMMITTED) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = push(x, sha);
+		if (rc != 2)
+			break;
+		/* The branch moved: rebuild on the new tip if the target is unchanged there. */
+		if (attempt + 1 >= MAX_REBUILDS) {
+			rc = fail(x, "branch-moved", "%s kept moving; gave up after %d attempts",
+				  x->job->branch, MAX_REBUILDS);
+			break;
+		}
+		if ((rc = sync_mirror(x)) != 0)
+			break;
+		if (hh_mirror_resolve(x->m, x->job->branch, base) < 0) {
+			rc = fail(x, "branch-moved", "%s", hh_error_last());
+			break;
+		}
+		if ((rc = target_at(x, base, &now, &kind)) != 0) {
+			hh_buf_release(&now);
+			break;
+		}
+		if (now.len != before->len || memcmp(now.ptr, before->ptr, now.len) != 0) {
+			hh_buf_release(&now);
+			rc = fail(x, "branch-moved",
+				  "%s moved and %s changed there (now %.12s); the fix is dropped",
+				  x->job->branch, x->job->file, base);
+			break;
+		}
+		hh_buf_release(&now);
+		stage(x, "rebuild", base);
+		hh_log(HH_LOG_INFO, "job.rebuild", "repo", x->job->repo, "branch", x->job->branch,
+		       "base", base, NULL);
+	}
+	free(msg);
+	if (rc == 0)
+		stage(x, "push", sha);
+	return rc;
+}
+
+int hh_pipeline_run(hh_pipeline *p, hh_job *job)
+{
+	const hh_config *cfg = p->cfg;
+	struct run x = {0};
+	hh_remote_opts ro = {0};
+	hh_buf before = HH_BUF_INIT, after = HH_BUF_INIT;
+	char base[41], *work = NULL, *tpath = NULL, *ppath = NULL, *home = NULL, *prompt = NULL;
+	char *mdir = NULL, *keep = NULL;
+	int rc, kind;
+
+	x.p = p;
+	x.job = job;
+	x.t0 = x.ts = now_s();
+	hh_buf_puts(&x.stages, "{");
+	p->connections = 0;
+	p->seconds = 0;
+	set_str(&job->reason, NULL);
+	set_str(&job->detail, NULL);
+
+	x.repo = hh_config_repo(cfg, job->repo);
+	if (!x.repo) {
+		rc = fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration", job->repo);
+		goto out;
+	}
+	if (hh_guard_path(x.repo, job->file)) {
+		rc = fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow", job->file,
+			  job->repo);
+		goto out;
+	}
+	if (!x.repo->host) {
+		rc = fail(&x, "preflight-failed", "repo.%s.host is not set", job->repo);
+		goto out;
+	}
+	if (!cfg->state_dir) {
+		rc = fail(&x, "error", "state.dir is not set");
+		goto out;
+	}
+	job->attempts++;
+	if ((rc = save(&x, HH_JOB_FIXING)) != 0)
+		goto out;
+
+	ro.host = x.repo->host;
+	ro.identity = x.repo->identity;
+	ro.known_hosts = x.repo->known_hosts;
+	if (hh_remote_open(&x.r, &ro) < 0) {
+		rc = fail(&x, "preflight-failed", "%s", hh_error_last());
+		goto out;
+	}
+	stage(&x, "connect", NULL);
+	if ((rc = preflight(&x)) != 0)
+		goto out;
+	stage(&x, "preflight", NULL);
+	mdir = mirror_dir(cfg, job->repo);
+	if (hh_mirror_open(&x.m, mdir) < 0) {
+		rc = fail(&x, "error", "%s", hh_error_last());
+		goto out;
+	}
+	if ((rc = sync_mirror(&x)) != 0)
+		goto out;
+	if (hh_mirror_resolve(x.m, job->branch, base) < 0) {
+		rc = fail(&x, "preflight-failed", "branch '%s' not found: %s", job->branch,
+			  hh_error_last());
+		goto out;
+	}
+	set_str(&job->base_sha, base);
+	if ((rc = target_at(&x, base, &before, &kind)) != 0)
+		goto out;
+	stage(&x, "sync", base);
+
+	/* L3: fixer runs per repository in any sliding hour, counted in the store. */
+	if (p->store) {
+		long long t = p->now ? p->now : (long long)time(NULL);
+		long long used = hh_store_fix_runs_since(p->store, job->repo, t - 3600);
+		if (used >= x.repo->max_fixes_per_hour) {
+			set_str(&job->reason, "rate-limited");
+			free(job->detail);
+			job->detail = hh_asprintf("%lld fixer runs in the last hour (max-fixes-per-hour "
+						  "%ld)", used, x.repo->max_fixes_per_hour);
+			job->attempts--;
+			rc = save(&x, HH_JOB_WAITING) < 0 ? -1 : 1;
+			goto out;
+		}
+		if (hh_store_fix_run_add(p->store, job->repo, job->id, t) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+
+	if (hh_remote_mkdtemp(x.r, NULL, &x.scratch) < 0) {
+		rc = fail(&x, "error", "cannot create a scratch directory on the host: %s",
+			  hh_error_last());
+		goto out;
+	}
+	work = hh_asprintf("%s/work", x.scratch);
+	home = hh_asprintf("%s/home", x.scratch);
+	tpath = hh_asprintf("%s/work/%s", x.scratch, job->file);
+	ppath = hh_asprintf("%s/prompt.txt", x.scratch);
+	keep = hh_asprintf("%s/.keep", home); /* creates HOME, outside the work directory */
+	prompt = hh_prompt_build(job->type ? job->type : "review", job->message ? job->message : "");
+	if (!work || !home || !tpath || !ppath || !prompt || !keep ||
+	    hh_remote_write_file(x.r, tpath, before.ptr, before.len,
+				 kind == HH_ENTRY_EXECUTABLE ? 0755 : 0644) < 0 ||
+	    hh_remote_write_file(x.r, ppath, prompt, strlen(prompt), 0600) < 0 ||
+	    hh_remote_write_file(x.r, keep, "", 0, 0600) < 0) {
+		rc = fail(&x, "error", "cannot prepare the scratch directory: %s", hh_error_last());
+		goto out;
+	}
+	stage(&x, "scratch", x.scratch);
+	if ((rc = run_fixer(&x, work, ppath, home)) != 0)
+		goto out;
+	stage(&x, "fix", NULL);
+	if ((rc = judge(&x, work, &after)) != 0)
+		goto out;
+	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
+		rc = fail(&x, "no-diff", "the fixer left %s unchanged", job->file);
+		goto out;
+	}
+	stage(&x, "judge", NULL);
+	if ((rc = run_check(&x, work)) != 0)
+		goto out;
+	stage(&x, "check", NULL);
+	if ((rc = land(&x, base, &before, &after)) != 0)
+		goto out;
+	if (!p->dry_run) {
+		char id[24];
+		if (save(&x, HH_JOB_PUSHED) < 0) {
+			rc = -1;
+			goto out;
+		}
+		snprintf(id, sizeof(id), "%lld", job->id);
+		hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch", job->branch,
+		       "file", job->file, "commit", job->commit_sha, NULL);
+	}
+	rc = 0;
+out:
+	p->seconds = now_s() - x.t0;
+	cleanup(&x);
+	if (x.r)
+		p->connections = hh_remote_connections(x.r);
+	hh_mirror_close(x.m);
+	hh_remote_close(x.r);
+	free(x.scratch);
+	free(work);
+	free(home);
+	free(tpath);
+	free(ppath);
+	free(prompt);
+	free(mdir);
+	free(keep);
+	hh_buf_release(&before);
+	hh_buf_release(&after);
+	hh_buf_release(&x.stages);
+	return rc;
+}

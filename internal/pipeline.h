@@ -1,0 +1,53 @@
+/*
+ * pipeline: one accepted job → one verified commit on its branch (design L0–L2).
+ *
+ *   guard (path, repo) → connect (one SSH session for the whole job, or local) → preflight
+ *   (work tree is a full git repository) → sync the mirror (libgit2, over the job's own
+ *   session) → base = tip of the branch; the target is a regular file there → L3 budget →
+ *   scratch directory on the host with only the target (at its relative path) and, beside it,
+ *   the prompt file → fixer (argv, minimal environment, stdin /dev/null, wall-clock limit) →
+ *   judge: nothing but the target changed or appeared (L1), the target changed (else no-diff)
+ *   → check command on the host → diff lines in the mirror (L2) → commit in the mirror →
+ *   push fast-forward only (via the host, or from the mirror) → verify the landed SHA.
+ *
+ * The job's state is written to the store before each step. A failure ends the job in state
+ * failed with a reason code (job->reason) and a sentence (job->detail):
+ *   repo-not-configured, path-not-allowed, preflight-failed, rate-limited (state waiting),
+ *   ollama-unavailable, fixer-failed, fixer-timeout, other-file-changed, no-diff,
+ *   check-failed, diff-too-large, push-failed, branch-moved, error.
+ * The host's work tree is never modified: the fixer works in a scratch directory that is
+ * removed afterwards, and pushes go through refs/healhook/pending.
+ */
+#ifndef HH_PIPELINE_H
+#define HH_PIPELINE_H
+
+#include "internal/config.h"
+#include "internal/store.h"
+
+typedef struct hh_pipeline {
+	const hh_config *cfg;
+	hh_store *store;     /* job updates are written here; NULL: nothing is stored */
+	int dry_run;         /* fix, judge, check and count, but commit and push nothing */
+	long long now;       /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
+	/* Called after each stage with its name and duration (may be NULL). */
+	void (*on_stage)(void *ctx, const char *stage, double seconds, const char *note);
+	void *ctx;
+	/* Out: measurements of the last run. */
+	int connections;     /* TCP connections to the fix host */
+	double seconds;      /* from start to the end of the push */
+} hh_pipeline;
+
+/*
+ * Runs job (its repo, branch, file, type, message are read; state, reason, detail, base_sha,
+ * commit_sha, diff_lines, output_tail, stages and attempts are updated). Returns 0 when the
+ * fix landed (state pushed; with dry_run: checked, state unchanged), 1 when the job ended
+ * otherwise (see job->state and job->reason), -1 when its state could not be stored.
+ */
+int hh_pipeline_run(hh_pipeline *p, hh_job *job);
+
+/* The commit message of a heal (the caller frees):
+ *   fix(autoheal): [TYPE] auto-fix FILE\n\nError: <message, 200 chars>\n\n
+ *   Healhook-Job: N\nHealhook-Finding: <fingerprint>\nReviewed-in: <PR URL>\n  */
+char *hh_pipeline_commit_message(const hh_job *job, const char *fingerprint);
+
+#endif

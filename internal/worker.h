@@ -1,0 +1,31 @@
+/*
+ * worker: takes jobs from the store and runs them through the pipeline: one job at a time per
+ * repository (the store's claim guarantees it, across threads and processes), up to
+ * worker.parallel repositories at once.
+ */
+#ifndef HH_WORKER_H
+#define HH_WORKER_H
+
+#include "internal/config.h"
+#include "internal/store.h"
+
+typedef struct hh_worker hh_worker;
+
+/* Starts cfg->worker_parallel threads (each with its own store handle). */
+int hh_worker_start(hh_worker **out, const hh_config *cfg);
+/* Wakes idle threads (a job was queued). */
+void hh_worker_wake(hh_worker *w);
+/* Lets running jobs finish, then stops the threads. */
+void hh_worker_stop(hh_worker *w);
+
+/* Runs claimable jobs in the calling thread until none is left. Returns how many ran, or -1. */
+int hh_worker_drain(const hh_config *cfg, hh_store *st);
+
+/*
+ * Start-up recovery: a job interrupted before its push (fixing, committed) is queued again
+ * once (attempts < 2), else it fails as "interrupted"; waiting jobs whose hour has room go back
+ * to queued, those older than queue-ttl expire. Returns the number of jobs changed, or -1.
+ */
+int hh_worker_recover(const hh_config *cfg, hh_store *st, long long now);
+
+#endif
