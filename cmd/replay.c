@@ -5,6 +5,8 @@
 #include "cmd/cmd.h"
 #include "internal/intake.h"
 #include "internal/log.h"
+#include "internal/result.h"
+#include "internal/worker.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -13,13 +15,17 @@
 #include <time.h>
 
 static const char usage[] =
-	"usage: healhook replay [--config FILE] [--dry-run] [--no-verify] [--json] BODY_FILE...\n"
+	"usage: healhook replay [--config FILE] [--dry-run] [--no-verify] [--no-heal] [--json]\n"
+	"                       BODY_FILE...\n"
 	"\n"
 	"Runs saved deliveries through the same code as 'serve'. Each BODY_FILE (NAME.json, or\n"
 	"NAME.body for form content) needs NAME.headers beside it ('Name: value' per line).\n"
+	"Without --dry-run or --no-heal the accepted jobs are then healed, one repository at a\n"
+	"time, and their results printed.\n"
 	"\n"
 	"  --config FILE  configuration file (default: $HEALHOOK_CONFIG, else environment only)\n"
 	"  --dry-run      store nothing (the Gitea API may still be read)\n"
+	"  --no-heal      store the jobs but do not run them\n"
 	"  --no-verify    do not check signatures (reported as \"skipped\")\n"
 	"  --json         print one JSON object per delivery\n"
 	"\n"
@@ -73,11 +79,13 @@ int cmd_replay(int argc, char **argv)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"no-verify", no_argument, NULL, 'V'},
 		{"json", no_argument, NULL, 'j'},
+		{"no-heal", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
-	int c, dry = 0, noverify = 0, json = 0, rc = HH_EXIT_USAGE, i;
+	int c, dry = 0, noverify = 0, json = 0, noheal = 0, rc = HH_EXIT_USAGE, i;
+	hh_strv ids = {0};
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
 
@@ -88,6 +96,7 @@ int cmd_replay(int argc, char **argv)
 		case 'n': dry = 1; break;
 		case 'V': noverify = 1; break;
 		case 'j': json = 1; break;
+		case 'H': noheal = 1; break;
 		case 'h': fputs(usage, stdout); return HH_EXIT_OK;
 		default: fputs(usage, stderr); return HH_EXIT_USAGE;
 		}
@@ -140,6 +149,13 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (res.status >= 300)
 			rc = HH_EXIT_FAIL;
+		for (size_t k = 0; k < res.findings.n; k++)
+			if (res.findings.v[k].job) {
+				char id[24];
+				snprintf(id, sizeof(id), "%lld", res.findings.v[k].job);
+				if (!hh_strv_contains(&ids, id))
+					hh_strv_push(&ids, id);
+			}
 		hh_intake_result_release(&res);
 next:
 		free(hpath);
@@ -149,7 +165,35 @@ next:
 		hh_buf_release(&out);
 	}
 	fflush(stdout);
+	if (st && !noheal && ids.n) {
+		size_t k;
+		if (hh_worker_drain(cfg, st) < 0) {
+			cmd_die_msg("replay", "%s", hh_error_last());
+			rc = HH_EXIT_FAIL;
+		}
+		for (k = 0; k < ids.n; k++) {
+			hh_job job;
+			hh_buf b = HH_BUF_INIT;
+			if (hh_store_job_get(st, atoll(ids.v[k]), &job) < 0)
+				continue;
+			if (json) {
+				hh_job_result_json(&job, NULL, &b);
+				puts(b.ptr);
+			} else {
+				char *msg = hh_job_message(&job);
+				printf("job %lld %s %s: %s%s%s\n", job.id, job.file,
+				       hh_job_state_name(job.state), msg, job.reason ? " " : "",
+				       job.reason ? job.reason : "");
+				free(msg);
+			}
+			if (!hh_job_succeeded(&job))
+				rc = HH_EXIT_FAIL;
+			hh_buf_release(&b);
+			hh_job_release(&job);
+		}
+	}
 out:
+	hh_strv_release(&ids);
 	hh_store_close(st);
 	hh_config_free(cfg);
 	return rc;

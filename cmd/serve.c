@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "internal/intake.h"
 #include "internal/log.h"
+#include "internal/worker.h"
 #include "webhook/server.h"
 
 #include <getopt.h>
@@ -121,6 +122,7 @@ int cmd_serve(int argc, char **argv)
 	struct lookup_thread lt = {0};
 	hh_server_opts so = {0};
 	hh_server *srv = NULL;
+	hh_worker *worker = NULL;
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
 	pthread_t lookup;
@@ -187,6 +189,8 @@ int cmd_serve(int argc, char **argv)
 		rc = HH_EXIT_FAIL;
 		goto out;
 	}
+	if (hh_worker_recover(cfg, st, (long long)time(NULL)) < 0)
+		hh_log(HH_LOG_ERROR, "serve.recover", "error", hh_error_last(), NULL);
 	hh_store_close(st);
 
 	/* Signals are taken synchronously by this thread; every other thread blocks them. */
@@ -207,6 +211,8 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_init(&lt.lock, NULL);
 	pthread_cond_init(&lt.cond, NULL);
 	pthread_create(&lookup, NULL, lookup_main, &lt);
+	if (hh_worker_start(&worker, cfg) < 0)
+		hh_log(HH_LOG_ERROR, "serve.worker", "error", hh_error_last(), NULL);
 	snprintf(port, sizeof(port), "%d", hh_server_port(srv));
 	hh_log(HH_LOG_INFO, "serve.listening", "listen", so.listen, "port", port, "state",
 	       cfg->state_dir, NULL);
@@ -222,6 +228,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_cond_signal(&lt.cond);
 	pthread_mutex_unlock(&lt.lock);
 	pthread_join(lookup, NULL);
+	hh_worker_stop(worker);
 	pthread_mutex_destroy(&lt.lock);
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);

@@ -69,7 +69,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"notify", "lang", HH_CT_LANG, G(lang)},
 	{"commit", "name", HH_CT_STR, G(commit_name)},
 	{"commit", "email", HH_CT_STR, G(commit_email)},
-	{"worker", "parallel", HH_CT_NUM, G(worker_parallel)},
+	{"worker", "parallel", HH_CT_NUM0, G(worker_parallel)},
 	{"log", "level", HH_CT_LEVEL, G(log_level)},
 	{"log", "format", HH_CT_FORMAT, G(log_format)},
 	{NULL, NULL, 0, 0},
@@ -480,9 +480,10 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 		hh_strv_release(&tmp);
 		return set_str((char **)f, v);
 	case HH_CT_NUM:
+	case HH_CT_NUM0:
 	case HH_CT_DUR:
 	case HH_CT_DUR0:
-		if (k->type == HH_CT_NUM) {
+		if (k->type == HH_CT_NUM || k->type == HH_CT_NUM0) {
 			unsigned long long u;
 			const char *end;
 
@@ -492,7 +493,7 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 		} else if (hh_parse_duration(v, &n) < 0) {
 			return hh_buf_printf(why, "'%s' is not a duration (N, Ns, Nm, Nh or Nd)", v), -1;
 		}
-		if (n == 0 && k->type != HH_CT_DUR0)
+		if (n == 0 && k->type != HH_CT_DUR0 && k->type != HH_CT_NUM0)
 			return hh_buf_printf(why, "'%s' must be greater than 0", v), -1;
 		*(long *)f = n;
 		return 0;

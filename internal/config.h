@@ -113,7 +113,8 @@ typedef struct hh_config {
 	char *commit_name;        /* author and committer of healhook's commits, "healhook" */
 	char *commit_email;       /* "healhook@localhost" */
 	/* [worker] */
-	long worker_parallel;     /* repositories healed at the same time, 2 */
+	long worker_parallel;     /* repositories healed at the same time, 2; 0 = no worker
+				     (this instance only receives) */
 	/* [log] */
 	int log_level;            /* enum hh_log_level, info */
 	int log_format;           /* enum hh_log_format, text */

@@ -22,6 +22,7 @@ enum hh_cfg_type {
 	HH_CT_LISTEN,      /* char *, ADDR:PORT */
 	HH_CT_ARGV,        /* char *, an argv template (see hh_argv_template) */
 	HH_CT_NUM,         /* long > 0 */
+	HH_CT_NUM0,        /* long >= 0 */
 	HH_CT_DUR,         /* long seconds > 0 */
 	HH_CT_DUR0,        /* long seconds >= 0 */
 	HH_CT_SIZE,        /* size_t bytes > 0 */

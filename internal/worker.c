@@ -160,14 +160,14 @@ static void *worker_main(void *arg)
 int hh_worker_start(hh_worker **out, const hh_config *cfg)
 {
 	hh_worker *w = calloc(1, sizeof(*w));
-	size_t i, n = cfg->worker_parallel > 0 ? (size_t)cfg->worker_parallel : 1;
+	size_t i, n = cfg->worker_parallel > 0 ? (size_t)cfg->worker_parallel : 0;
 
 	if (!w)
 		return hh_error("out of memory");
 	w->cfg = cfg;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	w->threads = calloc(n, sizeof(*w->threads));
+	w->threads = calloc(n + 1, sizeof(*w->threads));
 	if (!w->threads) {
 		free(w);
 		return hh_error("out of memory");

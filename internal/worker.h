@@ -11,7 +11,7 @@
 
 typedef struct hh_worker hh_worker;
 
-/* Starts cfg->worker_parallel threads (each with its own store handle). */
+/* Starts cfg->worker_parallel threads (each with its own store handle); none for 0. */
 int hh_worker_start(hh_worker **out, const hh_config *cfg);
 /* Wakes idle threads (a job was queued). */
 void hh_worker_wake(hh_worker *w);

@@ -20,6 +20,7 @@ def write_config(tmp, repo="acme/shop-api", reviewers="bob", gitea_url=None, ext
 	with open(cfg, "w") as f:
 		f.write("[server]\n\tsecret-file = %s\n" % os.path.join(tmp, "secret"))
 		f.write("[state]\n\tdir = %s\n" % state)
+		f.write("[worker]\n\tparallel = 0\n")  # intake only: jobs stay queued
 		f.write("[gitea]\n\tuser = healhook-bot\n\ttoken-file = %s\n" % os.path.join(tmp, "token"))
 		if gitea_url:
 			f.write("\turl = %s\n" % gitea_url)
@@ -126,7 +127,7 @@ class ReplayFixtures(unittest.TestCase):
 		self.assertTrue(all(f["source"] == "comment" for f in r["findings"]))
 
 	def test_push_and_unknown_events_queue_nothing(self):
-		rc, [r] = replay_json(self.cfg, [self.fx("push.json")])
+		rc, [r] = replay_json(self.cfg, [self.fx("push.json")], ["--no-heal"])
 		self.assertEqual(rc, 0)
 		self.assertEqual(r["event"], "push")
 		self.assertEqual(r["status"], 202)
@@ -157,7 +158,7 @@ class ReplayFixtures(unittest.TestCase):
 		self.assertEqual((rc, c["signature"], c["status"]), (0, "skipped", 202))
 
 	def test_replay_stores_jobs_and_dedupes(self):
-		rc, [r] = replay_json(self.cfg, [self.fx("review_rejected_body.json")])
+		rc, [r] = replay_json(self.cfg, [self.fx("review_rejected_body.json")], ["--no-heal"])
 		self.assertEqual(rc, 0)
 		j = jobs(self.state)
 		self.assertEqual([(x[1], x[2], x[3], x[4]) for x in j], [
@@ -165,7 +166,7 @@ class ReplayFixtures(unittest.TestCase):
 			("acme/shop-api", "fix/order-totals", "routes/api.py", "queued")] + [
 			x[1:] for x in j[2:]])
 		# Gitea's "Replay": same body, new delivery id → duplicate, nothing new queued.
-		rc, [d] = replay_json(self.cfg, [self.fx("review_rejected_body_replay.json")])
+		rc, [d] = replay_json(self.cfg, [self.fx("review_rejected_body_replay.json")], ["--no-heal"])
 		self.assertTrue(d["duplicate"], d)
 		self.assertEqual(d["status"], 200)
 		self.assertEqual(len(jobs(self.state)), len(j))
