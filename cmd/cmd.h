@@ -19,6 +19,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_unfreeze(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Loads the configuration for a command (path may be NULL) and applies the log settings.

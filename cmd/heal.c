@@ -128,6 +128,8 @@ int cmd_heal(int argc, char **argv)
 	p.on_stage = on_stage;
 	p.ctx = &tty;
 	c = hh_pipeline_run(&p, &job);
+	if (c == 0 && !dry)
+		c = hh_pipeline_after_push(&p, &job);
 	if (json) {
 		hh_job_result_json(&job, dry && c == 0 ? "dry-run" : NULL, &out);
 		out.ptr[--out.len] = '\0'; /* reopen the object for the measurements */

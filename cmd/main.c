@@ -17,6 +17,8 @@ static const char usage[] =
 	"  serve     receive Gitea webhooks and heal the findings they carry\n"
 	"  replay    run saved deliveries through the same code as serve\n"
 	"  heal      fix one finding now, through the same pipeline as the worker\n"
+	"  history   list recent jobs and their outcomes\n"
+	"  unfreeze  let a frozen repository heal again\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
 	"  version   print the version and the library versions\n"
 	"\n"
@@ -33,6 +35,8 @@ static const struct command commands[] = {
 	{"replay", cmd_replay},
 	{"sign", cmd_sign},
 	{"heal", cmd_heal},
+	{"history", cmd_history},
+	{"unfreeze", cmd_unfreeze},
 	{"version", cmd_version},
 };
 

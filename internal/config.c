@@ -88,6 +88,7 @@ const struct hh_cfg_key hh_cfg_repo_keys[] = {
 	{"repo", "max-fixes-per-hour", HH_CT_NUM, R(max_fixes_per_hour)},
 	{"repo", "max-reverts", HH_CT_NUM, R(max_reverts)},
 	{"repo", "queue-ttl", HH_CT_DUR, R(queue_ttl)},
+	{"repo", "rate-window", HH_CT_DUR, R(rate_window)},
 	{"repo", "check", HH_CT_ARGV, R(check)},
 	{"repo", "health-url", HH_CT_URL, R(health_url)},
 	{"repo", "health-delay", HH_CT_DUR0, R(health_delay)},
@@ -637,6 +638,7 @@ hh_repo_config *hh_cfg_repo_get(hh_config *cfg, const char *name, const char *or
 	r->max_fixes_per_hour = 5;
 	r->max_reverts = 2;
 	r->queue_ttl = 86400;
+	r->rate_window = 3600;
 	r->health_delay = 10;
 	r->health_interval = 10;
 	r->health_timeout = 120;

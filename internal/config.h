@@ -10,7 +10,7 @@
  *   [fixer]   command, model, ollama (several), timeout
  *   [notify]  telegram-token-file, telegram-chat (several), telegram-api, gitea-comment, lang
  *   [repo "owner/name"]  host, identity, known-hosts, branch, target, push-via, remote,
- *             allow (several), max-diff-lines, max-fixes-per-hour, max-reverts, queue-ttl,
+ *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts, queue-ttl,
  *             check, health-url, health-delay, health-interval, health-timeout,
  *             health-failures, health-version-field, ci-wait, reviewers (several), events (several)
  *   [commit]  name, email (author and committer of healhook's commits)
@@ -65,6 +65,7 @@ typedef struct hh_repo_config {
 	long max_fixes_per_hour;  /* 5 */
 	long max_reverts;         /* 2 */
 	long queue_ttl;           /* seconds, 86400 */
+	long rate_window;         /* the sliding window of max-fixes-per-hour, seconds, 3600 */
 	char *check;              /* argv template with {file}; NULL = default by file extension */
 	char *health_url;
 	long health_delay;        /* seconds, 10 */

@@ -7,8 +7,10 @@
 #include "internal/log.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *hh_gitea_review_state(const char *event_type)
 {
@@ -196,6 +198,23 @@ int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const 
 	hh_buf_puts(&b, "\"}");
 	rc = api(g, "POST", path, b.ptr, NULL);
 	hh_buf_release(&b);
+	free(path);
+	return rc;
+}
+
+int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
+			     char state[16])
+{
+	cJSON *root = NULL;
+	char *path = hh_asprintf("/repos/%s/commits/%s/status", repo, sha);
+	const char *v;
+	int rc;
+
+	state[0] = '\0';
+	rc = api(g, "GET", path, NULL, &root);
+	if (rc == 0 && (v = jstr(root, "state")) != NULL)
+		snprintf(state, 16, "%s", v);
+	cJSON_Delete(root);
 	free(path);
 	return rc;
 }

@@ -35,4 +35,9 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url);
 
+/* The combined commit status of sha ("success", "pending", "failure", "error", or "" when there
+ * are no statuses) into state (caller provides 16 bytes). Returns 0 or -1. */
+int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
+			     char state[16]);
+
 #endif

@@ -146,6 +146,8 @@ static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, cons
 			job.pr_url = ev->pr_url;
 			job.sender = ev->sender;
 			job.state = HH_JOB_QUEUED;
+			job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
+				      !(ev->default_branch && strcmp(branch, ev->default_branch) == 0);
 			job.created = job.updated = in->now;
 			if (hh_store_job_insert(in->store, &job) < 0) {
 				hh_buf_release(&msg);

@@ -7,6 +7,7 @@
  * so a heal over ssh costs one connection.
  */
 #include "internal/pipeline.h"
+#include "internal/pipeline_priv.h"
 #include "internal/fixer.h"
 #include "internal/findings.h"
 #include "internal/gitops.h"
@@ -27,18 +28,6 @@
 #define CHECK_TIMEOUT_MS (120 * 1000)
 #define MAX_REBUILDS 3
 
-struct run {
-	hh_pipeline *p;
-	hh_job *job;
-	const hh_repo_config *repo;
-	hh_remote *r;
-	hh_mirror *m;
-	char *scratch;
-	hh_git_channel ch;
-	hh_git_peer peer;
-	hh_buf stages;
-	double t0, ts;
-};
 
 static double now_s(void)
 {
@@ -55,7 +44,7 @@ static void set_str(char **dst, const char *v)
 }
 
 /* Ends the current stage: records its duration and tells the caller. */
-static void stage(struct run *x, const char *name, const char *note)
+void hh_pl_stage(struct run *x, const char *name, const char *note)
 {
 	double t = now_s(), d = t - x->ts;
 
@@ -66,7 +55,7 @@ static void stage(struct run *x, const char *name, const char *note)
 		x->p->on_stage(x->p->ctx, name, d, note);
 }
 
-static int save(struct run *x, enum hh_job_state state)
+int hh_pl_save(struct run *x, enum hh_job_state state)
 {
 	x->job->state = state;
 	free(x->job->stages);
@@ -81,9 +70,7 @@ static int save(struct run *x, enum hh_job_state state)
 }
 
 /* Ends the job as failed with reason and a detail sentence. Returns 1 (or -1 if unsaved). */
-static int fail(struct run *x, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct run *x, const char *reason, const char *fmt, ...)
+int hh_pl_fail(struct run *x, const char *reason, const char *fmt, ...)
 {
 	hh_buf b = HH_BUF_INIT;
 	va_list ap;
@@ -98,11 +85,11 @@ static int fail(struct run *x, const char *reason, const char *fmt, ...)
 	snprintf(id, sizeof(id), "%lld", x->job->id);
 	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", x->job->repo, "file", x->job->file,
 	       "reason", reason, "detail", x->job->detail, NULL);
-	return save(x, HH_JOB_FAILED) < 0 ? -1 : 1;
+	return hh_pl_save(x, HH_JOB_FAILED) < 0 ? -1 : 1;
 }
 
 /* Runs argv on the host; returns 0 if it ran (check res->status), -1 if it could not run. */
-static int host_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
+int hh_pl_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
 		     hh_exec_result *res)
 {
 	hh_exec_opts o = {0};
@@ -114,7 +101,7 @@ static int host_exec(struct run *x, const char *const *argv, const char *cwd, lo
 }
 
 /* The last line(s) of a command's stderr (or stdout), for a detail sentence. */
-static const char *tail_of(const hh_exec_result *res)
+const char *hh_pl_tail(const hh_exec_result *res)
 {
 	const hh_buf *b = res->err.len ? &res->err : &res->out;
 	const char *s;
@@ -137,17 +124,17 @@ static int preflight(struct run *x)
 	int rc = 0;
 
 	if (hh_remote_stat(x->r, path, &kind, NULL) < 0)
-		return fail(x, "preflight-failed", "cannot inspect the work tree: %s",
+		return hh_pl_fail(x, "preflight-failed", "cannot inspect the work tree: %s",
 			    hh_error_last());
 	if (kind != HH_FILE_DIR)
-		return fail(x, "preflight-failed", "work tree '%s' does not exist on the host", path);
-	if (host_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0)
-		rc = fail(x, "preflight-failed", "cannot run git on the host: %s", hh_error_last());
+		return hh_pl_fail(x, "preflight-failed", "work tree '%s' does not exist on the host", path);
+	if (hh_pl_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0)
+		rc = hh_pl_fail(x, "preflight-failed", "cannot run git on the host: %s", hh_error_last());
 	else if (res.status != 0)
-		rc = fail(x, "preflight-failed", "'%s' is not a git work tree: %s", path,
-			  tail_of(&res));
+		rc = hh_pl_fail(x, "preflight-failed", "'%s' is not a git work tree: %s", path,
+			  hh_pl_tail(&res));
 	else if (!res.out.ptr || !strstr(res.out.ptr, "true\nfalse"))
-		rc = fail(x, "preflight-failed",
+		rc = hh_pl_fail(x, "preflight-failed",
 			  "host repository '%s' is shallow; healhook needs its full history "
 			  "(run git fetch --unshallow there)", path);
 	hh_exec_result_release(&res);
@@ -155,13 +142,13 @@ static int preflight(struct run *x)
 }
 
 /* Brings the mirror up to date with the branch's source. */
-static int sync_mirror(struct run *x)
+int hh_pl_sync(struct run *x)
 {
 	const hh_config *cfg = x->p->cfg;
 
 	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
 		if (!x->repo->remote)
-			return fail(x, "preflight-failed", "repo.%s.remote is not set (push-via = mirror)",
+			return hh_pl_fail(x, "preflight-failed", "repo.%s.remote is not set (push-via = mirror)",
 				    x->repo->name);
 		memset(&x->peer, 0, sizeof(x->peer));
 		x->peer.url = x->repo->remote;
@@ -169,7 +156,7 @@ static int sync_mirror(struct run *x)
 		x->peer.known_hosts = x->repo->known_hosts;
 		x->peer.token = cfg->gitea_token;
 		if (hh_mirror_fetch(x->m, &x->peer, NULL) < 0)
-			return fail(x, "preflight-failed", "%s", hh_error_last());
+			return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 		return 0;
 	} else {
 		const char *path = hh_remote_path(x->r);
@@ -177,9 +164,9 @@ static int sync_mirror(struct run *x)
 		hh_exec_result res;
 		int rc = 0;
 
-		if (host_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0)
-			rc = fail(x, "preflight-failed", "cannot fetch origin on the host: %s",
-				  res.status != 0 && res.status != -1 ? tail_of(&res) : hh_error_last());
+		if (hh_pl_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0)
+			rc = hh_pl_fail(x, "preflight-failed", "cannot fetch origin on the host: %s",
+				  res.status != 0 && res.status != -1 ? hh_pl_tail(&res) : hh_error_last());
 		hh_exec_result_release(&res);
 		if (rc)
 			return rc;
@@ -188,19 +175,19 @@ static int sync_mirror(struct run *x)
 		x->peer.channel = &x->ch;
 		x->peer.path = path;
 		if (hh_mirror_fetch(x->m, &x->peer, "+refs/remotes/origin/*:refs/heads/*") < 0)
-			return fail(x, "preflight-failed", "%s", hh_error_last());
+			return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 		return 0;
 	}
 }
 
 /* The target at base: must be a regular file. Fills content. */
-static int target_at(struct run *x, const char *base, hh_buf *content, int *kind)
+int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind)
 {
 	hh_buf_clear(content);
 	if (hh_mirror_blob_at(x->m, base, x->job->file, MAX_TARGET, content, kind) < 0)
-		return fail(x, "preflight-failed", "%s", hh_error_last());
+		return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 	if (*kind != HH_ENTRY_REGULAR && *kind != HH_ENTRY_EXECUTABLE)
-		return fail(x, "preflight-failed", "'%s' is %s at %.12s on %s, not a regular file",
+		return hh_pl_fail(x, "preflight-failed", "'%s' is %s at %.12s on %s, not a regular file",
 			    x->job->file,
 			    *kind == HH_ENTRY_MISSING ? "missing" : hh_entry_kind_name(*kind), base,
 			    x->job->branch);
@@ -227,7 +214,7 @@ static int judge(struct run *x, const char *work, hh_buf *after)
 	int rc = 0, found = 0;
 
 	if (hh_remote_list_tree(x->r, work, &e, &n) < 0)
-		return fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
+		return hh_pl_fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
 	for (i = 0; i < n; i++) {
 		if (on_target_path(x->job->file, e[i].path, e[i].kind)) {
 			found |= strcmp(e[i].path, x->job->file) == 0;
@@ -238,17 +225,17 @@ static int judge(struct run *x, const char *work, hh_buf *after)
 	}
 	hh_remote_entries_free(e, n);
 	if (extra.len) {
-		rc = fail(x, "other-file-changed", "the fixer touched files besides %s: %s",
+		rc = hh_pl_fail(x, "other-file-changed", "the fixer touched files besides %s: %s",
 			  x->job->file, extra.ptr);
 		goto out;
 	}
 	if (!found) {
-		rc = fail(x, "other-file-changed", "the fixer removed or replaced %s", x->job->file);
+		rc = hh_pl_fail(x, "other-file-changed", "the fixer removed or replaced %s", x->job->file);
 		goto out;
 	}
 	tpath = hh_asprintf("%s/%s", work, x->job->file);
 	if (hh_remote_read_file(x->r, tpath, MAX_TARGET, after) < 0)
-		rc = fail(x, "other-file-changed", "cannot read back %s: %s", x->job->file,
+		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: %s", x->job->file,
 			  hh_error_last());
 	free(tpath);
 out:
@@ -267,11 +254,11 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 
 	memset(&res, 0, sizeof(res));
 	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
-		return fail(x, "ollama-unavailable", "%s", hh_error_last());
-	stage(x, "ollama", ollama);
+		return hh_pl_fail(x, "ollama-unavailable", "%s", hh_error_last());
+	hh_pl_stage(x, "ollama", ollama);
 	if (hh_fixer_argv(&argv, cfg, prompt_path, x->job->file, ollama) < 0 ||
 	    hh_fixer_env(&env, home, ollama) < 0) {
-		rc = fail(x, "error", "fixer.command: %s", hh_error_last());
+		rc = hh_pl_fail(x, "error", "fixer.command: %s", hh_error_last());
 		goto out;
 	}
 	o.cwd = work;
@@ -280,7 +267,7 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 	o.timeout_ms = cfg->fixer_timeout * 1000;
 	o.out_cap = 64 * 1024;
 	if (hh_remote_exec(x->r, (const char *const *)argv.v, &o, &res) < 0) {
-		rc = fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
+		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
 		goto out;
 	}
 	{
@@ -294,10 +281,10 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 		hh_buf_release(&t);
 	}
 	if (res.timed_out)
-		rc = fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
+		rc = hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
 			  cfg->fixer_timeout);
 	else if (res.status != 0)
-		rc = fail(x, "fixer-failed", "the fixer exited with %s %d",
+		rc = hh_pl_fail(x, "fixer-failed", "the fixer exited with %s %d",
 			  res.signal ? "signal" : "status", res.signal ? res.signal : res.status);
 out:
 	hh_exec_result_release(&res);
@@ -314,14 +301,14 @@ static int run_check(struct run *x, const char *work)
 	int rc = 0;
 
 	if (hh_check_argv(&argv, x->repo, x->job->file) < 0)
-		return fail(x, "error", "repo.%s.check: %s", x->repo->name, hh_error_last());
+		return hh_pl_fail(x, "error", "repo.%s.check: %s", x->repo->name, hh_error_last());
 	if (argv.n == 0)
 		return 0;
-	if (host_exec(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
-		rc = fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
+	if (hh_pl_exec(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
+		rc = hh_pl_fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
 	else if (res.status != 0)
-		rc = fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
-			  tail_of(&res));
+		rc = hh_pl_fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
+			  hh_pl_tail(&res));
 	hh_exec_result_release(&res);
 	hh_strv_release(&argv);
 	return rc;
@@ -358,13 +345,13 @@ char *hh_pipeline_commit_message(const hh_job *job, const char *fingerprint)
 }
 
 /* Pushes the job's commit. Returns 0 when it landed, 1 when the branch moved (the caller may
- * rebuild), or the result of fail(). */
-static int push(struct run *x, const char *sha)
+ * rebuild), or the result of hh_pl_fail(). */
+int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 {
 	char ref[64];
 	int rc = 0;
 
-	snprintf(ref, sizeof(ref), "refs/healhook/jobs/%lld", x->job->id);
+	snprintf(ref, sizeof(ref), "refs/healhook/jobs/%lld%s", x->job->id, ref_suffix);
 	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
 		char *dst = hh_asprintf("refs/heads/%s", x->job->branch);
 		if (hh_mirror_push(x->m, &x->peer, sha, ref, dst, 0) < 0) {
@@ -372,7 +359,7 @@ static int push(struct run *x, const char *sha)
 			rc = strstr(e, "fast-forward") || strstr(e, "fetch first") ||
 					     strstr(e, "non-fast")
 				     ? 2
-				     : fail(x, "push-failed", "%s", e);
+				     : hh_pl_fail(x, "push-failed", "%s", e);
 		}
 		free(dst);
 		return rc;
@@ -386,31 +373,31 @@ static int push(struct run *x, const char *sha)
 		ls[3] = head;
 		memset(&res, 0, sizeof(res));
 		if (hh_mirror_push(x->m, &x->peer, sha, ref, "refs/healhook/pending", 1) < 0) {
-			rc = fail(x, "push-failed", "cannot send the commit to the host: %s",
+			rc = hh_pl_fail(x, "push-failed", "cannot send the commit to the host: %s",
 				  hh_error_last());
 			goto out;
 		}
 		if (hh_gitops_host_push_argv(&argv, x->job->branch) < 0) {
-			rc = fail(x, "push-failed", "%s", hh_error_last());
+			rc = hh_pl_fail(x, "push-failed", "%s", hh_error_last());
 			goto out;
 		}
-		if (host_exec(x, (const char *const *)argv.v, path, GIT_TIMEOUT_MS, &res) < 0) {
-			rc = fail(x, "push-failed", "cannot run git push on the host: %s",
+		if (hh_pl_exec(x, (const char *const *)argv.v, path, GIT_TIMEOUT_MS, &res) < 0) {
+			rc = hh_pl_fail(x, "push-failed", "cannot run git push on the host: %s",
 				  hh_error_last());
 			goto out;
 		}
 		if (res.status != 0) {
-			const char *t = tail_of(&res);
+			const char *t = hh_pl_tail(&res);
 			rc = strstr(t, "non-fast-forward") || strstr(t, "fetch first") ||
 					     strstr(t, "[rejected]")
 				     ? 2
-				     : fail(x, "push-failed", "git push on the host failed: %s", t);
+				     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s", t);
 			goto out;
 		}
 		hh_exec_result_release(&res);
-		if (host_exec(x, ls, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0 ||
+		if (hh_pl_exec(x, ls, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0 ||
 		    !res.out.ptr || strncmp(res.out.ptr, sha, 40) != 0) {
-			rc = fail(x, "push-failed", "origin's %s is not %.12s after the push", head, sha);
+			rc = hh_pl_fail(x, "push-failed", "origin's %s is not %.12s after the push", head, sha);
 			goto out;
 		}
 out:
@@ -431,14 +418,9 @@ static void cleanup(struct run *x)
 	if (x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha) {
 		const char *argv[] = {"git", "update-ref", "-d", "refs/healhook/pending", NULL};
 		hh_exec_result res;
-		host_exec(x, argv, hh_remote_path(x->r), GIT_TIMEOUT_MS, &res);
+		hh_pl_exec(x, argv, hh_remote_path(x->r), GIT_TIMEOUT_MS, &res);
 		hh_exec_result_release(&res);
 	}
-}
-
-static char *mirror_dir(const hh_config *cfg, const char *repo)
-{
-	return hh_asprintf("%s/mirrors/%s.git", cfg->state_dir, repo);
 }
 
 /* The steps after the fixer: L2, commit, push with rebuild-and-retry. */
@@ -454,13 +436,13 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 	snprintf(base, sizeof(base), "%s", base_in);
 	if (hh_mirror_diff_lines(x->m, base, x->job->file, after->ptr, after->len, &added,
 				 &deleted) < 0)
-		return fail(x, "error", "%s", hh_error_last());
+		return hh_pl_fail(x, "error", "%s", hh_error_last());
 	x->job->diff_lines = added + deleted;
-	stage(x, "diff", NULL);
+	hh_pl_stage(x, "diff", NULL);
 	if (x->job->diff_lines == 0)
-		return fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
+		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	if (x->job->diff_lines > x->repo->max_diff_lines)
-		return fail(x, "diff-too-large", "%ld lines changed (+%ld -%ld), over max-diff-lines %ld",
+		return hh_pl_fail(x, "diff-too-large", "%ld lines changed (+%ld -%ld), over max-diff-lines %ld",
 			    x->job->diff_lines, added, deleted, x->repo->max_diff_lines);
 	if (x->p->dry_run)
 		return 0;
@@ -480,61 +462,100 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 
 		if (hh_mirror_build_commit(x->m, base, x->job->file, after->ptr, after->len, &info,
 					   sha, &added, &deleted) < 0) {
-			rc = fail(x, "error", "%s", hh_error_last());
+			rc = hh_pl_fail(x, "error", "%s", hh_error_last());
 			break;
 		}
 		set_str(&x->job->base_sha, base);
 		set_str(&x->job->commit_sha, sha);
-		stage(x, "commit", sha);
-		if (save(x, HH_JOB_COMMITTED) < 0) {
+		hh_pl_stage(x, "commit", sha);
+		if (hh_pl_save(x, HH_JOB_COMMITTED) < 0) {
 			rc = -1;
 			break;
 		}
-		rc = push(x, sha);
+		rc = hh_pl_push(x, sha, "");
 		if (rc != 2)
 			break;
 		/* The branch moved: rebuild on the new tip if the target is unchanged there. */
 		if (attempt + 1 >= MAX_REBUILDS) {
-			rc = fail(x, "branch-moved", "%s kept moving; gave up after %d attempts",
+			rc = hh_pl_fail(x, "branch-moved", "%s kept moving; gave up after %d attempts",
 				  x->job->branch, MAX_REBUILDS);
 			break;
 		}
-		if ((rc = sync_mirror(x)) != 0)
+		if ((rc = hh_pl_sync(x)) != 0)
 			break;
 		if (hh_mirror_resolve(x->m, x->job->branch, base) < 0) {
-			rc = fail(x, "branch-moved", "%s", hh_error_last());
+			rc = hh_pl_fail(x, "branch-moved", "%s", hh_error_last());
 			break;
 		}
-		if ((rc = target_at(x, base, &now, &kind)) != 0) {
+		if ((rc = hh_pl_target_at(x, base, &now, &kind)) != 0) {
 			hh_buf_release(&now);
 			break;
 		}
 		if (now.len != before->len || memcmp(now.ptr, before->ptr, now.len) != 0) {
 			hh_buf_release(&now);
-			rc = fail(x, "branch-moved",
+			rc = hh_pl_fail(x, "branch-moved",
 				  "%s moved and %s changed there (now %.12s); the fix is dropped",
 				  x->job->branch, x->job->file, base);
 			break;
 		}
 		hh_buf_release(&now);
-		stage(x, "rebuild", base);
+		hh_pl_stage(x, "rebuild", base);
 		hh_log(HH_LOG_INFO, "job.rebuild", "repo", x->job->repo, "branch", x->job->branch,
 		       "base", base, NULL);
 	}
 	free(msg);
 	if (rc == 0)
-		stage(x, "push", sha);
+		hh_pl_stage(x, "push", sha);
 	return rc;
+}
+
+/* Opens the job's remote and mirror and syncs the mirror (with the L0 preflight when asked). */
+int hh_pl_connect(struct run *x, int with_preflight)
+{
+	hh_remote_opts ro = {0};
+	char *mdir;
+	int rc;
+
+	ro.host = x->repo->host;
+	ro.identity = x->repo->identity;
+	ro.known_hosts = x->repo->known_hosts;
+	if (hh_remote_open(&x->r, &ro) < 0)
+		return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
+	hh_pl_stage(x, strstr(x->stages.ptr, "\"connect\"") ? "reconnect" : "connect", NULL);
+	if (with_preflight) {
+		if ((rc = preflight(x)) != 0)
+			return rc;
+		hh_pl_stage(x, "preflight", NULL);
+	}
+	mdir = hh_asprintf("%s/mirrors/%s.git", x->p->cfg->state_dir, x->job->repo);
+	rc = mdir ? hh_mirror_open(&x->m, mdir) : hh_error("out of memory");
+	free(mdir);
+	if (rc < 0)
+		return hh_pl_fail(x, "error", "%s", hh_error_last());
+	return hh_pl_sync(x);
+}
+
+/* Removes what the job left on the host and closes the remote and the mirror. */
+void hh_pl_close(struct run *x)
+{
+	cleanup(x);
+	if (x->r)
+		x->p->connections += hh_remote_connections(x->r);
+	hh_mirror_close(x->m);
+	hh_remote_close(x->r);
+	x->m = NULL;
+	x->r = NULL;
+	free(x->scratch);
+	x->scratch = NULL;
 }
 
 int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 {
 	const hh_config *cfg = p->cfg;
 	struct run x = {0};
-	hh_remote_opts ro = {0};
 	hh_buf before = HH_BUF_INIT, after = HH_BUF_INIT;
 	char base[41], *work = NULL, *tpath = NULL, *ppath = NULL, *home = NULL, *prompt = NULL;
-	char *mdir = NULL, *keep = NULL;
+	char *keep = NULL;
 	int rc, kind;
 
 	x.p = p;
@@ -548,78 +569,69 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 
 	x.repo = hh_config_repo(cfg, job->repo);
 	if (!x.repo) {
-		rc = fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration", job->repo);
+		rc = hh_pl_fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration", job->repo);
 		goto out;
 	}
 	if (hh_guard_path(x.repo, job->file)) {
-		rc = fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow", job->file,
+		rc = hh_pl_fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow", job->file,
 			  job->repo);
 		goto out;
 	}
 	if (!x.repo->host) {
-		rc = fail(&x, "preflight-failed", "repo.%s.host is not set", job->repo);
+		rc = hh_pl_fail(&x, "preflight-failed", "repo.%s.host is not set", job->repo);
 		goto out;
 	}
 	if (!cfg->state_dir) {
-		rc = fail(&x, "error", "state.dir is not set");
+		rc = hh_pl_fail(&x, "error", "state.dir is not set");
 		goto out;
+	}
+	/* L3: fixer runs per repository in any sliding window, counted in the store. */
+	if (p->store) {
+		long long t = p->now ? p->now : (long long)time(NULL);
+		long long used = hh_store_fix_runs_since(p->store, job->repo, t - x.repo->rate_window);
+		if (used >= x.repo->max_fixes_per_hour) {
+			set_str(&job->reason, "rate-limited");
+			free(job->detail);
+			job->detail = hh_asprintf("%lld fixer runs in the last %lds (max-fixes-per-hour "
+						  "%ld)", used, x.repo->rate_window,
+						  x.repo->max_fixes_per_hour);
+			rc = hh_pl_save(&x, HH_JOB_WAITING) < 0 ? -1 : 1;
+			goto out;
+		}
 	}
 	job->attempts++;
-	if ((rc = save(&x, HH_JOB_FIXING)) != 0)
+	if ((rc = hh_pl_save(&x, HH_JOB_FIXING)) != 0)
 		goto out;
-
-	ro.host = x.repo->host;
-	ro.identity = x.repo->identity;
-	ro.known_hosts = x.repo->known_hosts;
-	if (hh_remote_open(&x.r, &ro) < 0) {
-		rc = fail(&x, "preflight-failed", "%s", hh_error_last());
-		goto out;
-	}
-	stage(&x, "connect", NULL);
-	if ((rc = preflight(&x)) != 0)
-		goto out;
-	stage(&x, "preflight", NULL);
-	mdir = mirror_dir(cfg, job->repo);
-	if (hh_mirror_open(&x.m, mdir) < 0) {
-		rc = fail(&x, "error", "%s", hh_error_last());
-		goto out;
-	}
-	if ((rc = sync_mirror(&x)) != 0)
+	if ((rc = hh_pl_connect(&x, 1)) != 0)
 		goto out;
 	if (hh_mirror_resolve(x.m, job->branch, base) < 0) {
-		rc = fail(&x, "preflight-failed", "branch '%s' not found: %s", job->branch,
+		rc = hh_pl_fail(&x, "preflight-failed", "branch '%s' not found: %s", job->branch,
 			  hh_error_last());
 		goto out;
 	}
 	set_str(&job->base_sha, base);
-	if ((rc = target_at(&x, base, &before, &kind)) != 0)
+	if ((rc = hh_pl_target_at(&x, base, &before, &kind)) != 0)
 		goto out;
-	stage(&x, "sync", base);
-
-	/* L3: fixer runs per repository in any sliding hour, counted in the store. */
-	if (p->store) {
-		long long t = p->now ? p->now : (long long)time(NULL);
-		long long used = hh_store_fix_runs_since(p->store, job->repo, t - 3600);
-		if (used >= x.repo->max_fixes_per_hour) {
-			set_str(&job->reason, "rate-limited");
-			free(job->detail);
-			job->detail = hh_asprintf("%lld fixer runs in the last hour (max-fixes-per-hour "
-						  "%ld)", used, x.repo->max_fixes_per_hour);
-			job->attempts--;
-			rc = save(&x, HH_JOB_WAITING) < 0 ? -1 : 1;
-			goto out;
-		}
-		if (hh_store_fix_run_add(p->store, job->repo, job->id, t) < 0) {
-			rc = -1;
-			goto out;
-		}
+	hh_pl_stage(&x, "sync", base);
+	if (p->store && hh_store_fix_run_add(p->store, job->repo, job->id,
+					     p->now ? p->now : (long long)time(NULL)) < 0) {
+		rc = -1;
+		goto out;
 	}
 
 	if (hh_remote_mkdtemp(x.r, NULL, &x.scratch) < 0) {
-		rc = fail(&x, "error", "cannot create a scratch directory on the host: %s",
+		rc = hh_pl_fail(&x, "error", "cannot create a scratch directory on the host: %s",
 			  hh_error_last());
 		goto out;
 	}
+	/* Recorded so that a restart can remove it if this run is interrupted. */
+	free(job->detail);
+	job->detail = hh_asprintf("scratch: %s", x.scratch);
+	if (hh_pl_save(&x, HH_JOB_FIXING) < 0) {
+		rc = -1;
+		goto out;
+	}
+	set_str(&job->detail, NULL);
 	work = hh_asprintf("%s/work", x.scratch);
 	home = hh_asprintf("%s/home", x.scratch);
 	tpath = hh_asprintf("%s/work/%s", x.scratch, job->file);
@@ -631,28 +643,28 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 				 kind == HH_ENTRY_EXECUTABLE ? 0755 : 0644) < 0 ||
 	    hh_remote_write_file(x.r, ppath, prompt, strlen(prompt), 0600) < 0 ||
 	    hh_remote_write_file(x.r, keep, "", 0, 0600) < 0) {
-		rc = fail(&x, "error", "cannot prepare the scratch directory: %s", hh_error_last());
+		rc = hh_pl_fail(&x, "error", "cannot prepare the scratch directory: %s", hh_error_last());
 		goto out;
 	}
-	stage(&x, "scratch", x.scratch);
+	hh_pl_stage(&x, "scratch", x.scratch);
 	if ((rc = run_fixer(&x, work, ppath, home)) != 0)
 		goto out;
-	stage(&x, "fix", NULL);
+	hh_pl_stage(&x, "fix", NULL);
 	if ((rc = judge(&x, work, &after)) != 0)
 		goto out;
 	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
-		rc = fail(&x, "no-diff", "the fixer left %s unchanged", job->file);
+		rc = hh_pl_fail(&x, "no-diff", "the fixer left %s unchanged", job->file);
 		goto out;
 	}
-	stage(&x, "judge", NULL);
+	hh_pl_stage(&x, "judge", NULL);
 	if ((rc = run_check(&x, work)) != 0)
 		goto out;
-	stage(&x, "check", NULL);
+	hh_pl_stage(&x, "check", NULL);
 	if ((rc = land(&x, base, &before, &after)) != 0)
 		goto out;
 	if (!p->dry_run) {
 		char id[24];
-		if (save(&x, HH_JOB_PUSHED) < 0) {
+		if (hh_pl_save(&x, HH_JOB_PUSHED) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -663,18 +675,12 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	rc = 0;
 out:
 	p->seconds = now_s() - x.t0;
-	cleanup(&x);
-	if (x.r)
-		p->connections = hh_remote_connections(x.r);
-	hh_mirror_close(x.m);
-	hh_remote_close(x.r);
-	free(x.scratch);
+	hh_pl_close(&x);
 	free(work);
 	free(home);
 	free(tpath);
 	free(ppath);
 	free(prompt);
-	free(mdir);
 	free(keep);
 	hh_buf_release(&before);
 	hh_buf_release(&after);

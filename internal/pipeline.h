@@ -29,6 +29,7 @@ typedef struct hh_pipeline {
 	hh_store *store;     /* job updates are written here; NULL: nothing is stored */
 	int dry_run;         /* fix, judge, check and count, but commit and push nothing */
 	long long now;       /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
+	volatile int *stop;  /* set by the owner to end health watches early (shutdown) */
 	/* Called after each stage with its name and duration (may be NULL). */
 	void (*on_stage)(void *ctx, const char *stage, double seconds, const char *note);
 	void *ctx;
@@ -44,6 +45,22 @@ typedef struct hh_pipeline {
  * otherwise (see job->state and job->reason), -1 when its state could not be stored.
  */
 int hh_pipeline_run(hh_pipeline *p, hh_job *job);
+
+/*
+ * After a landed fix (state pushed): CI wait for a PR head with ci-wait, else the health watch
+ * when health-url is set; reverts when it fails. Ends in pushed, healed, reverted or
+ * revert-failed (the repository then frozen). Returns 0 healed/pushed, 1 otherwise, -1 when
+ * the state could not be stored.
+ */
+int hh_pipeline_after_push(hh_pipeline *p, hh_job *job);
+
+/*
+ * Resumes a job a restart found in progress: fixing/committed (the commit is checked on the
+ * branch: landed → after_push, else the host's scratch directory is removed and the job queued
+ * again once), watching (the watch starts again), reverting (finishes the revert; an existing
+ * revert commit is found by its trailer, never pushed twice).
+ */
+int hh_pipeline_resume(hh_pipeline *p, hh_job *job);
 
 /* The commit message of a heal (the caller frees):
  *   fix(autoheal): [TYPE] auto-fix FILE\n\nError: <message, 200 chars>\n\n

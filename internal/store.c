@@ -52,7 +52,8 @@ static const char *const migrations[] = {
 	" state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
 	" base_sha TEXT, commit_sha TEXT, revert_sha TEXT,"
 	" diff_lines INTEGER NOT NULL DEFAULT 0, output_tail TEXT, stages TEXT,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL, detail TEXT);"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL, detail TEXT,"
+	" pr_head INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX jobs_state ON jobs(state, repo);"
 	"CREATE INDEX jobs_queue ON jobs(state, created, id);"
 	"CREATE INDEX jobs_repo ON jobs(repo, created);"
@@ -80,7 +81,7 @@ static const char *const migrations[] = {
 #define JOB_COLS                                                                            \
 	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
 	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
-	" created, updated, detail"
+	" created, updated, detail, pr_head"
 
 enum stmt_id {
 	S_BEGIN,
@@ -95,6 +96,7 @@ enum stmt_id {
 	S_FINGERPRINT_ACTIVE,
 	S_QUARANTINED,
 	S_QUARANTINE_ADD,
+	S_QUARANTINE_JOB,
 	S_REPO_FROZEN,
 	S_REPO_SET_FROZEN,
 	S_JOB_INSERT,
@@ -134,6 +136,9 @@ static const char *const stmt_sql[S_COUNT] = {
 				 " AND (j.state IN " NOT_FINAL
 				 " OR (j.state = 'healed' AND j.updated >= ?2)))",
 	[S_QUARANTINED] = "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = ?1)",
+	[S_QUARANTINE_JOB] = "INSERT OR IGNORE INTO quarantine (fingerprint, repo, file, job_id, added)"
+			     " SELECT DISTINCT fingerprint, repo, file, job_id, ?2 FROM findings"
+			     " WHERE job_id = ?1 AND fingerprint IS NOT NULL",
 	[S_QUARANTINE_ADD] = "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (fingerprint) DO NOTHING",
 	[S_REPO_FROZEN] = "SELECT frozen, why, changed FROM repos WHERE repo = ?1",
@@ -144,14 +149,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_JOB_INSERT] = "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
 			 " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
 			 " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
-			 " updated, detail) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-			 " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+			 " updated, detail, pr_head) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+			 " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
 	[S_JOB_UPDATE] = "UPDATE jobs SET repo = ?2, branch = ?3, file = ?4, type = ?5,"
 			 " message = ?6, delivery_id = ?7, pr_number = ?8, pr_url = ?9,"
 			 " sender = ?10, state = ?11, reason = ?12, attempts = ?13,"
 			 " base_sha = ?14, commit_sha = ?15, revert_sha = ?16, diff_lines = ?17,"
 			 " output_tail = ?18, stages = ?19, created = ?20, updated = ?21,"
-			 " detail = ?22 WHERE id = ?1",
+			 " detail = ?22, pr_head = ?23 WHERE id = ?1",
 	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[S_JOBS_RECENT] = "SELECT " JOB_COLS " FROM jobs WHERE ?1 IS NULL OR repo = ?1"
 			  " ORDER BY created DESC, id DESC LIMIT ?2",
@@ -627,6 +632,20 @@ int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *r
 	return run(st, s, "cannot quarantine finding");
 }
 
+int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
+			    const char *extra_fingerprint, long long when)
+{
+	sqlite3_stmt *s = st->s[S_QUARANTINE_JOB];
+
+	if (bind_int(s, 1, job_id) || bind_int(s, 2, when))
+		return bind_failed(st, s, "cannot quarantine the job's findings");
+	if (run(st, s, "cannot quarantine the job's findings") < 0)
+		return -1;
+	if (extra_fingerprint)
+		return hh_store_quarantine_add(st, extra_fingerprint, repo, file, job_id, when);
+	return 0;
+}
+
 int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long long *since)
 {
 	sqlite3_stmt *s = st->s[S_REPO_FROZEN];
@@ -704,7 +723,7 @@ void hh_store_jobs_free(hh_job *jobs, size_t n)
 	free(jobs);
 }
 
-/* Binds parameters 2..22 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
+/* Binds parameters 2..23 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
 static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long long updated)
 {
 	return bind_text(s, 2, j->repo) || bind_text(s, 3, j->branch) ||
@@ -717,7 +736,7 @@ static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long lo
 	       bind_text(s, 16, j->revert_sha) || bind_int(s, 17, j->diff_lines) ||
 	       bind_text(s, 18, j->output_tail) || bind_text(s, 19, j->stages) ||
 	       bind_int(s, 20, created) || bind_int(s, 21, updated) ||
-	       bind_text(s, 22, j->detail);
+	       bind_text(s, 22, j->detail) || bind_int(s, 23, j->pr_head);
 }
 
 /* Reads a row of JOB_COLS into out (zeroed first); releases it on failure. */
@@ -749,6 +768,7 @@ static int read_job(sqlite3_stmt *s, hh_job *out)
 	out->created = sqlite3_column_int64(s, 19);
 	out->updated = sqlite3_column_int64(s, 20);
 	out->detail = col_dup(s, 21, &oom);
+	out->pr_head = sqlite3_column_int(s, 22);
 	state = hh_job_state_parse(name);
 	if (oom || state < 0) {
 		long long id = out->id;

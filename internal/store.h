@@ -139,6 +139,7 @@ typedef struct hh_job {
 	enum hh_job_state state;
 	char *reason;          /* why it failed ("no-diff", ...), NULL otherwise */
 	char *detail;          /* a sentence for people: what happened, on which object */
+	int pr_head;           /* 1: the branch is an open PR's head (no health watch; ci-wait) */
 	int attempts;
 	char *base_sha;
 	char *commit_sha;
@@ -184,6 +185,10 @@ long long hh_store_queue_depth(hh_store *st);
  * claimed: the pipeline moves them back to queued (hh_store_jobs_in_state + update).
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);
+
+/* Quarantines the fingerprints of job_id's findings, and extra_fingerprint when non-NULL. */
+int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
+			    const char *extra_fingerprint, long long when);
 
 /* ---- L3 ledger ---- */
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);

@@ -14,6 +14,9 @@
 
 struct hh_worker {
 	const hh_config *cfg;
+	volatile int halt;      /* ends health watches early at shutdown */
+	long long *resume;      /* jobs found in progress at start, run first */
+	size_t nresume;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
@@ -47,7 +50,7 @@ static int release_waiting(const hh_config *cfg, hh_store *st, long long now)
 			set_str(&j->reason, "expired");
 			free(j->detail);
 			j->detail = hh_asprintf("waited longer than queue-ttl (%lds)", ttl);
-		} else if (hh_store_fix_runs_since(st, j->repo, now - 3600) < max) {
+		} else if (hh_store_fix_runs_since(st, j->repo, now - (repo ? repo->rate_window : 3600)) < max) {
 			j->state = HH_JOB_QUEUED;
 			set_str(&j->reason, NULL);
 			set_str(&j->detail, NULL);
@@ -63,43 +66,58 @@ static int release_waiting(const hh_config *cfg, hh_store *st, long long now)
 
 int hh_worker_recover(const hh_config *cfg, hh_store *st, long long now)
 {
-	static const enum hh_job_state interrupted[] = {HH_JOB_FIXING, HH_JOB_COMMITTED};
-	size_t s, i, n;
-	int changed = 0, rc;
+	return release_waiting(cfg, st, now);
+}
 
-	for (s = 0; s < 2; s++) {
+/* The ids of jobs a restart finds in progress (fixing, committed, watching, reverting), and of
+ * pushed jobs whose verdict is still owed (their watch was interrupted before it started). */
+static int interrupted_jobs(const hh_config *cfg, hh_store *st, long long now, long long **ids,
+			    size_t *nids)
+{
+	static const enum hh_job_state states[] = {HH_JOB_FIXING, HH_JOB_COMMITTED,
+						   HH_JOB_WATCHING, HH_JOB_REVERTING, HH_JOB_PUSHED};
+	size_t s, i;
+
+	*ids = NULL;
+	*nids = 0;
+	for (s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
 		hh_job *jobs = NULL;
-		if (hh_store_jobs_in_state(st, interrupted[s], &jobs, &n) < 0)
+		size_t n = 0;
+		if (hh_store_jobs_in_state(st, states[s], &jobs, &n) < 0)
 			return -1;
 		for (i = 0; i < n; i++) {
-			hh_job *j = &jobs[i];
-			char id[24];
-			if (j->attempts < 2) {
-				j->state = HH_JOB_QUEUED;
-			} else {
-				j->state = HH_JOB_FAILED;
-				set_str(&j->reason, "interrupted");
-				free(j->detail);
-				j->detail = hh_asprintf("interrupted %d times (last in %s)", j->attempts,
-							hh_job_state_name(interrupted[s]));
-			}
-			snprintf(id, sizeof(id), "%lld", j->id);
-			hh_log(HH_LOG_WARN, "job.recovered", "job", id, "was",
-			       hh_job_state_name(interrupted[s]), "now", hh_job_state_name(j->state),
-			       NULL);
-			if (hh_store_job_update(st, j) == 0)
-				changed++;
+			const hh_repo_config *r = hh_config_repo(cfg, jobs[i].repo);
+			long long *v;
+			if (states[s] == HH_JOB_PUSHED &&
+			    (!r || now - jobs[i].updated > 86400 ||
+			     !(jobs[i].pr_head ? r->ci_wait : r->health_url != NULL)))
+				continue;
+			v = realloc(*ids, (*nids + 1) * sizeof(*v));
+			if (!v)
+				break;
+			*ids = v;
+			v[(*nids)++] = jobs[i].id;
 		}
 		hh_store_jobs_free(jobs, n);
 	}
-	rc = release_waiting(cfg, st, now);
-	return rc < 0 ? -1 : changed + rc;
+	return 0;
+}
+
+/* Runs a claimed job to its end: the fix, then what follows the push. */
+static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_job *job)
+{
+	hh_pipeline p = {0};
+
+	p.cfg = cfg;
+	p.store = st;
+	p.stop = halt;
+	if (hh_pipeline_run(&p, job) == 0)
+		hh_pipeline_after_push(&p, job);
 }
 
 /* Claims and runs one job. Returns 1 if one ran, 0 if none was claimable, -1 on error. */
-static int run_one(const hh_config *cfg, hh_store *st)
+static int run_one(const hh_config *cfg, hh_store *st, volatile int *halt)
 {
-	hh_pipeline p = {0};
 	hh_job job;
 	int rc;
 
@@ -107,18 +125,28 @@ static int run_one(const hh_config *cfg, hh_store *st)
 	rc = hh_store_job_claim(st, NULL, 0, &job);
 	if (rc <= 0)
 		return rc;
-	p.cfg = cfg;
-	p.store = st;
-	hh_pipeline_run(&p, &job);
+	run_job(cfg, st, halt, &job);
 	hh_job_release(&job);
 	return 1;
+}
+
+/* Takes one job id from the resume list (0 when empty). */
+static long long next_resume(hh_worker *w)
+{
+	long long id = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->nresume)
+		id = w->resume[--w->nresume];
+	pthread_mutex_unlock(&w->lock);
+	return id;
 }
 
 int hh_worker_drain(const hh_config *cfg, hh_store *st)
 {
 	int n = 0, rc;
 
-	while ((rc = run_one(cfg, st)) > 0)
+	while ((rc = run_one(cfg, st, NULL)) > 0)
 		n++;
 	return rc < 0 ? -1 : n;
 }
@@ -133,8 +161,21 @@ static void *worker_main(void *arg)
 
 		if (!st && hh_store_open(&st, w->cfg->state_dir) < 0)
 			hh_log(HH_LOG_ERROR, "worker.store", "error", hh_error_last(), NULL);
-		if (st)
-			rc = run_one(w->cfg, st);
+		if (st) {
+			long long id = next_resume(w);
+			hh_job job;
+			if (id && hh_store_job_get(st, id, &job) == 0) {
+				hh_pipeline p = {0};
+				p.cfg = w->cfg;
+				p.store = st;
+				p.stop = &w->halt;
+				hh_pipeline_resume(&p, &job);
+				hh_job_release(&job);
+				rc = 1;
+			} else {
+				rc = run_one(w->cfg, st, &w->halt);
+			}
+		}
 		if (rc < 0)
 			hh_log(HH_LOG_ERROR, "worker.claim", "error", hh_error_last(), NULL);
 		pthread_mutex_lock(&w->lock);
@@ -165,6 +206,13 @@ int hh_worker_start(hh_worker **out, const hh_config *cfg)
 	if (!w)
 		return hh_error("out of memory");
 	w->cfg = cfg;
+	if (n) {
+		hh_store *st = NULL;
+		if (hh_store_open(&st, cfg->state_dir) == 0) {
+			interrupted_jobs(cfg, st, (long long)time(NULL), &w->resume, &w->nresume);
+			hh_store_close(st);
+		}
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->threads = calloc(n + 1, sizeof(*w->threads));
@@ -198,6 +246,7 @@ void hh_worker_stop(hh_worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
+	w->halt = 1;
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	for (i = 0; i < w->n; i++)
@@ -205,5 +254,6 @@ void hh_worker_stop(hh_worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->threads);
+	free(w->resume);
 	free(w);
 }

@@ -11,7 +11,8 @@
 
 typedef struct hh_worker hh_worker;
 
-/* Starts cfg->worker_parallel threads (each with its own store handle); none for 0. */
+/* Starts cfg->worker_parallel threads (each with its own store handle); none for 0. Jobs left
+ * in progress by a previous run are resumed first. */
 int hh_worker_start(hh_worker **out, const hh_config *cfg);
 /* Wakes idle threads (a job was queued). */
 void hh_worker_wake(hh_worker *w);
@@ -22,9 +23,9 @@ void hh_worker_stop(hh_worker *w);
 int hh_worker_drain(const hh_config *cfg, hh_store *st);
 
 /*
- * Start-up recovery: a job interrupted before its push (fixing, committed) is queued again
- * once (attempts < 2), else it fails as "interrupted"; waiting jobs whose hour has room go back
- * to queued, those older than queue-ttl expire. Returns the number of jobs changed, or -1.
+ * Waiting jobs whose window has room go back to queued, those older than queue-ttl expire.
+ * Returns the number of jobs changed, or -1. (Jobs a restart finds in progress are resumed by
+ * the worker's threads first: see hh_pipeline_resume.)
  */
 int hh_worker_recover(const hh_config *cfg, hh_store *st, long long now);
 
