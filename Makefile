@@ -70,7 +70,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh ci/demo.sh $(BUILD)/healhook
+	@bash ci/demo.sh $(BUILD)/healhook
 
 lint:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(wildcard internal/*.h webhook/*.h)

@@ -67,7 +67,7 @@ void hh_log(enum hh_log_level level, const char *event, ...)
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
 		if (!v)
-			v = "";
+			continue; /* absent values are left out */
 		if (log_format == HH_LOG_JSON) {
 			hh_buf_puts(&b, ",\"");
 			hh_buf_put_json_str(&b, k);
