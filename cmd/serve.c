@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "internal/intake.h"
 #include "internal/log.h"
+#include "internal/sdnotify.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -216,12 +217,15 @@ int cmd_serve(int argc, char **argv)
 	snprintf(port, sizeof(port), "%d", hh_server_port(srv));
 	hh_log(HH_LOG_INFO, "serve.listening", "listen", so.listen, "port", port, "state",
 	       cfg->state_dir, NULL);
+	if (hh_sd_notify("READY=1") < 0)
+		hh_log(HH_LOG_WARN, "serve.sd_notify", "error", hh_error_last(), NULL);
 
 	do {
 		if (sigwait(&set, &sig) != 0)
 			break;
 	} while (sig == SIGHUP);
 	hh_log(HH_LOG_INFO, "serve.stopping", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
+	hh_sd_notify("STOPPING=1");
 	hh_server_stop(srv, 10000);
 	pthread_mutex_lock(&lt.lock);
 	lt.stop = 1;
