@@ -1,6 +1,13 @@
 /*
- * healhook serve: the webhook receiver, plus the background thread that resolves review line
- * comments through Gitea's API after the delivery has been acknowledged.
+ * healhook serve: two processes that meet only in the store (privilege separation).
+ *
+ *   the receiver (faces the network): HTTP intake, signature checks, durable jobs. It is
+ *     started by the main process as `serve --role receiver` with an environment stripped of
+ *     tokens and credentials, reads the configuration without the Gitea and Telegram token
+ *     files, and never opens the SSH key. It dies with its parent (PR_SET_PDEATHSIG).
+ *   the main process (holds the secrets): resolves review line comments through Gitea's API,
+ *     runs the worker (fixer, git, push, health, revert), restarts the receiver if it dies, and
+ *     speaks to systemd (READY=1 once the receiver listens).
  *
  * Signals: SIGTERM/SIGINT stop accepting, let in-flight requests finish, exit 0.
  */
@@ -11,7 +18,14 @@
 #include "internal/worker.h"
 #include "webhook/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +44,10 @@ static const char usage[] =
 	"  --record DIR      save every delivery as NAME.json + NAME.headers in DIR\n"
 	"  --insecure        serve without a webhook secret (deliveries are not authenticated)\n"
 	"  --log-format F    text (key=value, default) or json\n"
-	"  --log-level L     error, warn, info (default) or debug\n";
+	"  --log-level L     error, warn, info (default) or debug\n"
+	"\n"
+	"serve runs two processes: a receiver that faces the network and holds no token or key,\n"
+	"and the main process that heals; they meet only in the store (docs/security.md).\n";
 
 struct lookup_thread {
 	const hh_config *cfg;
@@ -107,7 +124,13 @@ static void *lookup_main(void *arg)
 	return NULL;
 }
 
-int cmd_serve(int argc, char **argv)
+
+struct serve_args {
+	const char *config, *listen, *record, *fmt, *lvl;
+	int insecure, receiver, ready_fd;
+};
+
+static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -116,117 +139,349 @@ int cmd_serve(int argc, char **argv)
 		{"insecure", no_argument, NULL, 'i'},
 		{"log-format", required_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'v'},
+		{"role", required_argument, NULL, 'R'},
+		{"ready-fd", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *listen = NULL, *record = NULL, *fmt = NULL, *lvl = NULL;
-	struct lookup_thread lt = {0};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->ready_fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:l:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'l': a->listen = optarg; break;
+		case 'r': a->record = optarg; break;
+		case 'i': a->insecure = 1; break;
+		case 'f': a->fmt = optarg; break;
+		case 'v': a->lvl = optarg; break;
+		case 'R': a->receiver = strcmp(optarg, "receiver") == 0; break;
+		case 'F': a->ready_fd = atoi(optarg); break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	if (a->fmt && strcmp(a->fmt, "text") != 0 && strcmp(a->fmt, "json") != 0) {
+		cmd_die_msg("serve", "--log-format must be text or json");
+		return -1;
+	}
+	if (a->lvl && hh_log_level_parse(a->lvl) < 0) {
+		cmd_die_msg("serve", "--log-level must be error, warn, info or debug");
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the configuration (without tokens for the receiver) and checks what serve needs. */
+static hh_config *load(const struct serve_args *a)
+{
+	hh_config *cfg = NULL;
+
+	if ((a->receiver ? hh_config_load_receiver(&cfg, a->config, environ)
+			 : hh_config_load(&cfg, a->config, environ)) < 0) {
+		fprintf(stderr, "healhook: %s\n", hh_error_last());
+		return NULL;
+	}
+	if (a->fmt)
+		cfg->log_format = strcmp(a->fmt, "json") == 0 ? HH_LOG_JSON : HH_LOG_TEXT;
+	if (a->lvl)
+		cfg->log_level = hh_log_level_parse(a->lvl);
+	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	if (!a->listen && !cfg->listen) {
+		cmd_die_msg("serve", "server.listen is not set (use --listen ADDR:PORT, the config "
+				     "file or HEALHOOK_SERVER_LISTEN)");
+		goto fail;
+	}
+	if (!cfg->state_dir) {
+		cmd_die_msg("serve", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+		goto fail;
+	}
+	if (!cfg->secret && !a->insecure) {
+		cmd_die_msg("serve", "no webhook secret: set server.secret-file or HEALHOOK_SECRET "
+				     "(or pass --insecure to accept unsigned deliveries)");
+		goto fail;
+	}
+	return cfg;
+fail:
+	hh_config_free(cfg);
+	return NULL;
+}
+
+static void block_signals(sigset_t *set, int with_chld)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	if (with_chld)
+		sigaddset(set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* The receiver: HTTP intake only. Tells the parent "PORT\n" on ready_fd once it listens. */
+static int run_receiver(const struct serve_args *a)
+{
 	hh_server_opts so = {0};
 	hh_server *srv = NULL;
+	hh_config *cfg;
+	sigset_t set;
+	char line[32];
+	int sig, n;
+
+	block_signals(&set, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return HH_EXIT_FAIL; /* the main process is already gone */
+	if (!(cfg = load(a)))
+		return HH_EXIT_USAGE;
+	if (!cfg->secret)
+		hh_log(HH_LOG_WARN, "serve.insecure", "message",
+		       "no webhook secret: deliveries are not authenticated", NULL);
+	so.cfg = cfg;
+	so.listen = a->listen ? a->listen : cfg->listen;
+	so.record_dir = a->record ? a->record : cfg->record;
+	if (hh_server_start(&srv, &so) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
+	}
+	if (a->ready_fd >= 0) {
+		n = snprintf(line, sizeof(line), "%d\n", hh_server_port(srv));
+		if (write(a->ready_fd, line, (size_t)n) != n)
+			hh_log(HH_LOG_WARN, "serve.ready", "error", strerror(errno), NULL);
+		close(a->ready_fd);
+	}
+	do {
+		if (sigwait(&set, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	hh_server_stop(srv, 10000);
+	hh_config_free(cfg);
+	return HH_EXIT_OK;
+}
+
+/* 1 if an environment entry must not reach the process that faces the network. */
+static int secret_env(const char *entry)
+{
+	static const char *const words[] = {"TOKEN", "PASSWORD", "PASSWD", "SSH_AUTH_SOCK",
+					    "SSH_AGENT", "KEY", "CREDENTIAL", "NOTIFY_SOCKET", NULL};
+	const char *eq = strchr(entry, '=');
+	size_t n = eq ? (size_t)(eq - entry) : strlen(entry), i;
+	char name[256];
+
+	if (n >= sizeof(name))
+		return 1;
+	memcpy(name, entry, n);
+	name[n] = '\0';
+	if (strcmp(name, "HEALHOOK_SECRET") == 0)
+		return 0; /* the receiver checks signatures */
+	for (i = 0; words[i]; i++)
+		if (strstr(name, words[i]))
+			return 1;
+	return 0;
+}
+
+/* Starts the receiver; *ready is the read end of its readiness pipe. Returns its pid or -1. */
+static pid_t spawn_receiver(const struct serve_args *a, int *ready)
+{
+	char fdarg[16];
+	const char *argv[20];
+	char **env;
+	size_t n = 0, i, k = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return hh_error("cannot start the receiver: %s", strerror(errno));
+	for (i = 0; environ[i]; i++)
+		;
+	env = calloc(i + 1, sizeof(*env));
+	if (!env) {
+		close(p[0]);
+		close(p[1]);
+		return hh_error("out of memory");
+	}
+	for (i = 0; environ[i]; i++)
+		if (!secret_env(environ[i]))
+			env[k++] = environ[i];
+	env[k] = NULL;
+	snprintf(fdarg, sizeof(fdarg), "%d", 3);
+	argv[n++] = "healhook";
+	argv[n++] = "serve";
+	argv[n++] = "--role=receiver";
+	argv[n++] = "--ready-fd";
+	argv[n++] = fdarg;
+	if (a->config) {
+		argv[n++] = "--config";
+		argv[n++] = a->config;
+	}
+	if (a->listen) {
+		argv[n++] = "--listen";
+		argv[n++] = a->listen;
+	}
+	if (a->record) {
+		argv[n++] = "--record";
+		argv[n++] = a->record;
+	}
+	if (a->insecure)
+		argv[n++] = "--insecure";
+	if (a->fmt) {
+		argv[n++] = "--log-format";
+		argv[n++] = a->fmt;
+	}
+	if (a->lvl) {
+		argv[n++] = "--log-level";
+		argv[n++] = a->lvl;
+	}
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
+		if (dup2(p[1], 3) < 0)
+			_exit(127);
+		execve("/proc/self/exe", (char *const *)argv, env);
+		_exit(127);
+	}
+	free(env);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return hh_error("cannot start the receiver: %s", strerror(errno));
+	}
+	*ready = p[0];
+	return pid;
+}
+
+/* Waits for the receiver's "PORT\n". Returns the port, or -1 if it failed to start. */
+static int await_ready(int fd, long timeout_ms)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char buf[32];
+	ssize_t n = 0;
+
+	if (poll(&pfd, 1, (int)timeout_ms) > 0)
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* Stops the receiver: SIGTERM, then SIGKILL after grace_ms. */
+static void stop_receiver(pid_t pid, long grace_ms)
+{
+	long waited = 0;
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (waited >= grace_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return;
+		}
+		usleep(10000);
+		waited += 10;
+	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a;
+	struct lookup_thread lt = {0};
 	hh_worker *worker = NULL;
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
 	pthread_t lookup;
 	sigset_t set;
+	pid_t receiver;
 	char port[16];
-	int c, sig, insecure = 0, rc = HH_EXIT_USAGE;
+	int rc, sig, ready, p, stopping = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:l:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'r': record = optarg; break;
-		case 'i': insecure = 1; break;
-		case 'f': fmt = optarg; break;
-		case 'v': lvl = optarg; break;
-		case 'h': fputs(usage, stdout); return HH_EXIT_OK;
-		default: fputs(usage, stderr); return HH_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage, stderr);
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc > 0 ? HH_EXIT_OK : HH_EXIT_USAGE;
+	if (a.receiver)
+		return run_receiver(&a);
+	if (!(cfg = load(&a)))
 		return HH_EXIT_USAGE;
-	}
-	if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
-		cmd_die_msg("serve", "--log-format must be text or json");
-		return HH_EXIT_USAGE;
-	}
-	if (lvl && hh_log_level_parse(lvl) < 0) {
-		cmd_die_msg("serve", "--log-level must be error, warn, info or debug");
-		return HH_EXIT_USAGE;
-	}
-	cfg = cmd_load_config(config);
-	if (!cfg)
-		return HH_EXIT_USAGE;
-	if (fmt)
-		cfg->log_format = strcmp(fmt, "json") == 0 ? HH_LOG_JSON : HH_LOG_TEXT;
-	if (lvl)
-		cfg->log_level = hh_log_level_parse(lvl);
-	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
-	if (listen)
-		so.listen = listen;
-	else
-		so.listen = cfg->listen;
-	if (!so.listen) {
-		cmd_die_msg("serve", "server.listen is not set (use --listen ADDR:PORT, the config "
-				     "file or HEALHOOK_SERVER_LISTEN)");
-		goto out;
-	}
-	if (!cfg->state_dir) {
-		cmd_die_msg("serve", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
-		goto out;
-	}
-	if (!cfg->secret && !insecure) {
-		cmd_die_msg("serve", "no webhook secret: set server.secret-file or HEALHOOK_SECRET "
-				     "(or pass --insecure to accept unsigned deliveries)");
-		goto out;
-	}
-	if (!cfg->secret)
-		hh_log(HH_LOG_WARN, "serve.insecure", "message",
-		       "no webhook secret: deliveries are not authenticated", NULL);
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
-		rc = HH_EXIT_FAIL;
-		goto out;
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
 	}
 	if (hh_worker_recover(cfg, st, (long long)time(NULL)) < 0)
 		hh_log(HH_LOG_ERROR, "serve.recover", "error", hh_error_last(), NULL);
 	hh_store_close(st);
 
-	/* Signals are taken synchronously by this thread; every other thread blocks them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-	so.cfg = cfg;
-	so.record_dir = record ? record : cfg->record;
-	if (hh_server_start(&srv, &so) < 0) {
-		cmd_die_msg("serve", "%s", hh_error_last());
-		rc = HH_EXIT_FAIL;
-		goto out;
+	block_signals(&set, 1);
+	receiver = spawn_receiver(&a, &ready);
+	p = receiver > 0 ? await_ready(ready, 15000) : -1;
+	if (p < 0) {
+		if (receiver > 0) {
+			int status;
+			kill(receiver, SIGKILL);
+			waitpid(receiver, &status, 0);
+		}
+		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
+			    receiver > 0 ? "" : hh_error_last());
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
 	}
+	snprintf(port, sizeof(port), "%d", p);
 	lt.cfg = cfg;
 	pthread_mutex_init(&lt.lock, NULL);
 	pthread_cond_init(&lt.cond, NULL);
 	pthread_create(&lookup, NULL, lookup_main, &lt);
 	if (hh_worker_start(&worker, cfg) < 0)
 		hh_log(HH_LOG_ERROR, "serve.worker", "error", hh_error_last(), NULL);
-	snprintf(port, sizeof(port), "%d", hh_server_port(srv));
-	hh_log(HH_LOG_INFO, "serve.listening", "listen", so.listen, "port", port, "state",
-	       cfg->state_dir, NULL);
+	hh_log(HH_LOG_INFO, "serve.listening", "listen", a.listen ? a.listen : cfg->listen, "port",
+	       port, "state", cfg->state_dir, NULL);
 	if (hh_sd_notify("READY=1") < 0)
 		hh_log(HH_LOG_WARN, "serve.sd_notify", "error", hh_error_last(), NULL);
 
-	do {
+	while (!stopping) {
+		int status;
+		pid_t dead;
+
 		if (sigwait(&set, &sig) != 0)
 			break;
-	} while (sig == SIGHUP);
+		switch (sig) {
+		case SIGCHLD:
+			/* Only the receiver is reaped here: the worker's local transport waits for
+			 * its own children. */
+			while ((dead = waitpid(receiver, &status, WNOHANG)) > 0) {
+				hh_log(HH_LOG_ERROR, "serve.receiver-died", "status",
+				       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", NULL);
+				sleep(1);
+				receiver = spawn_receiver(&a, &ready);
+				if (receiver < 0 || await_ready(ready, 15000) < 0)
+					hh_log(HH_LOG_ERROR, "serve.receiver-restart", "error",
+					       "the receiver did not start again", NULL);
+				else
+					hh_log(HH_LOG_INFO, "serve.receiver-restarted", NULL);
+			}
+			break;
+		case SIGHUP:
+			break;
+		default:
+			stopping = 1;
+		}
+	}
 	hh_log(HH_LOG_INFO, "serve.stopping", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
 	hh_sd_notify("STOPPING=1");
-	hh_server_stop(srv, 10000);
+	stop_receiver(receiver, 15000);
 	pthread_mutex_lock(&lt.lock);
 	lt.stop = 1;
 	pthread_cond_signal(&lt.cond);
@@ -236,8 +491,6 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_destroy(&lt.lock);
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
-	rc = HH_EXIT_OK;
-out:
 	hh_config_free(cfg);
-	return rc;
+	return HH_EXIT_OK;
 }

@@ -40,6 +40,9 @@
 	" --chat-history-file /dev/null --input-history-file /dev/null"                            \
 	" --set-env OLLAMA_API_BASE={ollama} {file}"
 
+/* Set while hh_config_load_receiver() runs (start-up only, one thread). */
+static int skip_token_files;
+
 #define G(f) offsetof(hh_config, f)
 #define R(f) offsetof(hh_repo_config, f)
 
@@ -462,6 +465,8 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 	case HH_CT_SECRET_FILE:
 		if (!*v)
 			return hh_cfg_free_secret((char **)f), 0;
+		if (skip_token_files && strcmp(k->section, "server") != 0)
+			return 0; /* the receiver never reads the Gitea or Telegram token */
 		return read_secret_file((char **)f, v, why);
 	case HH_CT_URL:
 		if (*v && !valid_url(v))
@@ -749,6 +754,20 @@ void hh_config_free(hh_config *cfg)
 		repo_release(&cfg->repos[i]);
 	free(cfg->repos);
 	free(cfg);
+}
+
+int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp)
+{
+	int rc;
+
+	skip_token_files = 1;
+	rc = hh_config_load(out, path, envp);
+	skip_token_files = 0;
+	if (rc == 0) {
+		hh_cfg_free_secret(&(*out)->gitea_token);
+		hh_cfg_free_secret(&(*out)->telegram_token);
+	}
+	return rc;
 }
 
 int hh_config_load(hh_config **out, const char *path, char *const *envp)

@@ -134,6 +134,10 @@ typedef struct hh_config {
 int hh_config_load(hh_config **out, const char *path, char *const *envp);
 void hh_config_free(hh_config *cfg);
 
+/* Like hh_config_load() for the process that faces the network: the Gitea and Telegram token
+ * files are not read, and no token is kept (the webhook secret is). */
+int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp);
+
 /* The repository named full_name (compared case-insensitively, like Gitea), or NULL. */
 const hh_repo_config *hh_config_repo(const hh_config *cfg, const char *full_name);
 

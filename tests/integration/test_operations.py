@@ -92,3 +92,55 @@ class Demo(unittest.TestCase):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class PrivilegeSeparation(unittest.TestCase):
+	"""The process that faces the network holds no key or token (docs/security.md)."""
+
+	def test_receiver_holds_no_secret(self):
+		with H.tmpdir() as tmp:
+			token_file = os.path.join(tmp, "gitea-token")
+			tg_file = os.path.join(tmp, "telegram-token")
+			key = os.path.join(tmp, "id_ed25519")
+			for path, value in ((token_file, "gitea-token-value-123"), (tg_file, "123:telegram-token-xyz"),
+					    (key, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n")):
+				with open(path, "w") as f:
+					f.write(value + "\n")
+			cfg = os.path.join(tmp, "c.conf")
+			with open(cfg, "w") as f:
+				f.write("[gitea]\n\turl = http://127.0.0.1:9\n\ttoken-file = %s\n" % token_file)
+				f.write("[notify]\n\ttelegram-token-file = %s\n\ttelegram-chat = 1\n" % tg_file)
+				f.write('[repo "acme/shop-api"]\n\thost = ssh://git@127.0.0.1:9/srv/x\n')
+				f.write("\tidentity = %s\n\tknown-hosts = %s\n" % (key, key))
+			port = H.free_port()
+			env = {"PATH": os.environ["PATH"], "HEALHOOK_STATE_DIR": os.path.join(tmp, "state"),
+			       "HEALHOOK_SECRET": "s3cret", "HEALHOOK_GITEA_TOKEN": "env-gitea-token-456",
+			       "TELEGRAM_BOT_TOKEN": "789:env-telegram-token", "GITHUB_TOKEN": "gh-token-000",
+			       "SSH_AUTH_SOCK": "/tmp/agent.sock"}
+			proc = H.start_process([H.BIN, "serve", "--config", cfg, "--listen", "127.0.0.1:%d" % port], env=env)
+			try:
+				H.wait_http("http://127.0.0.1:%d/healthz" % port)
+				kids = subprocess.run(["pgrep", "-P", str(proc.pid)], stdout=subprocess.PIPE).stdout.split()
+				self.assertEqual(len(kids), 1, "one receiver process")
+				rpid = int(kids[0])
+				# The receiver owns the listening socket.
+				fds = os.listdir("/proc/%d/fd" % rpid)
+				links = [os.readlink("/proc/%d/fd/%s" % (rpid, fd)) for fd in fds]
+				self.assertTrue(any(l.startswith("socket:") for l in links))
+				for path in (token_file, tg_file, key):
+					self.assertNotIn(path, links)
+				with open("/proc/%d/environ" % rpid, "rb") as f:
+					environ = f.read()
+				for secret in (b"env-gitea-token-456", b"env-telegram-token", b"gh-token-000",
+					       b"agent.sock", b"gitea-token-value-123", b"telegram-token-xyz"):
+					self.assertNotIn(secret, environ)
+				self.assertIn(b"HEALHOOK_SECRET=s3cret", environ)  # it checks signatures
+				# The main process, which heals, has them.
+				with open("/proc/%d/environ" % proc.pid, "rb") as f:
+					self.assertIn(b"env-gitea-token-456", f.read())
+				with open("/proc/%d/cmdline" % rpid, "rb") as f:
+					self.assertIn(b"--role=receiver", f.read())
+			finally:
+				self.assertEqual(proc.stop(), 0)
+			self.assertNotIn("gitea-token-value-123", proc.output())
+			self.assertNotIn("env-gitea-token-456", proc.output())
