@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
 const char *hh_gitea_review_state(const char *event_type)
 {
 	if (!event_type)
@@ -181,24 +183,24 @@ out:
 	return ret;
 }
 
-/* 1 when repo is "owner/name" made of Gitea's name characters (nothing to escape in a path). */
+/*
+ * 1 when repo is "owner/name", both made of Gitea's name characters and neither "." nor "..",
+ * so that it can go into a path as is.
+ */
 static int repo_ok(const char *repo)
 {
-	const char *p;
-	int slashes = 0;
+	const char *slash = repo ? strchr(repo, '/') : NULL;
+	size_t a, b;
 
-	if (!repo || !*repo || *repo == '/' || *repo == '.')
+	if (!slash || strchr(slash + 1, '/'))
 		return 0;
-	for (p = repo; *p; p++) {
-		if (*p == '/') {
-			if (++slashes > 1 || p[1] == '\0' || p[1] == '.')
-				return 0;
-		} else if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789-_.", *p)) {
-			return 0;
-		}
-	}
-	return slashes == 1;
+	a = (size_t)(slash - repo);
+	b = strlen(slash + 1);
+	if (a == 0 || b == 0 || strspn(repo, NAME_CHARS) != a || strspn(slash + 1, NAME_CHARS) != b)
+		return 0;
+	if ((a <= 2 && strspn(repo, ".") == a) || (b <= 2 && strspn(slash + 1, ".") == b))
+		return 0;
+	return 1;
 }
 
 int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *body)
