@@ -572,10 +572,17 @@ void hh_notifier_stats_get(const hh_notifier *n, hh_notifier_stats *out)
 
 int hh_notifier_stop(hh_notifier *n, long grace_ms)
 {
+	return hh_notifier_stop_stats(n, grace_ms, NULL);
+}
+
+int hh_notifier_stop_stats(hh_notifier *n, long grace_ms, hh_notifier_stats *out)
+{
 	struct timespec ts;
 	char left[32];
 	int rc = 0;
 
+	if (out)
+		memset(out, 0, sizeof(*out));
 	if (!n)
 		return 0;
 	pthread_mutex_lock(&n->mu);
@@ -588,6 +595,8 @@ int hh_notifier_stop(hh_notifier *n, long grace_ms)
 		if (pthread_cond_timedwait(&n->ended, &n->mu, &ts) == ETIMEDOUT)
 			break;
 	}
+	if (out)
+		*out = n->st;
 	if (n->done) {
 		rc = n->abandoned ? -1 : 0;
 		pthread_mutex_unlock(&n->mu);

@@ -125,5 +125,7 @@ void hh_notifier_stats_get(const hh_notifier *n, hh_notifier_stats *out);
  * Returns 0 when everything queued was handled, -1 when notices were given up.
  */
 int hh_notifier_stop(hh_notifier *n, long grace_ms);
+/* The same, and *out (may be NULL) gets the counters as they are when it returns. */
+int hh_notifier_stop_stats(hh_notifier *n, long grace_ms, hh_notifier_stats *out);
 
 #endif

@@ -192,16 +192,21 @@ static size_t longest_run(const char *s, char c)
 	return best;
 }
 
-/* A Markdown code span holding s verbatim (CommonMark: a longer backtick fence, padded). */
+/*
+ * A Markdown code span holding s verbatim (CommonMark: a fence longer than any backtick run
+ * inside; a space on each side when s begins or ends with a backtick or a space, which the
+ * renderer strips again).
+ */
 static void put_md_code(hh_buf *b, const char *s)
 {
-	size_t fence = longest_run(s, '`') + 1, i;
+	size_t fence = longest_run(s, '`') + 1, len = strlen(s), i;
+	int pad = len && (s[0] == '`' || s[len - 1] == '`' || s[0] == ' ' || s[len - 1] == ' ');
 
 	for (i = 0; i < fence; i++)
 		hh_buf_putc(b, '`');
-	hh_buf_putc(b, ' ');
+	hh_buf_puts(b, pad ? " " : "");
 	hh_buf_puts(b, s);
-	hh_buf_putc(b, ' ');
+	hh_buf_puts(b, pad ? " " : "");
 	for (i = 0; i < fence; i++)
 		hh_buf_putc(b, '`');
 }

@@ -220,6 +220,7 @@ TEST(notify_text_markdown_neutralises_mentions_and_fences)
 	REQUIRE(t);
 	/* Inline values are code spans with a longer fence than any backtick run inside. */
 	CHECK(strstr(t, "`` ping @admin see #12 `code` ``"));
+	CHECK(strstr(t, "`services/cart.py`"));
 	/* The detail's fence is longer than its longest backtick run. */
 	CHECK(strstr(t, "````\n``` breaks out?\n@admin\n````"));
 	free(t);
