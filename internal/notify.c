@@ -332,44 +332,47 @@ static void deliver(hh_notifier *n, const hh_notice *notice, const char *what, t
 		    const void *arg)
 {
 	long backoff = n->backoff_ms, wait, budget;
-	char job[32], att[16], ms[32];
-	int i, rc;
+	char job[32], att[16], ms[32], last[512] = "";
+	int i, rc, tried = 0;
 
 	snprintf(job, sizeof(job), "%lld", notice->job);
 	for (i = 1;; i++) {
 		long retry_after = 0;
 		budget = request_budget(n, 10000);
 		if (budget <= 0) {
-			hh_error("%s: grace elapsed while stopping", what);
+			hh_error("%s: grace elapsed while stopping%s%s", what, *last ? "; " : "", last);
 			cut_short(n);
-			rc = -1;
-		} else {
-			rc = fn(n, arg, budget, &retry_after);
+			break;
 		}
-		snprintf(att, sizeof(att), "%d", i);
+		rc = fn(n, arg, budget, &retry_after);
+		tried = i;
 		if (rc == 0) {
 			count(n, 1);
+			snprintf(att, sizeof(att), "%d", tried);
 			hh_log(HH_LOG_INFO, "notify.sent", "to", what, "outcome",
 			       hh_outcome_name(notice->outcome), "job", job, "attempts", att, NULL);
 			return;
 		}
 		if (rc < 0 || i >= HH_NOTIFY_ATTEMPTS)
 			break;
+		snprintf(last, sizeof(last), "%s", hh_error_last());
 		wait = retry_after > 0 ? retry_after : backoff;
 		if (wait > MAX_RETRY_AFTER_MS)
 			wait = MAX_RETRY_AFTER_MS;
 		backoff *= 2;
+		snprintf(att, sizeof(att), "%d", tried);
 		snprintf(ms, sizeof(ms), "%ld", wait);
 		hh_log(HH_LOG_WARN, "notify.retry", "to", what, "outcome",
 		       hh_outcome_name(notice->outcome), "job", job, "attempt", att, "wait_ms", ms,
-		       "error", hh_error_last(), NULL);
+		       "error", last, NULL);
 		if (pause_until(n, now_ms() + wait) < 0) {
-			hh_error("%s: grace elapsed while stopping", what);
+			hh_error("%s: grace elapsed while stopping; %s", what, last);
 			cut_short(n);
 			break;
 		}
 	}
 	count(n, 0);
+	snprintf(att, sizeof(att), "%d", tried);
 	hh_log(HH_LOG_ERROR, "notify.gave_up", "to", what, "outcome",
 	       hh_outcome_name(notice->outcome), "job", job, "attempts", att, "error",
 	       hh_error_last(), "msg", "gave up on this notification", NULL);
