@@ -229,7 +229,7 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url)
 {
-	static const char *const states[] = {"pending", "success", "error", "failure", "warning"};
+	static const char *const states[] = { "pending", "success", "error", "failure", "warning" };
 	hh_buf b = HH_BUF_INIT;
 	char *path;
 	size_t i, len = sha ? strlen(sha) : 0;

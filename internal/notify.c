@@ -35,13 +35,13 @@ struct item {
 
 struct hh_notifier {
 	pthread_mutex_t mu;
-	pthread_cond_t wake;  /* a notice arrived or stop was called */
+	pthread_cond_t wake; /* a notice arrived or stop was called */
 	pthread_cond_t ended; /* the thread is done */
 	pthread_t thread;
 	struct item **q;
 	size_t cap, head, count;
 	int stopping, done, detached;
-	int64_t deadline;     /* monotonic ms; valid when stopping */
+	int64_t deadline; /* monotonic ms; valid when stopping */
 	hh_notifier_stats st;
 	unsigned long abandoned;
 	/* settings (copies) */
@@ -64,7 +64,7 @@ static int64_t now_ms(void)
 
 static struct timespec abs_ts(int64_t ms)
 {
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
 	return ts;
 }
 
@@ -199,9 +199,9 @@ struct tg_arg {
 static int try_telegram(hh_notifier *n, const void *varg, long timeout_ms, long *retry_after_ms)
 {
 	const struct tg_arg *a = varg;
-	static const char *const hdrs[] = {"Content-Type: application/json", NULL};
-	hh_http_req req = {0};
-	hh_http_resp resp = {0};
+	static const char *const hdrs[] = { "Content-Type: application/json", NULL };
+	hh_http_req req = { 0 };
+	hh_http_resp resp = { 0 };
 	hh_buf body = HH_BUF_INIT;
 	size_t alen = strlen(n->tg_api);
 	char *url;
@@ -271,7 +271,7 @@ out:
 
 struct gitea_arg {
 	const hh_notice *n;
-	const char *body;  /* comment: the Markdown text; status: the description */
+	const char *body; /* comment: the Markdown text; status: the description */
 	const char *state; /* status only */
 };
 
@@ -340,7 +340,8 @@ static void deliver(hh_notifier *n, const hh_notice *notice, const char *what, t
 		long retry_after = 0;
 		budget = request_budget(n, 10000);
 		if (budget <= 0) {
-			hh_error("%s: grace elapsed while stopping%s%s", what, *last ? "; " : "", last);
+			hh_error("%s: grace elapsed while stopping%s%s", what, *last ? "; " : "",
+				 last);
 			cut_short(n);
 			break;
 		}
@@ -388,7 +389,7 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 	if (telegram_on(n)) {
 		text = hh_notice_text(notice, n->lang, HH_NOTICE_HTML);
 		for (i = 0; text && i < n->chats.n; i++) {
-			struct tg_arg a = {n->chats.v[i], text};
+			struct tg_arg a = { n->chats.v[i], text };
 			snprintf(what, sizeof(what), "telegram chat %.100s", n->chats.v[i]);
 			deliver(n, notice, what, try_telegram, &a);
 		}
@@ -400,7 +401,7 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 	if (n->gitea_comment && notice->pr_number > 0 && notice->outcome != HH_OUT_START) {
 		text = hh_notice_text(notice, n->lang, HH_NOTICE_MARKDOWN);
 		if (text) {
-			struct gitea_arg a = {notice, text, NULL};
+			struct gitea_arg a = { notice, text, NULL };
 			snprintf(what, sizeof(what), "gitea comment %.100s#%ld", notice->repo,
 				 notice->pr_number);
 			deliver(n, notice, what, try_comment, &a);
@@ -408,10 +409,9 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 		free(text);
 		text = NULL;
 	}
-	if (hh_notice_status_state(notice->outcome) && notice->commit_sha &&
-	    *notice->commit_sha) {
-		hh_notice title = {.outcome = notice->outcome, .diff_lines = -1};
-		struct gitea_arg a = {notice, NULL, hh_notice_status_state(notice->outcome)};
+	if (hh_notice_status_state(notice->outcome) && notice->commit_sha && *notice->commit_sha) {
+		hh_notice title = { .outcome = notice->outcome, .diff_lines = -1 };
+		struct gitea_arg a = { notice, NULL, hh_notice_status_state(notice->outcome) };
 		text = hh_notice_text(&title, n->lang, HH_NOTICE_PLAIN);
 		a.body = text;
 		snprintf(what, sizeof(what), "gitea status %.100s@%.12s", notice->repo,
@@ -438,7 +438,8 @@ static void *run(void *arg)
 			snprintf(left, sizeof(left), "%zu", n->count);
 			n->abandoned += n->count;
 			hh_log(HH_LOG_ERROR, "notify.gave_up", "pending", left, "msg",
-			       "gave up on queued notifications: grace elapsed while stopping", NULL);
+			       "gave up on queued notifications: grace elapsed while stopping",
+			       NULL);
 			while (n->count) {
 				item_free(n->q[n->head]);
 				n->head = (n->head + 1) % n->cap;

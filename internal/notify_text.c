@@ -16,9 +16,9 @@
 #include <string.h>
 
 static const char *const outcome_names[HH_OUT_COUNT] = {
-	"start", "rejected", "preflight_failed", "no_diff", "diff_too_large",
-	"check_failed", "fix_failed", "push_failed", "pushed", "healed",
-	"reverted", "revert_failed", "frozen", "budget", "expired",
+	"start",        "rejected",      "preflight_failed", "no_diff", "diff_too_large",
+	"check_failed", "fix_failed",    "push_failed",      "pushed",  "healed",
+	"reverted",     "revert_failed", "frozen",           "budget",  "expired",
 };
 
 static const char *const title_en[HH_OUT_COUNT] = {
@@ -57,17 +57,30 @@ static const char *const title_zh[HH_OUT_COUNT] = {
 	"⌛ 工作在佇列中等候過久，已過期",
 };
 
-enum label { L_REPO, L_FILE, L_BRANCH, L_TYPE, L_MESSAGE, L_COMMIT, L_REVERT, L_DIFF, L_REASON,
-	     L_PR, L_JOB, L_DETAIL, L_COUNT };
+enum label {
+	L_REPO,
+	L_FILE,
+	L_BRANCH,
+	L_TYPE,
+	L_MESSAGE,
+	L_COMMIT,
+	L_REVERT,
+	L_DIFF,
+	L_REASON,
+	L_PR,
+	L_JOB,
+	L_DETAIL,
+	L_COUNT
+};
 
 static const char *const label_en[L_COUNT] = {
-	"Repository", "File", "Branch", "Type", "Finding", "Commit", "Revert commit", "Diff",
-	"Reason", "Pull request", "Job", "Detail",
+	"Repository",    "File", "Branch", "Type",         "Finding", "Commit",
+	"Revert commit", "Diff", "Reason", "Pull request", "Job",     "Detail",
 };
 
 static const char *const label_zh[L_COUNT] = {
-	"儲存庫", "檔案", "分支", "類型", "審查意見", "提交", "回滾提交", "變更",
-	"原因", "合併請求", "工作", "詳細資訊",
+	"儲存庫",   "檔案", "分支", "類型",     "審查意見", "提交",
+	"回滾提交", "變更", "原因", "合併請求", "工作",     "詳細資訊",
 };
 
 const char *hh_outcome_name(enum hh_outcome o)
@@ -287,9 +300,7 @@ static void detail(struct ctx *c, const char *v, size_t max)
 		for (i = 0; i < fence; i++)
 			hh_buf_putc(c->b, '`');
 		break;
-	default:
-		hh_buf_printf(c->b, "\n%s:\n%s", c->label[L_DETAIL], s);
-		break;
+	default: hh_buf_printf(c->b, "\n%s:\n%s", c->label[L_DETAIL], s); break;
 	}
 	free(s);
 }
@@ -297,10 +308,10 @@ static void detail(struct ctx *c, const char *v, size_t max)
 static char *build(const hh_notice *n, int zh, int format, size_t field_max, size_t detail_max)
 {
 	hh_buf b = HH_BUF_INIT;
-	struct ctx c = {&b, format, zh ? label_zh : label_en, field_max};
+	struct ctx c = { &b, format, zh ? label_zh : label_en, field_max };
 	const char *title = (unsigned)n->outcome < HH_OUT_COUNT
-				    ? (zh ? title_zh : title_en)[n->outcome]
-				    : "healhook";
+		? (zh ? title_zh : title_en)[n->outcome]
+		: "healhook";
 	char num[64], sha[16];
 
 	if (format == HH_NOTICE_HTML)
