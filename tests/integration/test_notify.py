@@ -186,7 +186,7 @@ class NotifyTest(unittest.TestCase):
             self.assertLess(int(p.stats["stop_ms"]), 1500)
             self.assertLess(p.elapsed, 3.0)
             self.assertIn("gave up", p.stderr)
-            self.assertGreaterEqual(len(tg.calls) + 1, 1)
+            self.assertEqual(tg.messages, [])  # still hanging when the tool exited
 
     def test_gitea_comment_and_statuses(self):
         with TelegramMock(token=TOKEN, chats=["111"]) as tg, GiteaMock(token=GTOKEN) as g:
