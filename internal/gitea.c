@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
 const char *hh_gitea_review_state(const char *event_type)
 {
 	if (!event_type)
@@ -25,7 +27,13 @@ const char *hh_gitea_review_state(const char *event_type)
 	return NULL;
 }
 
-/* Performs one API call; on 2xx *json is the parsed answer (caller frees). */
+static const char *jstr(const cJSON *o, const char *key);
+
+/*
+ * Performs one API call; on 2xx *json is the parsed answer (caller frees). Returns 0, -2 when
+ * a retry may help (no answer, 429 or 5xx), -1 otherwise; the error names the call and
+ * carries Gitea's "message" when the answer has one.
+ */
 static int api(const hh_gitea *g, const char *method, const char *path, const char *body,
 	       cJSON **json)
 {
@@ -57,10 +65,18 @@ static int api(const hh_gitea *g, const char *method, const char *path, const ch
 	req.body_len = body ? strlen(body) : 0;
 	req.timeout_ms = (g->timeout_s > 0 ? g->timeout_s : 10) * 1000;
 	req.connect_timeout_ms = req.timeout_ms < 5000 ? req.timeout_ms : 5000;
-	if (hh_http_do(&req, &resp) < 0)
+	if (hh_http_do(&req, &resp) < 0) {
+		ret = -2;
 		goto out;
+	}
 	if (resp.status < 200 || resp.status >= 300) {
-		hh_error("gitea: %s %s answered %ld", method, path, resp.status);
+		cJSON *e = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
+		const char *msg = e ? jstr(e, "message") : NULL;
+		hh_error("gitea: %s %s answered %ld%s%.200s", method, path, resp.status,
+			 msg ? ": " : "", msg ? msg : "");
+		cJSON_Delete(e);
+		if (resp.status == 429 || resp.status >= 500)
+			ret = -2;
 		goto out;
 	}
 	if (json) {
@@ -169,11 +185,39 @@ out:
 	return ret;
 }
 
+/*
+ * 1 when repo is "owner/name", both made of Gitea's name characters and neither "." nor "..",
+ * so that it can go into a path as is.
+ */
+static int repo_ok(const char *repo)
+{
+	const char *slash = repo ? strchr(repo, '/') : NULL;
+	size_t a, b;
+
+	if (!slash || strchr(slash + 1, '/'))
+		return 0;
+	a = (size_t)(slash - repo);
+	b = strlen(slash + 1);
+	if (a == 0 || b == 0 || strspn(repo, NAME_CHARS) != a || strspn(slash + 1, NAME_CHARS) != b)
+		return 0;
+	if ((a <= 2 && strspn(repo, ".") == a) || (b <= 2 && strspn(slash + 1, ".") == b))
+		return 0;
+	return 1;
+}
+
 int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *body)
 {
 	hh_buf b = HH_BUF_INIT;
-	char *path = hh_asprintf("/repos/%s/issues/%ld/comments", repo, n);
+	char *path;
 	int rc;
+
+	if (!repo_ok(repo))
+		return hh_error("gitea: bad repository name '%s'", repo ? repo : "");
+	if (n <= 0)
+		return hh_error("gitea: bad issue number %ld for '%s'", n, repo);
+	if (!body || !*body)
+		return hh_error("gitea: empty comment for '%s#%ld'", repo, n);
+	path = hh_asprintf("/repos/%s/issues/%ld/comments", repo, n);
 
 	hh_buf_puts(&b, "{\"body\":\"");
 	hh_buf_put_json_str(&b, body);
@@ -187,10 +231,22 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url)
 {
+	static const char *const states[] = { "pending", "success", "error", "failure", "warning" };
 	hh_buf b = HH_BUF_INIT;
-	char *path = hh_asprintf("/repos/%s/statuses/%s", repo, sha);
+	char *path;
+	size_t i, len = sha ? strlen(sha) : 0;
 	int rc;
 
+	if (!repo_ok(repo))
+		return hh_error("gitea: bad repository name '%s'", repo ? repo : "");
+	if (len < 7 || len > 64 || strspn(sha, "0123456789abcdef") != len)
+		return hh_error("gitea: bad commit '%s' for '%s'", sha ? sha : "", repo);
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (state && strcmp(state, states[i]) == 0)
+			break;
+	if (i == sizeof(states) / sizeof(states[0]))
+		return hh_error("gitea: bad commit status '%s'", state ? state : "");
+	path = hh_asprintf("/repos/%s/statuses/%s", repo, sha);
 	hh_buf_printf(&b, "{\"state\":\"%s\",\"context\":\"healhook\",\"description\":\"", state);
 	hh_buf_put_json_str(&b, description ? description : "");
 	hh_buf_puts(&b, "\",\"target_url\":\"");

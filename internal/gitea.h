@@ -28,10 +28,18 @@ const char *hh_gitea_review_state(const char *event_type);
 int hh_gitea_review_findings(const hh_gitea *g, const char *repo, long pr, const char *reviewer,
 			     const char *state, hh_findings *out);
 
-/* POST a comment on issue/PR number n. Returns 0 or -1. */
+/*
+ * POST a comment (Markdown body, non-empty) on issue/PR number n of repo ("owner/name").
+ * Returns 0; -2 when a retry may help (no answer, 429, 5xx); -1 otherwise (bad arguments,
+ * another answer), with the error set (it carries Gitea's message).
+ */
 int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *body);
 
-/* POST a commit status (context "healhook"). state: pending, success, failure, error. */
+/*
+ * POST a commit status (context "healhook") on sha (lowercase hex, 7 to 64 digits).
+ * state: pending, success, error, failure, warning. description and target_url may be NULL.
+ * Returns 0, -2 or -1 like hh_gitea_comment().
+ */
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url);
 
