@@ -194,6 +194,26 @@ class HealBase(unittest.TestCase):
 		self.assert_no_scratch()
 
 
+	# -- the branch moves while the fixer runs --
+	def concurrent_fixer(self, files):
+		"""A fixer wrapper that first pushes a commit changing files to origin (from a separate
+		clone), then execs fake-aider. Returns the clone."""
+		clone = os.path.join(self.tmp, "other-clone")
+		H.git(self.tmp, "clone", "-q", self.origin, clone)
+		for rel, content in files.items():
+			with open(os.path.join(clone, rel), "a") as f:
+				f.write(content)
+		wrapper = os.path.join(self.tmp, "fixer-wrapper")
+		env = " ".join("%s='%s'" % kv for kv in sorted(H.GIT_ENV.items()))
+		with open(wrapper, "w") as f:
+			f.write("#!/bin/sh\nset -e\nexport HOME='%s' %s\n" % (self.tmp, env))
+			f.write("git -C '%s' commit -q -a -m concurrent >&2\n" % clone)
+			f.write("git -C '%s' push -q origin HEAD:main >&2\n" % clone)
+			f.write('exec \'%s\' "$@"\n' % H.FAKE_AIDER)
+		os.chmod(wrapper, 0o755)
+		self.fixer = wrapper
+		return clone
+
 class SshMixin:
 	"""A real sshd shared by the class; host = ssh://USER@127.0.0.1:PORT/<work tree>."""
 
@@ -318,26 +338,6 @@ class HealSshHost(SshMixin, HealBase):
 		self.assertIn("ssh authentication failed for %s@127.0.0.1 with key %s"
 			      % (self.sshd.user, key), res["detail"])
 
-	# -- the branch moves while the fixer runs --
-	def concurrent_fixer(self, files):
-		"""A fixer wrapper that first pushes a commit changing files to origin (from a separate
-		clone), then execs fake-aider. Returns the clone."""
-		clone = os.path.join(self.tmp, "other-clone")
-		H.git(self.tmp, "clone", "-q", self.origin, clone)
-		for rel, content in files.items():
-			with open(os.path.join(clone, rel), "a") as f:
-				f.write(content)
-		wrapper = os.path.join(self.tmp, "fixer-wrapper")
-		env = " ".join("%s='%s'" % kv for kv in sorted(H.GIT_ENV.items()))
-		with open(wrapper, "w") as f:
-			f.write("#!/bin/sh\nset -e\nexport HOME='%s' %s\n" % (self.tmp, env))
-			f.write("git -C '%s' commit -q -a -m concurrent >&2\n" % clone)
-			f.write("git -C '%s' push -q origin HEAD:main >&2\n" % clone)
-			f.write('exec \'%s\' "$@"\n' % H.FAKE_AIDER)
-		os.chmod(wrapper, 0o755)
-		self.fixer = wrapper
-		return clone
-
 	def test_branch_moved_other_file_rebuilds(self):
 		clone = self.concurrent_fixer({OTHER: "# concurrent\n"})
 		res = self.heal(want="landed")
@@ -435,6 +435,22 @@ class HealSshMirror(SshMixin, HealBase):
 	def test_rejected_fix_leaves_origin(self):
 		res = self.heal(message="[[fixer:syntax-error]] totl", want="check-failed")
 		self.assert_rejected(res, "check-failed")
+
+	def test_branch_moved_other_file_rebuilds(self):
+		clone = self.concurrent_fixer({OTHER: "# concurrent\n"})
+		res = self.heal(want="landed")
+		self.assertIn("rebuild", res["stages"])
+		self.assertEqual(H.rev(self.origin, "main"), res["commit_sha"])
+		self.assertEqual(H.rev(self.origin, "main^"), H.rev(clone, "HEAD"))
+		self.assertEqual(H.git(self.origin, "diff-tree", "--no-commit-id", "--name-only", "-r",
+				       "main").splitlines(), [TARGET])
+
+	def test_branch_moved_same_file_dropped(self):
+		clone = self.concurrent_fixer({TARGET: "# concurrent\n"})
+		res = self.heal(want="branch-moved")
+		self.assertEqual(H.rev(self.origin, "main"), H.rev(clone, "HEAD"))
+		self.assert_host_untouched()
+		self.assert_no_scratch()
 
 
 class HealLocal(HealBase):
