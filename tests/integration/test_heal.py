@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import statistics
 import subprocess
 import tempfile
