@@ -592,7 +592,7 @@ int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const
 	hh_buf spec = HH_BUF_INIT, name = HH_BUF_INIT;
 	char *s;
 	git_strarray specs = {&s, 1};
-	int rc = -1;
+	int rc = -1, e;
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	if (hh_mirror_set_ref(m, local_ref, sha) < 0 ||
@@ -600,8 +600,9 @@ int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const
 	    setup(m, peer, &c, &remote, &po.callbacks) < 0)
 		goto out;
 	s = spec.ptr;
-	if (git_remote_push(remote, &specs, &po) < 0) {
-		op_error(&c, "push to", NULL);
+	if ((e = git_remote_push(remote, &specs, &po)) < 0) {
+		/* libgit2's own check (GIT_ENONFASTFORWARD) does not say the words callers match */
+		op_error(&c, "push to", e == GIT_ENONFASTFORWARD ? " (non-fast-forward)" : NULL);
 		goto out;
 	}
 	if (c.refused.len) {

@@ -204,7 +204,19 @@ static int on_target_path(const char *target, const char *path, enum hh_file_kin
 	return kind == HH_FILE_DIR && strncmp(target, path, n) == 0 && target[n] == '/';
 }
 
-/* L1: only the target may exist and have changed in the scratch work directory. */
+/* Is `path` (relative to the scratch directory) the fixer's own: its work directory, its HOME
+ * (caches, settings) or the prompt file? The target itself is judged separately. */
+static int fixer_own(const char *path, enum hh_file_kind kind)
+{
+	if (kind == HH_FILE_DIR && (strcmp(path, "work") == 0 || strcmp(path, "home") == 0))
+		return 1;
+	if (strcmp(path, "prompt.txt") == 0)
+		return kind == HH_FILE_REGULAR;
+	return strncmp(path, "home/", 5) == 0;
+}
+
+/* L1: only the target may exist and have changed in the scratch work directory, and nothing
+ * may have appeared beside the work directory (a fixer writing ../x). */
 static int judge(struct run *x, const char *work, hh_buf *after)
 {
 	hh_remote_entry *e = NULL;
@@ -213,15 +225,21 @@ static int judge(struct run *x, const char *work, hh_buf *after)
 	size_t n = 0, i;
 	int rc = 0, found = 0;
 
-	if (hh_remote_list_tree(x->r, work, &e, &n) < 0)
+	if (hh_remote_list_tree(x->r, x->scratch, &e, &n) < 0)
 		return hh_pl_fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
 	for (i = 0; i < n; i++) {
-		if (on_target_path(x->job->file, e[i].path, e[i].kind)) {
-			found |= strcmp(e[i].path, x->job->file) == 0;
+		const char *p = e[i].path;
+		int in_work = strncmp(p, "work/", 5) == 0;
+
+		if (in_work && on_target_path(x->job->file, p + 5, e[i].kind)) {
+			found |= strcmp(p + 5, x->job->file) == 0;
 			continue;
 		}
+		if (!in_work && fixer_own(p, e[i].kind))
+			continue;
 		if (extra.len < 400)
-			hh_buf_printf(&extra, "%s%s", extra.len ? ", " : "", e[i].path);
+			hh_buf_printf(&extra, "%s%s%s", extra.len ? ", " : "", in_work ? "" : "../",
+				      in_work ? p + 5 : p);
 	}
 	hh_remote_entries_free(e, n);
 	if (extra.len) {
@@ -387,11 +405,13 @@ int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 			goto out;
 		}
 		if (res.status != 0) {
-			const char *t = hh_pl_tail(&res);
-			rc = strstr(t, "non-fast-forward") || strstr(t, "fetch first") ||
-					     strstr(t, "[rejected]")
+			/* the whole stderr: git's hints after the "[rejected]" line fill its tail */
+			const char *e = res.err.ptr ? res.err.ptr : "";
+			rc = strstr(e, "non-fast-forward") || strstr(e, "fetch first") ||
+					     strstr(e, "[rejected]")
 				     ? 2
-				     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s", t);
+				     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
+						  hh_pl_tail(&res));
 			goto out;
 		}
 		hh_exec_result_release(&res);

@@ -12,6 +12,7 @@
  * Commands: sshd hands the command line to the user's shell, so every word is single-quoted.
  * The line is
  *     echo $$ >&2; cd -- '<cwd>' && exec [timeout -k 2 <N>] [env [-i PATH=...] 'N=V'...] 'argv'...
+ *         [</dev/null (exec without stdin data, as the local transport does)]
  * sshd makes the shell a session and process-group leader; exec keeps its pid, which is echoed
  * first on stderr (and stripped from it) and names the command's process group. With a time
  * limit, the remote `timeout` sends TERM to the group at the limit and KILL 2 s later, even if
@@ -405,7 +406,7 @@ void hh_ssh_close(hh_remote *r)
 /* ---- commands ---- */
 
 static int build_command(hh_buf *cmd, const char *const *argv, const char *cwd,
-			 const char *const *env, int clean_env, long timeout_ms)
+			 const char *const *env, int clean_env, long timeout_ms, int null_stdin)
 {
 	const char *const *p;
 
@@ -425,6 +426,8 @@ static int build_command(hh_buf *cmd, const char *const *argv, const char *cwd,
 	for (p = argv; *p; p++)
 		if ((p != argv && hh_buf_putc(cmd, ' ') < 0) || hh_shell_quote(cmd, *p) < 0)
 			return -1;
+	if (null_stdin && hh_buf_puts(cmd, " </dev/null") < 0)
+		return -1;
 	return 0;
 }
 
@@ -536,7 +539,7 @@ int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 	deadline = opts->timeout_ms > 0 ? start + opts->timeout_ms + LOCAL_KILL_MARGIN_MS
 					: INT64_MAX;
 	if (build_command(&cmd, argv, opts->cwd ? opts->cwd : r->spec.path, opts->env,
-			  opts->clean_env, opts->timeout_ms) < 0)
+			  opts->clean_env, opts->timeout_ms, opts->stdin_data == NULL) < 0)
 		goto out;
 	if (!(ch = open_exec(s, cmd.ptr, hh_now_ms() + SSH_IO_TIMEOUT_MS)))
 		goto out;
@@ -628,7 +631,7 @@ int hh_ssh_stream_open(hh_stream *st, const char *const *argv, long timeout_ms)
 	if (!(p = calloc(1, sizeof(*p))))
 		return hh_error("out of memory");
 	p->deadline = timeout_ms > 0 ? hh_now_ms() + timeout_ms : INT64_MAX;
-	if (build_command(&cmd, argv, st->r->spec.path, noenv, 0, timeout_ms) < 0)
+	if (build_command(&cmd, argv, st->r->spec.path, noenv, 0, timeout_ms, 0) < 0)
 		goto out;
 	if (!(p->ch = open_exec(s, cmd.ptr, hh_now_ms() + SSH_IO_TIMEOUT_MS)))
 		goto out;
