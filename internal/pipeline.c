@@ -605,6 +605,20 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 		rc = hh_pl_fail(&x, "error", "state.dir is not set");
 		goto out;
 	}
+	/* A frozen repository takes no heal until `healhook unfreeze` (the worker never claims
+	 * its jobs; this stops `healhook heal` too). */
+	if (p->store) {
+		int frozen = hh_store_repo_frozen(p->store, job->repo);
+		if (frozen < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (frozen) {
+			rc = hh_pl_fail(&x, "repo-frozen", "%s is frozen; run 'healhook unfreeze %s' "
+				  "to let it heal again", job->repo, job->repo);
+			goto out;
+		}
+	}
 	/* L3: fixer runs per repository in any sliding window, counted in the store. */
 	if (p->store) {
 		long long t = p->now ? p->now : (long long)time(NULL);

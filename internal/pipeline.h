@@ -12,9 +12,9 @@
  *
  * The job's state is written to the store before each step. A failure ends the job in state
  * failed with a reason code (job->reason) and a sentence (job->detail):
- *   repo-not-configured, path-not-allowed, preflight-failed, rate-limited (state waiting),
- *   ollama-unavailable, fixer-failed, fixer-timeout, other-file-changed, no-diff,
- *   check-failed, diff-too-large, push-failed, branch-moved, error.
+ *   repo-not-configured, path-not-allowed, repo-frozen, preflight-failed, rate-limited
+ *   (state waiting), ollama-unavailable, fixer-failed, fixer-timeout, other-file-changed,
+ *   no-diff, check-failed, diff-too-large, push-failed, branch-moved, error.
  * The host's work tree is never modified: the fixer works in a scratch directory that is
  * removed afterwards, and pushes go through refs/healhook/pending.
  */

@@ -25,10 +25,13 @@
 
 #define MAX_REBUILDS 3
 
+/* v may be *dst itself (do_revert and revert_failed are given job->detail): copy, then free. */
 static void set_str(char **dst, const char *v)
 {
+	char *copy = v ? hh_strdup(v) : NULL;
+
 	free(*dst);
-	*dst = v ? hh_strdup(v) : NULL;
+	*dst = copy;
 }
 
 static void init_run(struct run *x, hh_pipeline *p, hh_job *job)
