@@ -10,25 +10,21 @@
  * paths for a POSIX shell only when they need it, so they can be pasted.
  */
 #include "internal/doctor.h"
+#include "internal/doctor_priv.h"
 #include "internal/buf.h"
 #include "internal/fixer.h"
-#include "internal/health.h"
-#include "internal/http.h"
 #include "internal/log.h"
 #include "internal/remote.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 /* ---- results ---- */
 
-/* Appends a check; takes ownership of detail and fix (either may be NULL). */
-static void add(hh_doctor *d, enum hh_check_state st, const char *scope, const char *name,
-		char *detail, char *fix)
+void hh_doctor_add(hh_doctor *d, enum hh_check_state st, const char *scope, const char *name,
+		   char *detail, char *fix)
 {
 	hh_check *c, *v = realloc(d->checks, (d->n + 1) * sizeof(*v));
 
@@ -77,8 +73,10 @@ static char *shq(const char *s)
 {
 	hh_buf b = HH_BUF_INIT;
 
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-			    "_./:@%+=,-") == strlen(s))
+	if (*s &&
+	    strspn(s,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		   "_./:@%+=,-") == strlen(s))
 		return hh_strdup(s);
 	if (hh_shell_quote(&b, s) < 0) {
 		hh_buf_release(&b);
@@ -168,7 +166,7 @@ static char *kh_name(const hh_host_spec *hs)
 static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_host_spec *hs)
 {
 	const char *scope = repo->name, *msg;
-	hh_remote_opts o = {0};
+	hh_remote_opts o = { 0 };
 	hh_remote *r = NULL;
 	char *name = kh_name(hs), *fp, *qid, *qkh, *fix;
 	enum hh_ssh_step step;
@@ -178,24 +176,26 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	o.known_hosts = repo->known_hosts;
 	o.connect_timeout_ms = d->timeout_ms;
 	if (!repo->identity || !repo->known_hosts) {
-		add(d, HH_CHECK_FAIL, scope, "ssh config",
-		    hh_asprintf("repo.%s.%s is not set", scope,
-				!repo->identity ? "identity" : "known-hosts"),
-		    hh_asprintf("set repo.%s.identity (a private key file) and repo.%s.known-hosts "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh config",
+			hh_asprintf("repo.%s.%s is not set", scope,
+				    !repo->identity ? "identity" : "known-hosts"),
+			hh_asprintf(
+				"set repo.%s.identity (a private key file) and repo.%s.known-hosts "
 				"(ssh-keyscan -p %d %s > FILE, then verify the fingerprint)",
 				scope, scope, hs->port, hs->hostname));
 		free(name);
 		return NULL;
 	}
 	if (hh_remote_open(&r, &o) == 0) {
-		add(d, HH_CHECK_OK, scope, "ssh reachable",
-		    hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-		add(d, HH_CHECK_OK, scope, "host key known",
-		    hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
-		add(d, HH_CHECK_OK, scope, "key accepted",
-		    hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "", hs->user ? "@" : "",
-				hs->hostname, repo->identity),
-		    NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
+			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
+			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
+					  hs->user ? "@" : "", hs->hostname, repo->identity),
+			      NULL);
 		free(name);
 		return r;
 	}
@@ -206,63 +206,72 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	qkh = shq(repo->known_hosts);
 	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
 	    step == HH_SSH_KNOWN_HOSTS_FILE)
-		add(d, HH_CHECK_OK, scope, "ssh reachable",
-		    hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
 	if (step == HH_SSH_AUTH)
-		add(d, HH_CHECK_OK, scope, "host key known",
-		    hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
+			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
 	switch (step) {
 	case HH_SSH_CONNECT:
-		add(d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
-		    hh_asprintf("check that sshd runs on %s port %d and that this machine may "
-				"connect to it (nc -vz %s %d), or fix the host in repo.%s.host",
-				hs->hostname, hs->port, hs->hostname, hs->port, scope));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
+			hh_asprintf("check that sshd runs on %s port %d and that this machine may "
+				    "connect to it (nc -vz %s %d), or fix the host in repo.%s.host",
+				    hs->hostname, hs->port, hs->hostname, hs->port, scope));
 		break;
 	case HH_SSH_HANDSHAKE:
-		add(d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
-		    hh_asprintf("%s:%d accepts connections but does not speak ssh: check the port "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
+			hh_asprintf(
+				"%s:%d accepts connections but does not speak ssh: check the port "
 				"in repo.%s.host",
 				hs->hostname, hs->port, scope));
 		break;
 	case HH_SSH_KNOWN_HOSTS_FILE:
 	case HH_SSH_HOST_UNKNOWN:
 		fix = keyscan(hs, repo->known_hosts);
-		add(d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
-		    hh_asprintf("%s (then verify the fingerprint%s%s: ssh-keygen -lf "
-				"/etc/ssh/ssh_host_ed25519_key.pub on the host)",
-				fix ? fix : "", fp ? " " : "", fp ? fp : ""));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
+			hh_asprintf("%s (then verify the fingerprint%s%s against ssh-keygen -lf "
+				    "/etc/ssh/ssh_host_*_key.pub on the host)",
+				    fix ? fix : "", fp ? " " : "", fp ? fp : ""));
 		free(fix);
 		break;
 	case HH_SSH_HOST_CHANGED:
 		fix = keyscan(hs, repo->known_hosts);
-		add(d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
-		    hh_asprintf("the host now shows another key%s%s: if it was reinstalled on "
-				"purpose, ssh-keygen -R '%s' -f %s, then %s and verify the "
-				"fingerprint; otherwise find out who answers on %s:%d",
-				fp ? " " : "", fp ? fp : "", name ? name : "", qkh ? qkh : "",
-				fix ? fix : "", hs->hostname, hs->port));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
+			hh_asprintf("the host now shows another key%s%s: if it was reinstalled on "
+				    "purpose, ssh-keygen -R '%s' -f %s, then %s and verify the "
+				    "fingerprint; otherwise find out who answers on %s:%d",
+				    fp ? " " : "", fp ? fp : "", name ? name : "", qkh ? qkh : "",
+				    fix ? fix : "", hs->hostname, hs->port));
 		free(fix);
 		break;
 	case HH_SSH_AUTH:
-		add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
-		    hh_asprintf("add %s.pub to ~%s/.ssh/authorized_keys on the host (ssh-copy-id "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
+			hh_asprintf(
+				"add %s.pub to ~%s/.ssh/authorized_keys on the host (ssh-copy-id "
 				"-i %s -p %d %s%s%s), or fix repo.%s.identity",
 				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
 				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
 				hs->hostname, scope));
 		break;
 	case HH_SSH_KEY_FILE:
-		add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
-		    hh_asprintf("repo.%s.identity must name a private key file that healhook's user "
-				"can read (chmod 600 %s)",
-				scope, qid ? qid : ""));
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
+			      hh_asprintf("repo.%s.identity must name a private key file that "
+					  "healhook's user "
+					  "can read (chmod 600 %s)",
+					  scope, qid ? qid : ""));
 		break;
 	default:
-		add(d, HH_CHECK_FAIL, scope, "ssh connect", hh_strdup(msg),
-		    hh_asprintf("check repo.%s.host, identity and known-hosts (ssh -i %s -o "
-				"UserKnownHostsFile=%s -p %d %s%s%s true)",
-				scope, qid ? qid : "", qkh ? qkh : "", hs->port,
-				hs->user ? hs->user : "", hs->user ? "@" : "", hs->hostname));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh connect", hh_strdup(msg),
+			hh_asprintf("check repo.%s.host, identity and known-hosts (ssh -i %s -o "
+				    "UserKnownHostsFile=%s -p %d %s%s%s true)",
+				    scope, qid ? qid : "", qkh ? qkh : "", hs->port,
+				    hs->user ? hs->user : "", hs->user ? "@" : "", hs->hostname));
 		break;
 	}
 	free(fp);
@@ -278,7 +287,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 static int run(hh_doctor *d, hh_remote *r, const char *const *argv, const char *cwd,
 	       const char *const *env, hh_exec_result *res)
 {
-	hh_exec_opts o = {0};
+	hh_exec_opts o = { 0 };
 
 	memset(res, 0, sizeof(*res));
 	o.cwd = cwd;
@@ -309,7 +318,7 @@ static char *why(const hh_exec_result *res)
 static int git_rev_parse(hh_doctor *d, hh_remote *r, const char *path, const char *a1,
 			 const char *a2, char **out, char **err)
 {
-	const char *argv[] = {"git", "-C", path, "rev-parse", a1, a2, NULL};
+	const char *argv[] = { "git", "-C", path, "rev-parse", a1, a2, NULL };
 	hh_exec_result res;
 	int rc = -1;
 
@@ -341,20 +350,25 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	const char *qpath = qp ? qp : path;
 
 	if (hh_remote_stat(r, path, &kind, NULL) < 0) {
-		add(d, HH_CHECK_FAIL, scope, "work tree exists", hh_strdup(hh_error_last()),
-		    hh_asprintf("check that healhook's ssh user can read %s on the host", qpath));
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "work tree exists",
+			      hh_strdup(hh_error_last()),
+			      hh_asprintf("check that healhook's ssh user can read %s on the host",
+					  qpath));
 		goto skip;
 	}
 	if (kind != HH_FILE_DIR) {
-		add(d, HH_CHECK_FAIL, scope, "work tree exists",
-		    hh_asprintf("%s %s on the host", path,
-				kind == HH_FILE_MISSING ? "does not exist" : "is not a directory"),
-		    hh_asprintf("clone the repository there (git clone ORIGIN %s on the host), or "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "work tree exists",
+			hh_asprintf("%s %s on the host", path,
+				    kind == HH_FILE_MISSING ? "does not exist"
+							    : "is not a directory"),
+			hh_asprintf(
+				"clone the repository there (git clone ORIGIN %s on the host), or "
 				"fix the path in repo.%s.host",
 				qpath, scope));
 		goto skip;
 	}
-	add(d, HH_CHECK_OK, scope, "work tree exists", hh_strdup(path), NULL);
+	hh_doctor_add(d, HH_CHECK_OK, scope, "work tree exists", hh_strdup(path), NULL);
 
 	if (git_rev_parse(d, r, path, "--is-inside-work-tree", "--show-prefix", &out, &err) < 0 ||
 	    strncmp(out, "true\n", 5) != 0 || (out[5] && out[5] != '\n')) {
@@ -362,42 +376,51 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 
 		if (inside && (nl = strchr(out + 5, '\n')))
 			*nl = '\0';
-		add(d, HH_CHECK_FAIL, scope, "git repository",
-		    err ? hh_asprintf("%s is not a git work tree: %s", path, err)
-			: inside ? hh_asprintf("%s is the subdirectory %s of another work tree", path,
-					       out + 5)
-				 : hh_asprintf("%s is not a git work tree (a bare repository?)", path),
-		    err && strstr(err, "not installed")
-			    ? hh_strdup("install git on the host (apt-get install git)")
-			    : hh_asprintf("clone the repository there (git clone ORIGIN %s on the "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "git repository",
+			err ? hh_asprintf("%s is not a git work tree: %s", path, err)
+				: inside
+				? hh_asprintf("%s is the subdirectory %s of another work tree",
+					      path, out + 5)
+				: hh_asprintf("%s is not a git work tree (a bare repository?)",
+					      path),
+			err && (strstr(err, "not installed") || strstr(err, "cannot run git"))
+				? hh_strdup("install git on the host (apt-get install git)")
+				: hh_asprintf(
+					  "clone the repository there (git clone ORIGIN %s on the "
 					  "host), or fix the path in repo.%s.host",
 					  qpath, scope));
 		goto out;
 	}
-	add(d, HH_CHECK_OK, scope, "git repository", hh_asprintf("%s is a git work tree", path),
-	    NULL);
+	hh_doctor_add(d, HH_CHECK_OK, scope, "git repository",
+		      hh_asprintf("%s is a git work tree", path), NULL);
 	free(out);
 	free(err);
 
 	if (git_rev_parse(d, r, path, "--is-shallow-repository", NULL, &out, &err) < 0)
-		add(d, HH_CHECK_FAIL, scope, "not shallow", err, hh_strdup("run git 2.15 or newer "
-									   "on the host"));
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "not shallow", err,
+			      hh_strdup("run git 2.15 or newer "
+					"on the host"));
 	else if (!strncmp(out, "false", 5))
-		add(d, HH_CHECK_OK, scope, "not shallow", hh_strdup("full history"), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "not shallow", hh_strdup("full history"),
+			      NULL);
 	else if (!strncmp(out, "true", 4))
-		add(d, HH_CHECK_FAIL, scope, "not shallow",
-		    hh_asprintf("%s is a shallow clone: healhook needs its full history", path),
-		    hh_asprintf("git -C %s fetch --unshallow (on the host)", qpath));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "not shallow",
+			hh_asprintf("%s is a shallow clone: healhook needs its full history", path),
+			hh_asprintf("git -C %s fetch --unshallow (on the host)", qpath));
 	else
-		add(d, HH_CHECK_WARN, scope, "not shallow",
-		    hh_asprintf("cannot tell (git says '%.40s')", out),
-		    hh_strdup("run git 2.15 or newer on the host"));
+		hh_doctor_add(d, HH_CHECK_WARN, scope, "not shallow",
+			      hh_asprintf("cannot tell (git says '%.40s')", out),
+			      hh_strdup("run git 2.15 or newer on the host"));
 	err = NULL;
 	free(out);
 
 	if (git_rev_parse(d, r, path, "--abbrev-ref", "HEAD", &out, &err) < 0) {
-		add(d, HH_CHECK_FAIL, scope, "branch", err,
-		    hh_asprintf("the work tree has no commit checked out: git -C %s checkout %s "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "branch", err,
+			hh_asprintf(
+				"the work tree has no commit checked out: git -C %s checkout %s "
 				"(on the host)",
 				qpath, repo->branch ? repo->branch : "main"));
 		err = NULL;
@@ -406,23 +429,28 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	if ((nl = strchr(out, '\n')))
 		*nl = '\0';
 	if (!repo->branch)
-		add(d, HH_CHECK_OK, scope, "branch",
-		    hh_asprintf("on %s (repo.%s.branch not set: each delivery's default branch is "
+		hh_doctor_add(
+			d, HH_CHECK_OK, scope, "branch",
+			hh_asprintf(
+				"on %s (repo.%s.branch not set: each delivery's default branch is "
 				"used)",
 				out, scope),
-		    NULL);
+			NULL);
 	else if (!strcmp(out, repo->branch))
-		add(d, HH_CHECK_OK, scope, "branch", hh_asprintf("on %s", out), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "branch", hh_asprintf("on %s", out), NULL);
 	else
-		add(d, HH_CHECK_FAIL, scope, "branch",
-		    hh_asprintf("the work tree is on %s, repo.%s.branch is %s",
-				!strcmp(out, "HEAD") ? "a detached HEAD" : out, scope, repo->branch),
-		    hh_asprintf("git -C %s checkout %s (on the host), or set repo.%s.branch", qpath,
-				repo->branch, scope));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "branch",
+			hh_asprintf("the work tree is on %s, repo.%s.branch is %s",
+				    !strcmp(out, "HEAD") ? "a detached HEAD" : out, scope,
+				    repo->branch),
+			hh_asprintf("git -C %s checkout %s (on the host), or set repo.%s.branch",
+				    qpath, repo->branch, scope));
 	goto out;
 skip:
-	add(d, HH_CHECK_SKIP, scope, "git repository",
-	    hh_strdup("not checked (no work tree): git repository, not shallow, branch"), NULL);
+	hh_doctor_add(d, HH_CHECK_SKIP, scope, "git repository",
+		      hh_strdup("not checked (no work tree): git repository, not shallow, branch"),
+		      NULL);
 out:
 	free(out);
 	free(err);
@@ -433,60 +461,71 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 {
 	const hh_config *cfg = d->cfg;
 	const char *scope = repo->name;
-	hh_strv argv = {0}, env = {0};
+	hh_strv argv = { 0 }, env = { 0 };
 	hh_exec_result res;
 	char *w;
 
 	memset(&res, 0, sizeof(res));
 	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file.py", "") < 0 || !argv.n) {
-		add(d, HH_CHECK_FAIL, scope, "fixer runnable",
-		    hh_asprintf("fixer.command: %s", hh_error_last()),
-		    hh_strdup("fix fixer.command (see docs/configuration.md, [fixer])"));
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer runnable",
+			      hh_asprintf("fixer.command: %s", hh_error_last()),
+			      hh_strdup("fix fixer.command (see docs/configuration.md, [fixer])"));
 		goto out;
 	}
 	{
-		const char *cmd[] = {argv.v[0], "--version", NULL};
+		const char *cmd[] = { argv.v[0], "--version", NULL };
 
 		if (hh_fixer_env(&env, "/tmp", NULL) < 0) {
 			d->oom = 1;
 			goto out;
 		}
 		if (run(d, r, cmd, "/", (const char *const *)env.v, &res) < 0) {
-			add(d, HH_CHECK_FAIL, scope, "fixer runnable",
-			    hh_asprintf("%s", hh_error_last()),
-			    hh_asprintf("install the fixer on the host (Aider: python3 -m pip install "
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s", hh_error_last()),
+				hh_asprintf(
+					"install the fixer on the host (Aider: python3 -m pip "
+					"install "
 					"aider-install && aider-install), or give its full path in "
 					"fixer.command; it runs with PATH=%s",
 					CLEAN_PATH));
 		} else if (res.timed_out) {
-			add(d, HH_CHECK_FAIL, scope, "fixer runnable",
-			    hh_asprintf("%s --version did not answer within %lds", argv.v[0],
-					d->exec_timeout_ms / 1000),
-			    hh_asprintf("run %s --version on the host by hand to see why it hangs",
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s --version did not answer within %lds", argv.v[0],
+					    d->exec_timeout_ms / 1000),
+				hh_asprintf(
+					"run %s --version on the host by hand to see why it hangs",
 					argv.v[0]));
 		} else if (res.status == 127 || res.status == 126) {
 			w = why(&res);
-			add(d, HH_CHECK_FAIL, scope, "fixer runnable",
-			    hh_asprintf("%s cannot be run on the host: %s", argv.v[0], w ? w : ""),
-			    hh_asprintf("install the fixer on the host (Aider: python3 -m pip install "
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s cannot be run on the host: %s", argv.v[0],
+					    w ? w : ""),
+				hh_asprintf(
+					"install the fixer on the host (Aider: python3 -m pip "
+					"install "
 					"aider-install && aider-install), or give its full path in "
 					"fixer.command; it runs with PATH=%s",
 					CLEAN_PATH));
 			free(w);
 		} else if (res.status != 0) {
 			w = why(&res);
-			add(d, HH_CHECK_FAIL, scope, "fixer runnable",
-			    hh_asprintf("%s --version exited with %s %d: %s", argv.v[0],
-					res.signal ? "signal" : "status",
-					res.signal ? res.signal : res.status, w ? w : ""),
-			    hh_asprintf("run %s --version on the host by hand and repair the "
-					"installation",
-					argv.v[0]));
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s --version exited with %s %d: %s", argv.v[0],
+					    res.signal ? "signal" : "status",
+					    res.signal ? res.signal : res.status, w ? w : ""),
+				hh_asprintf("run %s --version on the host by hand and repair the "
+					    "installation",
+					    argv.v[0]));
 			free(w);
 		} else {
 			w = first_line(res.out.len ? res.out.ptr : res.err.ptr);
-			add(d, HH_CHECK_OK, scope, "fixer runnable",
-			    hh_asprintf("%s: %s", argv.v[0], w && *w ? w : "(no output)"), NULL);
+			hh_doctor_add(d, HH_CHECK_OK, scope, "fixer runnable",
+				      hh_asprintf("%s: %s", argv.v[0], w && *w ? w : "(no output)"),
+				      NULL);
 			free(w);
 		}
 	}
@@ -496,297 +535,31 @@ out:
 	hh_strv_release(&env);
 }
 
-/* ---- HTTP ---- */
-
-static void check_health(hh_doctor *d, const hh_repo_config *repo)
-{
-	const char *scope = repo->name;
-	hh_http_req req = {0};
-	hh_http_resp resp = {0};
-	char *safe;
-
-	if (!repo->health_url) {
-		add(d, HH_CHECK_SKIP, scope, "health url",
-		    hh_asprintf("repo.%s.health-url not set (no health watch after a push)", scope),
-		    NULL);
-		return;
-	}
-	safe = hh_http_redact_url(repo->health_url);
-	req.url = repo->health_url;
-	req.connect_timeout_ms = d->timeout_ms;
-	req.timeout_ms = d->timeout_ms;
-	req.max_response = 64 * 1024;
-	if (hh_http_do(&req, &resp) < 0) {
-		add(d, HH_CHECK_FAIL, scope, "health url", hh_strdup(hh_error_last()),
-		    hh_asprintf("check that the application runs and that repo.%s.health-url is "
-				"right (curl -sS %s); without an answer every fix is reverted",
-				scope, safe ? safe : ""));
-	} else {
-		int ok = hh_health_judge(resp.status, resp.body.ptr, resp.body.len, NULL, NULL) ==
-			 HH_HEALTH_OK;
-
-		add(d, HH_CHECK_OK, scope, "health url",
-		    hh_asprintf("%s answers HTTP %ld: %s", safe ? safe : "", resp.status,
-				ok ? "healthy now"
-				   : "NOT healthy now (a fix pushed now would be reverted)"),
-		    NULL);
-	}
-	hh_http_resp_release(&resp);
-	free(safe);
-}
-
-static void check_ollama(hh_doctor *d)
-{
-	const hh_config *cfg = d->cfg;
-	char *model = hh_ollama_model_name(cfg->fixer_model ? cfg->fixer_model : "");
-	char **why_ = NULL;
-	size_t i, good = 0;
-
-	if (!cfg->fixer_ollama.n) {
-		add(d, HH_CHECK_SKIP, "fixer", "ollama",
-		    hh_strdup("no fixer.ollama candidates configured (not checked)"), NULL);
-		goto out;
-	}
-	if (!model || !(why_ = calloc(cfg->fixer_ollama.n, sizeof(*why_)))) {
-		d->oom = 1;
-		goto out;
-	}
-	for (i = 0; i < cfg->fixer_ollama.n; i++) {
-		hh_strv one = {&cfg->fixer_ollama.v[i], 1};
-		char *picked = NULL;
-
-		if (hh_ollama_pick(&one, cfg->fixer_model, d->timeout_ms, &picked) < 0) {
-			const char *m = hh_error_last(), *c = strstr(m, ": ");
-
-			why_[i] = hh_strdup(c ? c + 2 : m);
-		} else {
-			good++;
-		}
-		free(picked);
-	}
-	for (i = 0; i < cfg->fixer_ollama.n; i++) {
-		char *safe = hh_http_redact_url(cfg->fixer_ollama.v[i]);
-
-		if (!why_[i])
-			add(d, HH_CHECK_OK, "fixer", "ollama",
-			    hh_asprintf("%s has %s", safe ? safe : "", model), NULL);
-		else
-			add(d, good ? HH_CHECK_WARN : HH_CHECK_FAIL, "fixer", "ollama",
-			    hh_asprintf("%s%s", why_[i],
-					good ? " (another candidate works)" : ""),
-			    strstr(why_[i], "does not have")
-				    ? hh_asprintf("ollama pull %s (on the machine behind %s)", model,
-						  safe ? safe : "")
-				    : hh_asprintf("start Ollama there (ollama serve, listening where "
-						  "healhook and the host can reach it), or remove "
-						  "%s from fixer.ollama",
-						  safe ? safe : ""));
-		free(safe);
-	}
-out:
-	if (why_)
-		for (i = 0; i < cfg->fixer_ollama.n; i++)
-			free(why_[i]);
-	free(why_);
-	free(model);
-}
-
-/* A string field of a JSON object (path of up to two names), or NULL. Caller frees. */
-static char *json_str(const hh_buf *b, const char *k1, const char *k2)
-{
-	cJSON *root = b->ptr ? cJSON_ParseWithLength(b->ptr, b->len) : NULL;
-	const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, k1) : NULL;
-	char *s = NULL;
-
-	if (v && k2)
-		v = cJSON_GetObjectItemCaseSensitive(v, k2);
-	if (cJSON_IsString(v))
-		s = hh_strdup(v->valuestring);
-	else if (cJSON_IsBool(v))
-		s = hh_strdup(cJSON_IsTrue(v) ? "true" : "false");
-	cJSON_Delete(root);
-	return s;
-}
-
-static void check_gitea(hh_doctor *d)
-{
-	const hh_config *cfg = d->cfg;
-	const char *name = "token valid";
-	hh_http_req req = {0};
-	hh_http_resp resp = {0};
-	char *url = NULL, *safe = NULL, *auth = NULL, *login = NULL;
-	const char *hdrs[3] = {"Accept: application/json", NULL, NULL};
-	size_t bl;
-
-	if (!cfg->gitea_url) {
-		add(d, HH_CHECK_SKIP, "gitea", name,
-		    hh_strdup("gitea.url not set (no review lookups, comments or statuses)"), NULL);
-		return;
-	}
-	safe = hh_http_redact_url(cfg->gitea_url);
-	if (!cfg->gitea_token) {
-		add(d, HH_CHECK_FAIL, "gitea", name, hh_strdup("no API token configured"),
-		    hh_strdup("create a token in Gitea (Settings → Applications) for healhook's user "
-			      "and name its file in gitea.token-file (or set HEALHOOK_GITEA_TOKEN)"));
-		goto out;
-	}
-	bl = strlen(cfg->gitea_url);
-	while (bl && cfg->gitea_url[bl - 1] == '/')
-		bl--;
-	url = hh_asprintf("%.*s/api/v1/user", (int)bl, cfg->gitea_url);
-	auth = hh_asprintf("Authorization: token %s", cfg->gitea_token);
-	if (!url || !auth) {
-		d->oom = 1;
-		goto out;
-	}
-	hdrs[1] = auth;
-	req.url = url;
-	req.headers = hdrs;
-	req.connect_timeout_ms = d->timeout_ms;
-	req.timeout_ms = d->timeout_ms;
-	req.max_response = 256 * 1024;
-	if (hh_http_do(&req, &resp) < 0) {
-		add(d, HH_CHECK_FAIL, "gitea", name, hh_strdup(hh_error_last()),
-		    hh_asprintf("check gitea.url (%s) and that this machine can reach it",
-				safe ? safe : ""));
-	} else if (resp.status == 401) {
-		add(d, HH_CHECK_FAIL, "gitea", name,
-		    hh_asprintf("%s refused the token (HTTP 401)", safe ? safe : ""),
-		    hh_strdup("create a new token in Gitea (Settings → Applications; scopes "
-			      "read:user, write:repository, write:issue) and put it in "
-			      "gitea.token-file"));
-	} else if (resp.status == 403) {
-		add(d, HH_CHECK_WARN, "gitea", name,
-		    hh_asprintf("%s accepted the token but it may not read /api/v1/user (HTTP 403)",
-				safe ? safe : ""),
-		    hh_strdup("give the token the read:user scope so that its login can be "
-			      "checked"));
-	} else if (resp.status != 200) {
-		add(d, HH_CHECK_FAIL, "gitea", name,
-		    hh_asprintf("GET %s/api/v1/user answered HTTP %ld", safe ? safe : "",
-				resp.status),
-		    hh_strdup("gitea.url must be Gitea's base URL (without /api/v1)"));
-	} else if (!(login = json_str(&resp.body, "login", NULL))) {
-		add(d, HH_CHECK_FAIL, "gitea", name,
-		    hh_asprintf("GET %s/api/v1/user answered 200 without a login: not Gitea?",
-				safe ? safe : ""),
-		    hh_strdup("gitea.url must be Gitea's base URL (without /api/v1)"));
-	} else if (!cfg->gitea_user) {
-		add(d, HH_CHECK_WARN, "gitea", name,
-		    hh_asprintf("token of %s; gitea.user is not set", login),
-		    hh_asprintf("set gitea.user = %s (healhook ignores events from its own login)",
-				login));
-	} else if (strcasecmp(login, cfg->gitea_user) != 0) {
-		add(d, HH_CHECK_WARN, "gitea", name,
-		    hh_asprintf("token of %s, but gitea.user is %s", login, cfg->gitea_user),
-		    hh_asprintf("set gitea.user = %s, or use a token of %s (healhook ignores events "
-				"from gitea.user)",
-				login, cfg->gitea_user));
-	} else {
-		add(d, HH_CHECK_OK, "gitea", name, hh_asprintf("token of %s at %s", login,
-							       safe ? safe : ""),
-		    NULL);
-	}
-out:
-	hh_http_resp_release(&resp);
-	if (auth)
-		explicit_bzero(auth, strlen(auth));
-	free(auth);
-	free(url);
-	free(safe);
-	free(login);
-}
-
-static void check_telegram(hh_doctor *d)
-{
-	const hh_config *cfg = d->cfg;
-	const char *name = "token valid";
-	const char *api = cfg->telegram_api ? cfg->telegram_api : "https://api.telegram.org";
-	hh_http_req req = {0};
-	hh_http_resp resp = {0};
-	char *url = NULL, *safe = NULL, *ok = NULL, *user = NULL;
-	size_t bl;
-
-	if (!cfg->telegram_token) {
-		add(d, HH_CHECK_SKIP, "telegram", name,
-		    hh_strdup("no bot token (notify.telegram-token-file or TELEGRAM_BOT_TOKEN): "
-			      "no Telegram notifications"),
-		    NULL);
-		return;
-	}
-	bl = strlen(api);
-	while (bl && api[bl - 1] == '/')
-		bl--;
-	url = hh_asprintf("%.*s/bot%s/getMe", (int)bl, api, cfg->telegram_token);
-	safe = hh_http_redact_url(api);
-	if (!url || !safe) {
-		d->oom = 1;
-		goto out;
-	}
-	req.url = url;
-	req.connect_timeout_ms = d->timeout_ms;
-	req.timeout_ms = d->timeout_ms;
-	req.max_response = 64 * 1024;
-	if (hh_http_do(&req, &resp) < 0) {
-		add(d, HH_CHECK_FAIL, "telegram", name, hh_strdup(hh_error_last()),
-		    hh_asprintf("check notify.telegram-api (%s) and that this machine can reach it",
-				safe));
-	} else if (resp.status == 401 || resp.status == 404) {
-		add(d, HH_CHECK_FAIL, "telegram", name,
-		    hh_asprintf("the Bot API at %s refused the bot token (HTTP %ld)", safe,
-				resp.status),
-		    hh_strdup("get the bot's token from @BotFather (/token) and put it in "
-			      "notify.telegram-token-file"));
-	} else if (resp.status != 200 || !(ok = json_str(&resp.body, "ok", NULL)) ||
-		   strcmp(ok, "true") != 0) {
-		add(d, HH_CHECK_FAIL, "telegram", name,
-		    hh_asprintf("getMe at %s answered HTTP %ld without \"ok\": true", safe,
-				resp.status),
-		    hh_strdup("notify.telegram-api must be the Bot API's base URL"));
-	} else {
-		user = json_str(&resp.body, "result", "username");
-		if (!cfg->telegram_chats.n)
-			add(d, HH_CHECK_WARN, "telegram", name,
-			    hh_asprintf("bot @%s, but notify.telegram-chat is empty: nobody is told",
-					user ? user : "?"),
-			    hh_strdup("set notify.telegram-chat to the chat ids to notify"));
-		else
-			add(d, HH_CHECK_OK, "telegram", name,
-			    hh_asprintf("bot @%s, %zu chat%s", user ? user : "?",
-					cfg->telegram_chats.n, cfg->telegram_chats.n == 1 ? "" : "s"),
-			    NULL);
-	}
-out:
-	hh_http_resp_release(&resp);
-	if (url)
-		explicit_bzero(url, strlen(url));
-	free(url);
-	free(safe);
-	free(ok);
-	free(user);
-}
-
 /* ---- repositories ---- */
 
 static void check_repo(hh_doctor *d, const hh_repo_config *repo)
 {
 	const char *scope = repo->name;
-	hh_host_spec hs = {0};
+	hh_host_spec hs = { 0 };
 	hh_remote *r = NULL;
-	hh_remote_opts o = {0};
+	hh_remote_opts o = { 0 };
 
 	if (!repo->host) {
-		add(d, HH_CHECK_FAIL, scope, "host", hh_asprintf("repo.%s.host is not set", scope),
-		    hh_asprintf("set repo.%s.host = ssh://USER@HOST/PATH/TO/WORKTREE (or a local "
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host",
+			hh_asprintf("repo.%s.host is not set", scope),
+			hh_asprintf(
+				"set repo.%s.host = ssh://USER@HOST/PATH/TO/WORKTREE (or a local "
 				"/path)",
 				scope));
 		goto health;
 	}
 	if (hh_host_spec_parse(&hs, repo->host) < 0) {
-		add(d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()),
-		    hh_asprintf("write repo.%s.host as ssh://[user@]host[:port]/abs/path, "
-				"/abs/path or local:/abs/path",
-				scope));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()),
+			hh_asprintf("write repo.%s.host as ssh://[user@]host[:port]/abs/path, "
+				    "/abs/path or local:/abs/path",
+				    scope));
 		goto health;
 	}
 	if (hs.is_ssh) {
@@ -794,19 +567,21 @@ static void check_repo(hh_doctor *d, const hh_repo_config *repo)
 	} else {
 		o.host = repo->host;
 		if (hh_remote_open(&r, &o) < 0)
-			add(d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()), NULL);
+			hh_doctor_add(d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()),
+				      NULL);
 	}
 	if (!r) {
-		add(d, HH_CHECK_SKIP, scope, "work tree",
-		    hh_strdup("not checked (no connection): work tree, git repository, branch, "
-			      "fixer"),
-		    NULL);
+		hh_doctor_add(
+			d, HH_CHECK_SKIP, scope, "work tree",
+			hh_strdup("not checked (no connection): work tree, git repository, branch, "
+				  "fixer"),
+			NULL);
 		goto health;
 	}
 	check_worktree(d, repo, r);
 	check_fixer(d, repo, r);
 health:
-	check_health(d, repo);
+	hh_doctor_check_health(d, repo);
 	hh_remote_close(r);
 	hh_host_spec_release(&hs);
 }
@@ -822,9 +597,9 @@ int hh_doctor_run(hh_doctor *d)
 		d->exec_timeout_ms = 30000;
 	for (i = 0; i < d->cfg->nrepos; i++)
 		check_repo(d, &d->cfg->repos[i]);
-	check_ollama(d);
-	check_gitea(d);
-	check_telegram(d);
+	hh_doctor_check_ollama(d);
+	hh_doctor_check_gitea(d);
+	hh_doctor_check_telegram(d);
 	if (d->oom)
 		return hh_error("out of memory");
 	return (int)d->failed;

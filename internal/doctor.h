@@ -20,17 +20,17 @@
 
 enum hh_check_state {
 	HH_CHECK_OK = 0,
-	HH_CHECK_FAIL,  /* something a heal needs does not work: exit 1 */
-	HH_CHECK_WARN,  /* works, but something looks wrong (e.g. gitea.user is another login) */
-	HH_CHECK_SKIP,  /* not configured, or not checkable after an earlier failure */
+	HH_CHECK_FAIL, /* something a heal needs does not work: exit 1 */
+	HH_CHECK_WARN, /* works, but something looks wrong (e.g. gitea.user is another login) */
+	HH_CHECK_SKIP, /* not configured, or not checkable after an earlier failure */
 };
 
 typedef struct hh_check {
 	enum hh_check_state state;
-	char *scope;    /* "acme/shop-api", or "fixer", "gitea", "telegram" for global checks */
-	char *name;     /* "ssh reachable", "host key known", ... (HH_DOCTOR_NAME_WIDTH at most) */
-	char *detail;   /* what was seen (never a secret) */
-	char *fix;      /* what to do; set for FAIL and WARN, else NULL */
+	char *scope; /* "acme/shop-api", or "fixer", "gitea", "telegram" for global checks */
+	char *name; /* "ssh reachable", "host key known", ... (HH_DOCTOR_NAME_WIDTH at most) */
+	char *detail; /* what was seen (never a secret) */
+	char *fix; /* what to do; set for FAIL and WARN, else NULL */
 } hh_check;
 
 /* The longest check name, for aligned output. */
@@ -40,15 +40,15 @@ typedef void (*hh_check_fn)(void *ctx, const hh_check *c);
 
 typedef struct hh_doctor {
 	const hh_config *cfg;
-	long timeout_ms;       /* per network probe (HTTP and ssh connect); 0 = 5000 */
-	long exec_timeout_ms;  /* per command on the host; 0 = 30000 */
-	hh_check_fn on_check;  /* called as each check completes (may be NULL) */
+	long timeout_ms; /* per network probe (HTTP and ssh connect); 0 = 5000 */
+	long exec_timeout_ms; /* per command on the host; 0 = 30000 */
+	hh_check_fn on_check; /* called as each check completes (may be NULL) */
 	void *ctx;
 	/* Out: every check, in order. Owned by the struct; release with hh_doctor_release. */
 	hh_check *checks;
 	size_t n;
 	size_t failed, warned;
-	int oom;              /* internal: an allocation failed */
+	int oom; /* internal: an allocation failed */
 } hh_doctor;
 
 /*
@@ -61,14 +61,14 @@ void hh_doctor_release(hh_doctor *d);
 /* Which step of hh_remote_open an error message names (pure). */
 enum hh_ssh_step {
 	HH_SSH_OTHER = 0,
-	HH_SSH_CONFIG,          /* identity or known-hosts not set, bad host spec */
-	HH_SSH_KEY_FILE,        /* the identity file cannot be read */
-	HH_SSH_CONNECT,         /* TCP connect failed (refused, timed out, unknown name) */
-	HH_SSH_HANDSHAKE,       /* TCP worked, the ssh handshake did not */
-	HH_SSH_KNOWN_HOSTS_FILE,/* the known_hosts file cannot be read */
-	HH_SSH_HOST_UNKNOWN,    /* the host key is not in known_hosts */
-	HH_SSH_HOST_CHANGED,    /* known_hosts has another key for the host */
-	HH_SSH_AUTH,            /* the key was refused */
+	HH_SSH_CONFIG, /* identity or known-hosts not set, bad host spec */
+	HH_SSH_KEY_FILE, /* the identity file cannot be read */
+	HH_SSH_CONNECT, /* TCP connect failed (refused, timed out, unknown name) */
+	HH_SSH_HANDSHAKE, /* TCP worked, the ssh handshake did not */
+	HH_SSH_KNOWN_HOSTS_FILE, /* the known_hosts file cannot be read */
+	HH_SSH_HOST_UNKNOWN, /* the host key is not in known_hosts */
+	HH_SSH_HOST_CHANGED, /* known_hosts has another key for the host */
+	HH_SSH_AUTH, /* the key was refused */
 };
 enum hh_ssh_step hh_doctor_ssh_step(const char *msg);
 

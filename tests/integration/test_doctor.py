@@ -226,9 +226,9 @@ class DoctorSsh(DoctorBase):
 		self.assertTrue(reqs and reqs[-1].header("Authorization") == "token " + GITEA_TOKEN)
 
 	def test_host_key_changed(self):
-		other = keygen(os.path.join(self.tmp, "other_host_key"), "ed25519") \
-			if not os.path.exists(os.path.join(self.tmp, "other_host_key")) \
-			else os.path.join(self.tmp, "other_host_key")
+		other = os.path.join(self.tmp, "other_host_key")
+		if not os.path.exists(other):
+			keygen(other, "ed25519")
 		kh = self.sshd.write_known_hosts(os.path.join(self.tmp, "kh_other"), [other])
 		rc, out, rows = self.doctor({"known-hosts": kh})
 		r = self.assert_only_failure(rc, rows, "acme/shop-api", "host key known",
