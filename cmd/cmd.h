@@ -20,6 +20,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_unfreeze(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

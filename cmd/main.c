@@ -18,6 +18,7 @@ static const char usage[] =
 	"  replay    run saved deliveries through the same code as serve\n"
 	"  heal      fix one finding now, through the same pipeline as the worker\n"
 	"  history   list recent jobs and their outcomes\n"
+	"  doctor    check every configured repository end to end\n"
 	"  unfreeze  let a frozen repository heal again\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
 	"  version   print the version and the library versions\n"
@@ -36,6 +37,7 @@ static const struct command commands[] = {
 	{"sign", cmd_sign},
 	{"heal", cmd_heal},
 	{"history", cmd_history},
+	{"doctor", cmd_doctor},
 	{"unfreeze", cmd_unfreeze},
 	{"version", cmd_version},
 };

@@ -1,0 +1,606 @@
+/*
+ * doctor: every check a heal depends on, one after the other, each turned into a line with
+ * what was seen and, when it failed, what to do (see doctor.h).
+ *
+ * The ssh checks come from one hh_remote_open: its error message says which step failed
+ * (connect, handshake, host key, authentication), so the steps before it passed and the ones
+ * after it could not be tried. The work tree and fixer checks then run over that same session
+ * (or locally for a local host), with the commands a heal runs: `git rev-parse` in the work
+ * tree, and the fixer's program with a clean environment, as run_fixer does. Fix hints quote
+ * paths for a POSIX shell only when they need it, so they can be pasted.
+ */
+#include "internal/doctor.h"
+#include "internal/doctor_priv.h"
+#include "internal/buf.h"
+#include "internal/fixer.h"
+#include "internal/log.h"
+#include "internal/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* ---- results ---- */
+
+void hh_doctor_add(hh_doctor *d, enum hh_check_state st, const char *scope, const char *name,
+		   char *detail, char *fix)
+{
+	hh_check *c, *v = realloc(d->checks, (d->n + 1) * sizeof(*v));
+
+	if (!v) {
+		d->oom = 1;
+		free(detail);
+		free(fix);
+		return;
+	}
+	d->checks = v;
+	c = &v[d->n++];
+	c->state = st;
+	c->scope = hh_strdup(scope);
+	c->name = hh_strdup(name);
+	c->detail = detail ? detail : hh_strdup("");
+	c->fix = fix;
+	if (!c->scope || !c->name || !c->detail)
+		d->oom = 1;
+	if (st == HH_CHECK_FAIL)
+		d->failed++;
+	else if (st == HH_CHECK_WARN)
+		d->warned++;
+	if (d->on_check)
+		d->on_check(d->ctx, c);
+}
+
+void hh_doctor_release(hh_doctor *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++) {
+		free(d->checks[i].scope);
+		free(d->checks[i].name);
+		free(d->checks[i].detail);
+		free(d->checks[i].fix);
+	}
+	free(d->checks);
+	d->checks = NULL;
+	d->n = d->failed = d->warned = 0;
+}
+
+/* s as one shell word: as is when it is plain, else single-quoted. Caller frees. */
+static char *shq(const char *s)
+{
+	hh_buf b = HH_BUF_INIT;
+
+	if (*s &&
+	    strspn(s,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		   "_./:@%+=,-") == strlen(s))
+		return hh_strdup(s);
+	if (hh_shell_quote(&b, s) < 0) {
+		hh_buf_release(&b);
+		return NULL;
+	}
+	return hh_buf_detach(&b);
+}
+
+/* The first line of s (at most 200 bytes), for a detail. Caller frees. */
+static char *first_line(const char *s)
+{
+	size_t n;
+
+	while (s && (*s == '\n' || *s == '\r' || *s == ' '))
+		s++;
+	if (!s)
+		return hh_strdup("");
+	n = strcspn(s, "\r\n");
+	return hh_strndup(s, n > 200 ? 200 : n);
+}
+
+/* ---- ssh ---- */
+
+enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
+{
+	if (!msg)
+		return HH_SSH_OTHER;
+	if (strstr(msg, "needs an identity and a known-hosts file") || strstr(msg, "host spec") ||
+	    strstr(msg, "no fix host given"))
+		return HH_SSH_CONFIG;
+	if (strstr(msg, "cannot read ssh key"))
+		return HH_SSH_KEY_FILE;
+	if (strstr(msg, "cannot connect to"))
+		return HH_SSH_CONNECT;
+	if (strstr(msg, "ssh handshake with") || strstr(msg, "no host key from"))
+		return HH_SSH_HANDSHAKE;
+	if (strstr(msg, "cannot read known hosts file"))
+		return HH_SSH_KNOWN_HOSTS_FILE;
+	if (strstr(msg, "host key for") && strstr(msg, " is not in "))
+		return HH_SSH_HOST_UNKNOWN;
+	if (strstr(msg, "host key for") && strstr(msg, " does not match "))
+		return HH_SSH_HOST_CHANGED;
+	if (strstr(msg, "authentication failed"))
+		return HH_SSH_AUTH;
+	return HH_SSH_OTHER;
+}
+
+char *hh_doctor_fingerprint(const char *msg)
+{
+	const char *p = msg ? strstr(msg, "(SHA256:") : NULL;
+	size_t n;
+
+	if (!p)
+		return NULL;
+	p++;
+	n = strcspn(p, ")");
+	if (!p[n])
+		return NULL;
+	return hh_strndup(p, n);
+}
+
+/* "ssh-keyscan -p PORT HOST >> KH" (no -p for 22). Caller frees. */
+static char *keyscan(const hh_host_spec *hs, const char *kh)
+{
+	char *q = shq(kh), *s;
+
+	if (hs->port == 22)
+		s = hh_asprintf("ssh-keyscan %s >> %s", hs->hostname, q ? q : kh);
+	else
+		s = hh_asprintf("ssh-keyscan -p %d %s >> %s", hs->port, hs->hostname, q ? q : kh);
+	free(q);
+	return s;
+}
+
+/* The known_hosts name of the host: "host" on port 22, "[host]:port" otherwise. */
+static char *kh_name(const hh_host_spec *hs)
+{
+	if (hs->port == 22)
+		return hh_strdup(hs->hostname);
+	return hh_asprintf("[%s]:%d", hs->hostname, hs->port);
+}
+
+/*
+ * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
+ * step failed (then reported with its fix).
+ */
+static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_host_spec *hs)
+{
+	const char *scope = repo->name, *msg;
+	hh_remote_opts o = { 0 };
+	hh_remote *r = NULL;
+	char *name = kh_name(hs), *fp, *qid, *qkh, *fix;
+	enum hh_ssh_step step;
+
+	o.host = repo->host;
+	o.identity = repo->identity;
+	o.known_hosts = repo->known_hosts;
+	o.connect_timeout_ms = d->timeout_ms;
+	if (!repo->identity || !repo->known_hosts) {
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh config",
+			hh_asprintf("repo.%s.%s is not set", scope,
+				    !repo->identity ? "identity" : "known-hosts"),
+			hh_asprintf(
+				"set repo.%s.identity (a private key file) and repo.%s.known-hosts "
+				"(ssh-keyscan -p %d %s > FILE, then verify the fingerprint)",
+				scope, scope, hs->port, hs->hostname));
+		free(name);
+		return NULL;
+	}
+	if (hh_remote_open(&r, &o) == 0) {
+		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
+			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
+			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
+					  hs->user ? "@" : "", hs->hostname, repo->identity),
+			      NULL);
+		free(name);
+		return r;
+	}
+	msg = hh_error_last();
+	step = hh_doctor_ssh_step(msg);
+	fp = hh_doctor_fingerprint(msg);
+	qid = shq(repo->identity);
+	qkh = shq(repo->known_hosts);
+	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
+	    step == HH_SSH_KNOWN_HOSTS_FILE)
+		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+	if (step == HH_SSH_AUTH)
+		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
+			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
+	switch (step) {
+	case HH_SSH_CONNECT:
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
+			hh_asprintf("check that sshd runs on %s port %d and that this machine may "
+				    "connect to it (nc -vz %s %d), or fix the host in repo.%s.host",
+				    hs->hostname, hs->port, hs->hostname, hs->port, scope));
+		break;
+	case HH_SSH_HANDSHAKE:
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
+			hh_asprintf(
+				"%s:%d accepts connections but does not speak ssh: check the port "
+				"in repo.%s.host",
+				hs->hostname, hs->port, scope));
+		break;
+	case HH_SSH_KNOWN_HOSTS_FILE:
+	case HH_SSH_HOST_UNKNOWN:
+		fix = keyscan(hs, repo->known_hosts);
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
+			hh_asprintf("%s (then verify the fingerprint%s%s against ssh-keygen -lf "
+				    "/etc/ssh/ssh_host_*_key.pub on the host)",
+				    fix ? fix : "", fp ? " " : "", fp ? fp : ""));
+		free(fix);
+		break;
+	case HH_SSH_HOST_CHANGED:
+		fix = keyscan(hs, repo->known_hosts);
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
+			hh_asprintf("the host now shows another key%s%s: if it was reinstalled on "
+				    "purpose, ssh-keygen -R '%s' -f %s, then %s and verify the "
+				    "fingerprint; otherwise find out who answers on %s:%d",
+				    fp ? " " : "", fp ? fp : "", name ? name : "", qkh ? qkh : "",
+				    fix ? fix : "", hs->hostname, hs->port));
+		free(fix);
+		break;
+	case HH_SSH_AUTH:
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
+			hh_asprintf(
+				"add %s.pub to ~%s/.ssh/authorized_keys on the host (ssh-copy-id "
+				"-i %s -p %d %s%s%s), or fix repo.%s.identity",
+				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
+				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
+				hs->hostname, scope));
+		break;
+	case HH_SSH_KEY_FILE:
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
+			      hh_asprintf("repo.%s.identity must name a private key file that "
+					  "healhook's user "
+					  "can read (chmod 600 %s)",
+					  scope, qid ? qid : ""));
+		break;
+	default:
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "ssh connect", hh_strdup(msg),
+			hh_asprintf("check repo.%s.host, identity and known-hosts (ssh -i %s -o "
+				    "UserKnownHostsFile=%s -p %d %s%s%s true)",
+				    scope, qid ? qid : "", qkh ? qkh : "", hs->port,
+				    hs->user ? hs->user : "", hs->user ? "@" : "", hs->hostname));
+		break;
+	}
+	free(fp);
+	free(qid);
+	free(qkh);
+	free(name);
+	return NULL;
+}
+
+/* ---- work tree and fixer ---- */
+
+/* Runs argv on the host; 0 with res filled, -1 when it could not run (error set). */
+static int run(hh_doctor *d, hh_remote *r, const char *const *argv, const char *cwd,
+	       const char *const *env, hh_exec_result *res)
+{
+	hh_exec_opts o = { 0 };
+
+	memset(res, 0, sizeof(*res));
+	o.cwd = cwd;
+	o.env = env;
+	o.clean_env = env != NULL;
+	o.timeout_ms = d->exec_timeout_ms;
+	o.out_cap = 16 * 1024;
+	return hh_remote_exec(r, argv, &o, res);
+}
+
+/* The tail of a failed command's stderr (else stdout), one line. Caller frees. */
+static char *why(const hh_exec_result *res)
+{
+	const hh_buf *b = res->err.len ? &res->err : &res->out;
+	const char *s, *p;
+
+	if (!b->ptr)
+		return hh_strdup("");
+	s = b->ptr;
+	/* the last non-empty line */
+	for (p = b->ptr; *p; p++)
+		if (p[0] == '\n' && p[1] && p[1] != '\n')
+			s = p + 1;
+	return first_line(s);
+}
+
+/* git -C path rev-parse ARGS...; *out = its stdout (caller frees) or NULL with *err set. */
+static int git_rev_parse(hh_doctor *d, hh_remote *r, const char *path, const char *a1,
+			 const char *a2, char **out, char **err)
+{
+	const char *argv[] = { "git", "-C", path, "rev-parse", a1, a2, NULL };
+	hh_exec_result res;
+	int rc = -1;
+
+	*out = *err = NULL;
+	if (run(d, r, argv, path, NULL, &res) < 0)
+		*err = hh_asprintf("cannot run git on the host: %s", hh_error_last());
+	else if (res.timed_out)
+		*err = hh_asprintf("git rev-parse did not finish within %lds",
+				   d->exec_timeout_ms / 1000);
+	else if (res.status == 127)
+		*err = hh_strdup("git is not installed on the host");
+	else if (res.status != 0) {
+		char *w = why(&res);
+		*err = hh_asprintf("git rev-parse %s failed: %s", a1, w ? w : "");
+		free(w);
+	} else {
+		*out = hh_strdup(res.out.ptr ? res.out.ptr : "");
+		rc = 0;
+	}
+	hh_exec_result_release(&res);
+	return rc;
+}
+
+static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
+{
+	const char *scope = repo->name, *path = hh_remote_path(r);
+	enum hh_file_kind kind = HH_FILE_MISSING;
+	char *out = NULL, *err = NULL, *qp = shq(path), *nl;
+	const char *qpath = qp ? qp : path;
+
+	if (hh_remote_stat(r, path, &kind, NULL) < 0) {
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "work tree exists",
+			      hh_strdup(hh_error_last()),
+			      hh_asprintf("check that healhook's ssh user can read %s on the host",
+					  qpath));
+		goto skip;
+	}
+	if (kind != HH_FILE_DIR) {
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "work tree exists",
+			hh_asprintf("%s %s on the host", path,
+				    kind == HH_FILE_MISSING ? "does not exist"
+							    : "is not a directory"),
+			hh_asprintf(
+				"clone the repository there (git clone ORIGIN %s on the host), or "
+				"fix the path in repo.%s.host",
+				qpath, scope));
+		goto skip;
+	}
+	hh_doctor_add(d, HH_CHECK_OK, scope, "work tree exists", hh_strdup(path), NULL);
+
+	if (git_rev_parse(d, r, path, "--is-inside-work-tree", "--show-prefix", &out, &err) < 0 ||
+	    strncmp(out, "true\n", 5) != 0 || (out[5] && out[5] != '\n')) {
+		int inside = out && !strncmp(out, "true\n", 5);
+
+		if (inside && (nl = strchr(out + 5, '\n')))
+			*nl = '\0';
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "git repository",
+			err ? hh_asprintf("%s is not a git work tree: %s", path, err)
+				: inside
+				? hh_asprintf("%s is the subdirectory %s of another work tree",
+					      path, out + 5)
+				: hh_asprintf("%s is not a git work tree (a bare repository?)",
+					      path),
+			err && (strstr(err, "not installed") || strstr(err, "cannot run git"))
+				? hh_strdup("install git on the host (apt-get install git)")
+				: hh_asprintf(
+					  "clone the repository there (git clone ORIGIN %s on the "
+					  "host), or fix the path in repo.%s.host",
+					  qpath, scope));
+		goto out;
+	}
+	hh_doctor_add(d, HH_CHECK_OK, scope, "git repository",
+		      hh_asprintf("%s is a git work tree", path), NULL);
+	free(out);
+	free(err);
+
+	if (git_rev_parse(d, r, path, "--is-shallow-repository", NULL, &out, &err) < 0)
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "not shallow", err,
+			      hh_strdup("run git 2.15 or newer "
+					"on the host"));
+	else if (!strncmp(out, "false", 5))
+		hh_doctor_add(d, HH_CHECK_OK, scope, "not shallow", hh_strdup("full history"),
+			      NULL);
+	else if (!strncmp(out, "true", 4))
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "not shallow",
+			hh_asprintf("%s is a shallow clone: healhook needs its full history", path),
+			hh_asprintf("git -C %s fetch --unshallow (on the host)", qpath));
+	else
+		hh_doctor_add(d, HH_CHECK_WARN, scope, "not shallow",
+			      hh_asprintf("cannot tell (git says '%.40s')", out),
+			      hh_strdup("run git 2.15 or newer on the host"));
+	err = NULL;
+	free(out);
+
+	if (git_rev_parse(d, r, path, "--abbrev-ref", "HEAD", &out, &err) < 0) {
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "branch", err,
+			hh_asprintf(
+				"the work tree has no commit checked out: git -C %s checkout %s "
+				"(on the host)",
+				qpath, repo->branch ? repo->branch : "main"));
+		err = NULL;
+		goto out;
+	}
+	if ((nl = strchr(out, '\n')))
+		*nl = '\0';
+	if (!repo->branch)
+		hh_doctor_add(
+			d, HH_CHECK_OK, scope, "branch",
+			hh_asprintf(
+				"on %s (repo.%s.branch not set: each delivery's default branch is "
+				"used)",
+				out, scope),
+			NULL);
+	else if (!strcmp(out, repo->branch))
+		hh_doctor_add(d, HH_CHECK_OK, scope, "branch", hh_asprintf("on %s", out), NULL);
+	else
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "branch",
+			hh_asprintf("the work tree is on %s, repo.%s.branch is %s",
+				    !strcmp(out, "HEAD") ? "a detached HEAD" : out, scope,
+				    repo->branch),
+			hh_asprintf("git -C %s checkout %s (on the host), or set repo.%s.branch",
+				    qpath, repo->branch, scope));
+	goto out;
+skip:
+	hh_doctor_add(d, HH_CHECK_SKIP, scope, "git repository",
+		      hh_strdup("not checked (no work tree): git repository, not shallow, branch"),
+		      NULL);
+out:
+	free(out);
+	free(err);
+	free(qp);
+}
+
+static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
+{
+	const hh_config *cfg = d->cfg;
+	const char *scope = repo->name;
+	hh_strv argv = { 0 }, env = { 0 };
+	hh_exec_result res;
+	char *w;
+
+	memset(&res, 0, sizeof(res));
+	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file.py", "") < 0 || !argv.n) {
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer runnable",
+			      hh_asprintf("fixer.command: %s", hh_error_last()),
+			      hh_strdup("fix fixer.command (see docs/configuration.md, [fixer])"));
+		goto out;
+	}
+	{
+		const char *cmd[] = { argv.v[0], "--version", NULL };
+
+		if (hh_fixer_env(&env, "/tmp", NULL) < 0) {
+			d->oom = 1;
+			goto out;
+		}
+		if (run(d, r, cmd, "/", (const char *const *)env.v, &res) < 0) {
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s", hh_error_last()),
+				hh_asprintf(
+					"install the fixer on the host (Aider: python3 -m pip "
+					"install "
+					"aider-install && aider-install), or give its full path in "
+					"fixer.command; it runs with PATH=%s",
+					CLEAN_PATH));
+		} else if (res.timed_out) {
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s --version did not answer within %lds", argv.v[0],
+					    d->exec_timeout_ms / 1000),
+				hh_asprintf(
+					"run %s --version on the host by hand to see why it hangs",
+					argv.v[0]));
+		} else if (res.status == 127 || res.status == 126) {
+			w = why(&res);
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s cannot be run on the host: %s", argv.v[0],
+					    w ? w : ""),
+				hh_asprintf(
+					"install the fixer on the host (Aider: python3 -m pip "
+					"install "
+					"aider-install && aider-install), or give its full path in "
+					"fixer.command; it runs with PATH=%s",
+					CLEAN_PATH));
+			free(w);
+		} else if (res.status != 0) {
+			w = why(&res);
+			hh_doctor_add(
+				d, HH_CHECK_FAIL, scope, "fixer runnable",
+				hh_asprintf("%s --version exited with %s %d: %s", argv.v[0],
+					    res.signal ? "signal" : "status",
+					    res.signal ? res.signal : res.status, w ? w : ""),
+				hh_asprintf("run %s --version on the host by hand and repair the "
+					    "installation",
+					    argv.v[0]));
+			free(w);
+		} else {
+			w = first_line(res.out.len ? res.out.ptr : res.err.ptr);
+			hh_doctor_add(d, HH_CHECK_OK, scope, "fixer runnable",
+				      hh_asprintf("%s: %s", argv.v[0], w && *w ? w : "(no output)"),
+				      NULL);
+			free(w);
+		}
+	}
+out:
+	hh_exec_result_release(&res);
+	hh_strv_release(&argv);
+	hh_strv_release(&env);
+}
+
+/* ---- repositories ---- */
+
+static void check_repo(hh_doctor *d, const hh_repo_config *repo)
+{
+	const char *scope = repo->name;
+	hh_host_spec hs = { 0 };
+	hh_remote *r = NULL;
+	hh_remote_opts o = { 0 };
+
+	if (!repo->host) {
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host",
+			hh_asprintf("repo.%s.host is not set", scope),
+			hh_asprintf(
+				"set repo.%s.host = ssh://USER@HOST/PATH/TO/WORKTREE (or a local "
+				"/path)",
+				scope));
+		goto health;
+	}
+	if (hh_host_spec_parse(&hs, repo->host) < 0) {
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()),
+			hh_asprintf("write repo.%s.host as ssh://[user@]host[:port]/abs/path, "
+				    "/abs/path or local:/abs/path",
+				    scope));
+		goto health;
+	}
+	if (hs.is_ssh) {
+		r = open_ssh(d, repo, &hs);
+	} else {
+		o.host = repo->host;
+		if (hh_remote_open(&r, &o) < 0)
+			hh_doctor_add(d, HH_CHECK_FAIL, scope, "host", hh_strdup(hh_error_last()),
+				      NULL);
+	}
+	if (!r) {
+		hh_doctor_add(
+			d, HH_CHECK_SKIP, scope, "work tree",
+			hh_strdup("not checked (no connection): work tree, git repository, branch, "
+				  "fixer"),
+			NULL);
+		goto health;
+	}
+	check_worktree(d, repo, r);
+	check_fixer(d, repo, r);
+health:
+	hh_doctor_check_health(d, repo);
+	hh_remote_close(r);
+	hh_host_spec_release(&hs);
+}
+
+int hh_doctor_run(hh_doctor *d)
+{
+	size_t i;
+
+	d->oom = 0;
+	if (!d->timeout_ms)
+		d->timeout_ms = 5000;
+	if (!d->exec_timeout_ms)
+		d->exec_timeout_ms = 30000;
+	for (i = 0; i < d->cfg->nrepos; i++)
+		check_repo(d, &d->cfg->repos[i]);
+	hh_doctor_check_ollama(d);
+	hh_doctor_check_gitea(d);
+	hh_doctor_check_telegram(d);
+	if (d->oom)
+		return hh_error("out of memory");
+	return (int)d->failed;
+}
