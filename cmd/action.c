@@ -41,8 +41,8 @@
 static const char usage[] =
 	"usage: healhook action [--config FILE] [--dry-run]\n"
 	"\n"
-	"Runs inside a Gitea Actions step (on: pull_request_review, pull_request_review_comment or\n"
-	"issue_comment): reads the event from GITHUB_EVENT_PATH, extracts the review findings with\n"
+	"Runs inside a Gitea Actions step (on: pull_request_review, pull_request_review_comment\n"
+	"or issue_comment): reads the event from GITHUB_EVENT_PATH, extracts the findings with\n"
 	"the same code as 'serve', heals each accepted one and reports the outcome through\n"
 	"GITHUB_OUTPUT (result, findings, healed, commit_sha, reverted), GITHUB_STEP_SUMMARY,\n"
 	"::notice::/::error:: lines and a comment on the pull request.\n"
@@ -282,8 +282,8 @@ static void post_comment(const struct action *a, const hh_event *ev, const char 
 	hh_buf_printf(&b, "**healhook**: %s\n\n", message);
 	table(a, &b);
 	if (server && run && a->repository)
-		hh_buf_printf(&b, "\n[workflow run](%s/%s/actions/runs/%s)\n", server, a->repository,
-			      run);
+		hh_buf_printf(&b, "\n[workflow run](%s/%s/actions/runs/%s)\n", server,
+			      a->repository, run);
 	if (hh_gitea_comment(&g, ev->repo, ev->pr_number, b.ptr) < 0)
 		wf("warning", "healhook: cannot comment on PR #%ld: %s", ev->pr_number,
 		   hh_error_last());
@@ -509,7 +509,8 @@ static char *summary_sentence(const struct action *a)
 	if (!n)
 		return hh_strdup("no findings in this event.");
 	return hh_asprintf("%zu finding%s, %zu accepted in %zu job%s: %ld landed%s%s%s.", n,
-			   n == 1 ? "" : "s", accepted, a->njobs, a->njobs == 1 ? "" : "s", a->healed,
+			   n == 1 ? "" : "s", accepted, a->njobs, a->njobs == 1 ? "" : "s",
+			   a->healed,
 			   a->commit_sha ? " (last " : "", a->commit_sha ? a->commit_sha : "",
 			   a->commit_sha ? ")" : "");
 }
@@ -602,8 +603,10 @@ static int run(struct action *a, const char *config)
 		rc = finish_early(a, "the event could not be processed.", HH_EXIT_FAIL);
 		goto out;
 	}
+	/* Without the line comments the review's findings are incomplete: the step fails
+	 * (after healing what the review body gave), rather than look green with nothing. */
 	if (a->res.lookup_error)
-		wf("warning", "healhook: review line comments not fetched: %s", a->res.lookup_error);
+		wf("error", "healhook: review line comments not fetched: %s", a->res.lookup_error);
 	if (a->res.duplicate)
 		wf("notice", "healhook: this event was handled before (duplicate)");
 	else if (a->res.ignored)
@@ -625,16 +628,19 @@ static int run(struct action *a, const char *config)
 		}
 		if (judge(a) != HH_EXIT_OK)
 			rc = HH_EXIT_FAIL;
-		if (rc == HH_EXIT_FAIL && !strcmp(a->result, "nothing"))
-			a->result = "failed";
 	}
+	if (a->res.lookup_error)
+		rc = HH_EXIT_FAIL;
+	if (rc == HH_EXIT_FAIL && strcmp(a->result, "reverted") != 0)
+		a->result = "failed";
 	msg = summary_sentence(a);
 	wf("notice", "healhook: %s", msg);
 	if (!a->dry && a->res.findings.n && ev.pr_number > 0 && a->cfg->gitea_comment) {
 		if (a->cfg->gitea_url && a->cfg->gitea_token)
 			post_comment(a, &ev, msg);
 		else
-			wf("warning", "healhook: no PR comment (gitea.url or the token is not set)");
+			wf("warning",
+			   "healhook: no PR comment (gitea.url or the token is not set)");
 	}
 	if (write_outputs(a, msg) < 0 || write_summary(a, msg) < 0) {
 		wf("error", "healhook: %s", hh_error_last());

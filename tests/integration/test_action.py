@@ -16,6 +16,7 @@ import unittest
 
 from lib import harness as H
 from lib.gitea_mock import GiteaMock
+from lib.health_server import HealthServer
 
 FIXER = (H.FAKE_AIDER + " --model {model} --message-file {prompt} --yes-always --no-git "
 	 "--chat-history-file /dev/null {file}")
@@ -102,7 +103,7 @@ class ActionBase:
 		self.gitea = GiteaMock(token="test-token", routes=self.sc.routes).start()
 		# origin: main with a README, the PR head branch with the reviewed files.
 		r = H.make_origin_and_worktree(self.tmp, {"README.md": "service\n"}, name="origin-seed")
-		self.origin = r.origin
+		self.origin, self.seed = r.origin, r.worktree
 		H.git(r.worktree, "checkout", "-q", "-b", self.sc.branch)
 		self.head0 = H.commit_files(r.worktree, self.sc.files, "the PR's change",
 					    branch=self.sc.branch)
@@ -137,6 +138,8 @@ class ActionBase:
 			"GITHUB_OUTPUT": self.output,
 			"GITHUB_STEP_SUMMARY": self.summary,
 			"RUNNER_TEMP": self.runner_temp,
+			"GITHUB_RUN_ID": "77",
+			"GITHUB_RUN_NUMBER": "5",
 			"GITHUB_TOKEN": "test-token",
 			"HEALHOOK_REVIEWERS": self.sc.reviewer,
 			"HEALHOOK_FIXER_COMMAND": FIXER,
@@ -210,6 +213,9 @@ class ActionBase:
 		self.assertIn("**healhook**", body)
 		self.assertIn(tip[:12], body)
 		self.assertIn("path-not-allowed", body)
+		self.assertIn("(%s/%s/actions/runs/5)" % (self.gitea.url, self.sc.repo), body)
+		# The comment never reads as a finding to a workflow on issue_comment.
+		self.assertNotRegex(body, r"(?m)^[-*+ `]*[\w./]+\.py`?:\d+:")
 		for q in self.gitea.requests:
 			self.assertEqual(q.header("Authorization"), "token test-token")
 
@@ -281,6 +287,53 @@ class ActionFixtureEvent(ActionBase, unittest.TestCase):
 		self.assertEqual(H.rev(self.origin, "refs/heads/" + self.sc.branch), self.head0)
 		self.assertEqual(len(self.gitea.comments), 1)
 		self.assertIn("failed", self.gitea.comments[0][2])
+
+	def test_fix_that_breaks_health_is_reverted(self):
+		# On the default branch (target = default-branch) with a health URL: the deployed copy
+		# follows main through origin's post-receive hook, and the order_service fix adds a
+		# line that the health endpoint reports as broken; the routes/api.py fix stays healthy.
+		deploy = os.path.join(self.tmp, "deploy")
+		H.git(self.seed, "checkout", "-q", "main")
+		H.git(self.seed, "merge", "-q", "--ff-only", self.sc.branch)
+		main0 = H.commit_files(self.seed, {"services/order_service.py":
+			'"""Orders."""\nstate = "ok"  # BUG: state = "bad"\n'}, "order service", branch="main")
+		H.git(self.tmp, "clone", "-q", self.origin, deploy)
+		hook = os.path.join(self.origin, "hooks", "post-receive")
+		with open(hook, "w") as f:
+			f.write("#!/bin/sh\nunset GIT_DIR\ngit -C %s pull -q --ff-only origin main "
+				">/dev/null 2>&1\n" % deploy)
+		os.chmod(hook, 0o755)
+		with HealthServer(status_file=os.path.join(deploy, "services", "order_service.py"),
+				  marker='\nstate = "bad"') as hs:
+			rc, out, err = self.action(HEALHOOK_TARGET="default-branch",
+						   HEALHOOK_HEALTH_URL=hs.health_url,
+						   HEALHOOK_HEALTH_DELAY="0", HEALHOOK_HEALTH_INTERVAL="1",
+						   HEALHOOK_HEALTH_FAILURES="1", HEALHOOK_HEALTH_TIMEOUT="10")
+		self.assertEqual(rc, 1, out + err)
+		o = self.outputs()
+		self.assertEqual((o["result"], o["findings"], o["healed"], o["reverted"]),
+				 ("reverted", "3", "1", "true"), o)
+		jobs = {j["file"]: j for j in json.loads(o["jobs"])}
+		self.assertEqual(jobs["routes/api.py"]["state"], "healed")
+		self.assertEqual(jobs["services/order_service.py"]["state"], "reverted")
+		self.assertEqual(o["commit_sha"], jobs["routes/api.py"]["commit_sha"])
+		tip = H.rev(self.origin, "refs/heads/main")
+		self.assertEqual(tip, jobs["services/order_service.py"]["revert_sha"])
+		self.assertEqual(H.show(self.origin, tip, "services/order_service.py"),
+				 H.show(self.origin, main0, "services/order_service.py"))
+		self.assertEqual(H.rev(self.origin, "refs/heads/" + self.sc.branch), self.head0)
+		self.assertTrue(any(l.startswith("::error::") and "reverted" in l
+				    for l in out.splitlines()), out)
+		with open(self.summary, encoding="utf-8") as f:
+			self.assertRegex(f.read(), r"\| services/order_service.py \| 41 \| NameError \| reverted")
+
+	def test_line_comments_unreadable_fails_the_step(self):
+		rc, out, err = self.action(GITHUB_TOKEN="wrong-token")
+		self.assertEqual(rc, 1, out + err)
+		o = self.outputs()
+		self.assertEqual((o["result"], o["findings"], o["healed"]), ("failed", "0", "0"), o)
+		self.assertRegex(out, r"(?m)^::error::healhook: review line comments not fetched: .*401")
+		self.assertEqual(H.rev(self.origin, "refs/heads/" + self.sc.branch), self.head0)
 
 	def test_workflow_command_text_is_escaped(self):
 		rc, out, err = self.action(GITHUB_EVENT_NAME="odd%event\r\nname")
