@@ -17,6 +17,7 @@ extern char **environ;
 
 int cmd_serve(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_action(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_history(int argc, char **argv);

@@ -16,6 +16,7 @@ static const char usage[] =
 	"commands:\n"
 	"  serve     receive Gitea webhooks and heal the findings they carry\n"
 	"  replay    run saved deliveries through the same code as serve\n"
+	"  action    run as a Gitea Actions step: heal the findings of the run's event\n"
 	"  heal      fix one finding now, through the same pipeline as the worker\n"
 	"  history   list recent jobs and their outcomes\n"
 	"  doctor    check every configured repository end to end\n"
@@ -34,6 +35,7 @@ struct command {
 static const struct command commands[] = {
 	{"serve", cmd_serve},
 	{"replay", cmd_replay},
+	{"action", cmd_action},
 	{"sign", cmd_sign},
 	{"heal", cmd_heal},
 	{"history", cmd_history},
