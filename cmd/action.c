@@ -622,7 +622,7 @@ static int run(struct action *a, const char *config)
 
 	rc = HH_EXIT_OK;
 	if (!a->dry && a->st) {
-		if (hh_worker_drain(a->cfg, a->st) < 0 || collect_jobs(a) < 0) {
+		if (hh_worker_drain(a->cfg, a->st, NULL /* reported below, in one PR comment */) < 0 || collect_jobs(a) < 0) {
 			wf("error", "healhook: %s", hh_error_last());
 			rc = HH_EXIT_FAIL;
 		}

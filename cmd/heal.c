@@ -127,6 +127,8 @@ int cmd_heal(int argc, char **argv)
 	p.dry_run = dry;
 	p.on_stage = on_stage;
 	p.ctx = &tty;
+	if (!dry)
+		hh_notifier_start(&p.notifier, cfg);
 	c = hh_pipeline_run(&p, &job);
 	if (c == 0 && !dry)
 		c = hh_pipeline_after_push(&p, &job);
@@ -150,7 +152,10 @@ int cmd_heal(int argc, char **argv)
 		free(msg);
 	}
 	rc = c == 0 ? HH_EXIT_OK : HH_EXIT_FAIL;
+	hh_notifier_stop(p.notifier, 10000);
+	p.notifier = NULL;
 out:
+	hh_notifier_stop(p.notifier, 0);
 	hh_buf_release(&out);
 	hh_job_release(&job);
 	hh_store_close(st);

@@ -166,8 +166,10 @@ next:
 	}
 	fflush(stdout);
 	if (st && !noheal && ids.n) {
+		hh_notifier *notifier = NULL;
 		size_t k;
-		if (hh_worker_drain(cfg, st) < 0) {
+		hh_notifier_start(&notifier, cfg);
+		if (hh_worker_drain(cfg, st, notifier) < 0) {
 			cmd_die_msg("replay", "%s", hh_error_last());
 			rc = HH_EXIT_FAIL;
 		}
@@ -191,6 +193,7 @@ next:
 			hh_buf_release(&b);
 			hh_job_release(&job);
 		}
+		hh_notifier_stop(notifier, 10000);
 	}
 out:
 	hh_strv_release(&ids);

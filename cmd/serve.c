@@ -401,6 +401,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_args a;
 	struct lookup_thread lt = {0};
 	hh_worker *worker = NULL;
+	hh_notifier *notifier = NULL;
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
 	pthread_t lookup;
@@ -444,7 +445,9 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_init(&lt.lock, NULL);
 	pthread_cond_init(&lt.cond, NULL);
 	pthread_create(&lookup, NULL, lookup_main, &lt);
-	if (hh_worker_start(&worker, cfg) < 0)
+	if (hh_notifier_start(&notifier, cfg) < 0)
+		hh_log(HH_LOG_ERROR, "serve.notifier", "error", hh_error_last(), NULL);
+	if (hh_worker_start(&worker, cfg, notifier) < 0)
 		hh_log(HH_LOG_ERROR, "serve.worker", "error", hh_error_last(), NULL);
 	hh_log(HH_LOG_INFO, "serve.listening", "listen", a.listen ? a.listen : cfg->listen, "port",
 	       port, "state", cfg->state_dir, NULL);
@@ -488,6 +491,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_unlock(&lt.lock);
 	pthread_join(lookup, NULL);
 	hh_worker_stop(worker);
+	hh_notifier_stop(notifier, 5000);
 	pthread_mutex_destroy(&lt.lock);
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);

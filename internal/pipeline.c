@@ -44,6 +44,8 @@ static void set_str(char **dst, const char *v)
 }
 
 /* Ends the current stage: records its duration and tells the caller. */
+static enum hh_outcome outcome_of(const char *reason);
+
 void hh_pl_stage(struct run *x, const char *name, const char *note)
 {
 	double t = now_s(), d = t - x->ts;
@@ -85,7 +87,51 @@ int hh_pl_fail(struct run *x, const char *reason, const char *fmt, ...)
 	snprintf(id, sizeof(id), "%lld", x->job->id);
 	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", x->job->repo, "file", x->job->file,
 	       "reason", reason, "detail", x->job->detail, NULL);
+	hh_pipeline_notify(x->p, x->job, outcome_of(reason), NULL);
 	return hh_pl_save(x, HH_JOB_FAILED) < 0 ? -1 : 1;
+}
+
+void hh_pipeline_notify(hh_pipeline *p, const hh_job *job, enum hh_outcome o, const char *detail)
+{
+	hh_notice n = {0};
+
+	if (!p->notifier)
+		return;
+	n.outcome = o;
+	n.job = job->id;
+	n.repo = job->repo;
+	n.branch = job->branch;
+	n.file = job->file;
+	n.type = job->type;
+	n.message = job->message;
+	n.reason = job->reason;
+	n.detail = detail ? detail : job->detail;
+	n.commit_sha = job->commit_sha;
+	n.revert_sha = job->revert_sha;
+	n.pr_url = job->pr_url;
+	n.pr_number = job->pr_number;
+	n.diff_lines = job->diff_lines ? job->diff_lines : -1;
+	hh_notify(p->notifier, &n);
+}
+
+static enum hh_outcome outcome_of(const char *reason)
+{
+	static const struct {
+		const char *reason;
+		enum hh_outcome o;
+	} map[] = {
+		{"path-not-allowed", HH_OUT_REJECTED},      {"repo-not-configured", HH_OUT_REJECTED},
+		{"repo-frozen", HH_OUT_REJECTED},           {"preflight-failed", HH_OUT_PREFLIGHT_FAILED},
+		{"no-diff", HH_OUT_NO_DIFF},                {"diff-too-large", HH_OUT_DIFF_TOO_LARGE},
+		{"check-failed", HH_OUT_CHECK_FAILED},      {"push-failed", HH_OUT_PUSH_FAILED},
+		{"branch-moved", HH_OUT_PUSH_FAILED},       {"revert-failed", HH_OUT_REVERT_FAILED},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].reason, reason) == 0)
+			return map[i].o;
+	return HH_OUT_FIX_FAILED; /* fixer-failed, fixer-timeout, other-file-changed, ... */
 }
 
 /* Runs argv on the host; returns 0 if it ran (check res->status), -1 if it could not run. */
@@ -629,6 +675,9 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 			job->detail = hh_asprintf("%lld fixer runs in the last %lds (max-fixes-per-hour "
 						  "%ld)", used, x.repo->rate_window,
 						  x.repo->max_fixes_per_hour);
+			/* One notice when the budget trips, not one per waiting job. */
+			if (!hh_store_repo_has_waiting(p->store, job->repo))
+				hh_pipeline_notify(p, job, HH_OUT_BUDGET, NULL);
 			rc = hh_pl_save(&x, HH_JOB_WAITING) < 0 ? -1 : 1;
 			goto out;
 		}
@@ -636,6 +685,8 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	job->attempts++;
 	if ((rc = hh_pl_save(&x, HH_JOB_FIXING)) != 0)
 		goto out;
+	if (!p->dry_run)
+		hh_pipeline_notify(p, job, HH_OUT_START, NULL);
 	if ((rc = hh_pl_connect(&x, 1)) != 0)
 		goto out;
 	if (hh_mirror_resolve(x.m, job->branch, base) < 0) {
@@ -705,6 +756,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 		snprintf(id, sizeof(id), "%lld", job->id);
 		hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch", job->branch,
 		       "file", job->file, "commit", job->commit_sha, NULL);
+		hh_pipeline_notify(p, job, HH_OUT_PUSHED, NULL);
 	}
 	rc = 0;
 out:

@@ -22,6 +22,7 @@
 #define HH_PIPELINE_H
 
 #include "internal/config.h"
+#include "internal/notify.h"
 #include "internal/store.h"
 
 typedef struct hh_pipeline {
@@ -30,6 +31,7 @@ typedef struct hh_pipeline {
 	int dry_run;         /* fix, judge, check and count, but commit and push nothing */
 	long long now;       /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
 	volatile int *stop;  /* set by the owner to end health watches early (shutdown) */
+	hh_notifier *notifier; /* every outcome is told here (may be NULL) */
 	/* Called after each stage with its name and duration (may be NULL). */
 	void (*on_stage)(void *ctx, const char *stage, double seconds, const char *note);
 	void *ctx;
@@ -61,6 +63,9 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job);
  * revert commit is found by its trailer, never pushed twice).
  */
 int hh_pipeline_resume(hh_pipeline *p, hh_job *job);
+
+/* Tells p->notifier about job's outcome o (detail: the job's detail when NULL). */
+void hh_pipeline_notify(hh_pipeline *p, const hh_job *job, enum hh_outcome o, const char *detail);
 
 /* The commit message of a heal (the caller frees):
  *   fix(autoheal): [TYPE] auto-fix FILE\n\nError: <message, 200 chars>\n\n

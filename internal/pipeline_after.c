@@ -205,7 +205,10 @@ static int revert_failed(struct run *x, const char *why)
 	freeze(x, w ? w : why);
 	free(w);
 	log_job(x->job, "job.revert-failed", why);
-	return hh_pl_save(x, HH_JOB_REVERT_FAILED) < 0 ? -1 : 1;
+	if (hh_pl_save(x, HH_JOB_REVERT_FAILED) < 0)
+		return -1;
+	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_FAILED, NULL);
+	return 1;
 }
 
 /* From reverting: build/push the revert, watch again, settle. */
@@ -245,10 +248,12 @@ static int do_revert(struct run *x, const char *why)
 	if (hh_pl_save(x, HH_JOB_REVERTED) < 0)
 		return -1;
 	log_job(x->job, "job.reverted", why);
+	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERTED, NULL);
 	k = reverts_in_a_row(x);
 	if (k >= x->repo->max_reverts) {
 		char *m = hh_asprintf("%ld reverts in a row (max-reverts %ld)", k, x->repo->max_reverts);
 		freeze(x, m ? m : "max-reverts");
+		hh_pipeline_notify(x->p, x->job, HH_OUT_FROZEN, m);
 		free(m);
 	}
 	return 1;
@@ -285,6 +290,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 		if (rc == 1) {
 			rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
 			log_job(job, "job.healed", "CI passed");
+			hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 			goto out;
 		}
 		rc = do_revert(&x, why);
@@ -307,6 +313,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 	if (v == HH_VERDICT_HEALTHY) {
 		rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
 		log_job(job, "job.healed", NULL);
+		hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 		goto out;
 	}
 	rc = do_revert(&x, w.why);

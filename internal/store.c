@@ -97,6 +97,7 @@ enum stmt_id {
 	S_QUARANTINED,
 	S_QUARANTINE_ADD,
 	S_QUARANTINE_JOB,
+	S_REPO_HAS_WAITING,
 	S_REPO_FROZEN,
 	S_REPO_SET_FROZEN,
 	S_JOB_INSERT,
@@ -136,6 +137,8 @@ static const char *const stmt_sql[S_COUNT] = {
 				 " AND (j.state IN " NOT_FINAL
 				 " OR (j.state = 'healed' AND j.updated >= ?2)))",
 	[S_QUARANTINED] = "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = ?1)",
+	[S_REPO_HAS_WAITING] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'waiting'"
+			       " AND repo = ?1)",
 	[S_QUARANTINE_JOB] = "INSERT OR IGNORE INTO quarantine (fingerprint, repo, file, job_id, added)"
 			     " SELECT DISTINCT fingerprint, repo, file, job_id, ?2 FROM findings"
 			     " WHERE job_id = ?1 AND fingerprint IS NOT NULL",
@@ -630,6 +633,22 @@ int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *r
 	    bind_job_id(s, 4, job_id) || bind_int(s, 5, when))
 		return bind_failed(st, s, "cannot quarantine finding");
 	return run(st, s, "cannot quarantine finding");
+}
+
+int hh_store_repo_has_waiting(hh_store *st, const char *repo)
+{
+	sqlite3_stmt *s = st->s[S_REPO_HAS_WAITING];
+	int rc, v = 0;
+
+	if (bind_text(s, 1, repo))
+		return bind_failed(st, s, "cannot count waiting jobs");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	else
+		v = db_error(st, "cannot count waiting jobs");
+	sqlite3_reset(s);
+	return v;
 }
 
 int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,

@@ -190,6 +190,9 @@ int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip
 int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
 			    const char *extra_fingerprint, long long when);
 
+/* 1 if repo has a job waiting for its hourly budget, else 0. */
+int hh_store_repo_has_waiting(hh_store *st, const char *repo);
+
 /* ---- L3 ledger ---- */
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);
 /* Fixer runs for repo at or after since. */

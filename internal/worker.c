@@ -14,6 +14,7 @@
 
 struct hh_worker {
 	const hh_config *cfg;
+	hh_notifier *notifier;
 	volatile int halt;      /* ends health watches early at shutdown */
 	long long *resume;      /* jobs found in progress at start, run first */
 	size_t nresume;
@@ -31,7 +32,8 @@ static void set_str(char **dst, const char *v)
 }
 
 /* Moves waiting jobs back to queued when their repository's hour has room, or expires them. */
-static int release_waiting(const hh_config *cfg, hh_store *st, long long now)
+static int release_waiting(const hh_config *cfg, hh_store *st, long long now,
+			   hh_notifier *notifier)
 {
 	hh_job *jobs = NULL;
 	size_t n = 0, i;
@@ -59,6 +61,12 @@ static int release_waiting(const hh_config *cfg, hh_store *st, long long now)
 		}
 		if (hh_store_job_update(st, j) == 0)
 			changed++;
+		if (j->state == HH_JOB_EXPIRED) {
+			hh_pipeline p = {0};
+			p.cfg = cfg;
+			p.notifier = notifier;
+			hh_pipeline_notify(&p, j, HH_OUT_EXPIRED, NULL);
+		}
 	}
 	hh_store_jobs_free(jobs, n);
 	return changed;
@@ -66,7 +74,7 @@ static int release_waiting(const hh_config *cfg, hh_store *st, long long now)
 
 int hh_worker_recover(const hh_config *cfg, hh_store *st, long long now)
 {
-	return release_waiting(cfg, st, now);
+	return release_waiting(cfg, st, now, NULL);
 }
 
 /* The ids of jobs a restart finds in progress (fixing, committed, watching, reverting), and of
@@ -104,11 +112,13 @@ static int interrupted_jobs(const hh_config *cfg, hh_store *st, long long now, l
 }
 
 /* Runs a claimed job to its end: the fix, then what follows the push. */
-static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_job *job)
+static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_job *job,
+		    hh_notifier *notifier)
 {
 	hh_pipeline p = {0};
 
 	p.cfg = cfg;
+	p.notifier = notifier;
 	p.store = st;
 	p.stop = halt;
 	if (hh_pipeline_run(&p, job) == 0)
@@ -116,16 +126,16 @@ static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_j
 }
 
 /* Claims and runs one job. Returns 1 if one ran, 0 if none was claimable, -1 on error. */
-static int run_one(const hh_config *cfg, hh_store *st, volatile int *halt)
+static int run_one(const hh_config *cfg, hh_store *st, volatile int *halt, hh_notifier *notifier)
 {
 	hh_job job;
 	int rc;
 
-	release_waiting(cfg, st, (long long)time(NULL));
+	release_waiting(cfg, st, (long long)time(NULL), notifier);
 	rc = hh_store_job_claim(st, NULL, 0, &job);
 	if (rc <= 0)
 		return rc;
-	run_job(cfg, st, halt, &job);
+	run_job(cfg, st, halt, &job, notifier);
 	hh_job_release(&job);
 	return 1;
 }
@@ -142,11 +152,11 @@ static long long next_resume(hh_worker *w)
 	return id;
 }
 
-int hh_worker_drain(const hh_config *cfg, hh_store *st)
+int hh_worker_drain(const hh_config *cfg, hh_store *st, hh_notifier *notifier)
 {
 	int n = 0, rc;
 
-	while ((rc = run_one(cfg, st, NULL)) > 0)
+	while ((rc = run_one(cfg, st, NULL, notifier)) > 0)
 		n++;
 	return rc < 0 ? -1 : n;
 }
@@ -169,11 +179,12 @@ static void *worker_main(void *arg)
 				p.cfg = w->cfg;
 				p.store = st;
 				p.stop = &w->halt;
+				p.notifier = w->notifier;
 				hh_pipeline_resume(&p, &job);
 				hh_job_release(&job);
 				rc = 1;
 			} else {
-				rc = run_one(w->cfg, st, &w->halt);
+				rc = run_one(w->cfg, st, &w->halt, w->notifier);
 			}
 		}
 		if (rc < 0)
@@ -198,7 +209,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int hh_worker_start(hh_worker **out, const hh_config *cfg)
+int hh_worker_start(hh_worker **out, const hh_config *cfg, hh_notifier *notifier)
 {
 	hh_worker *w = calloc(1, sizeof(*w));
 	size_t i, n = cfg->worker_parallel > 0 ? (size_t)cfg->worker_parallel : 0;
@@ -206,6 +217,7 @@ int hh_worker_start(hh_worker **out, const hh_config *cfg)
 	if (!w)
 		return hh_error("out of memory");
 	w->cfg = cfg;
+	w->notifier = notifier;
 	if (n) {
 		hh_store *st = NULL;
 		if (hh_store_open(&st, cfg->state_dir) == 0) {

@@ -7,20 +7,21 @@
 #define HH_WORKER_H
 
 #include "internal/config.h"
+#include "internal/notify.h"
 #include "internal/store.h"
 
 typedef struct hh_worker hh_worker;
 
-/* Starts cfg->worker_parallel threads (each with its own store handle); none for 0. Jobs left
+/* Outcomes are told to notifier (may be NULL; not owned). Starts cfg->worker_parallel threads (each with its own store handle); none for 0. Jobs left
  * in progress by a previous run are resumed first. */
-int hh_worker_start(hh_worker **out, const hh_config *cfg);
+int hh_worker_start(hh_worker **out, const hh_config *cfg, hh_notifier *notifier);
 /* Wakes idle threads (a job was queued). */
 void hh_worker_wake(hh_worker *w);
 /* Lets running jobs finish, then stops the threads. */
 void hh_worker_stop(hh_worker *w);
 
 /* Runs claimable jobs in the calling thread until none is left. Returns how many ran, or -1. */
-int hh_worker_drain(const hh_config *cfg, hh_store *st);
+int hh_worker_drain(const hh_config *cfg, hh_store *st, hh_notifier *notifier);
 
 /*
  * Waiting jobs whose window has room go back to queued, those older than queue-ttl expire.
