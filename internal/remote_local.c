@@ -269,8 +269,14 @@ static void check_exited(struct child *c)
 	if (c->exited || c->pid < 0)
 		return;
 	memset(&si, 0, sizeof(si));
-	if (!waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid == c->pid)
+	if (!waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid == c->pid) {
 		c->exited = 1;
+	} else if (errno == ECHILD) {
+		/* Someone else reaped it (a SIGCHLD handler elsewhere): it is gone; never spin. */
+		c->exited = 1;
+		c->reaped = 1;
+		c->wstatus = -1;
+	}
 }
 
 /* Reaps the child after killing what is left of its group (the zombie keeps the id taken). */
@@ -337,7 +343,9 @@ static void drain(int *fd, hh_buf *b, size_t cap, int *trunc, int *oom)
 static void fill_status(const struct child *c, hh_exec_result *res)
 {
 	res->timed_out = c->timed_out;
-	if (WIFEXITED(c->wstatus)) {
+	if (c->wstatus == -1) {
+		res->status = -1; /* reaped elsewhere: the status is unknown */
+	} else if (WIFEXITED(c->wstatus)) {
 		res->status = WEXITSTATUS(c->wstatus);
 	} else if (WIFSIGNALED(c->wstatus)) {
 		res->status = -1;
