@@ -86,8 +86,9 @@ class Demo(unittest.TestCase):
 		self.assertIn("fix(autoheal): [NameError] auto-fix services/order_service.py", out)
 		left = [d for d in set(os.listdir("/tmp")) - before if d.startswith("healhook-demo")]
 		self.assertEqual(left, [], "the demo left its directory behind")
-		demo_procs = subprocess.run(["pgrep", "-f", "healhook-demo"], stdout=subprocess.PIPE).stdout
-		self.assertEqual(demo_procs.strip(), b"")
+		demo_dir = re.search(r"(/tmp/healhook-demo\.\w+)/", out).group(1)
+		demo_procs = subprocess.run(["pgrep", "-f", demo_dir], stdout=subprocess.PIPE).stdout
+		self.assertEqual(demo_procs.strip(), b"", "the demo left processes behind")
 
 
 if __name__ == "__main__":
