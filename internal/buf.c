@@ -169,6 +169,17 @@ int hh_buf_read_file(hh_buf *b, const char *path, size_t max)
 	return 0;
 }
 
+int hh_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *hh_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;

@@ -39,6 +39,9 @@ char *hh_buf_detach(hh_buf *b);
  */
 int hh_buf_read_file(hh_buf *b, const char *path, size_t max);
 
+/* The value of a hex digit (either case), or -1. */
+int hh_hex_digit(char c);
+
 /* Small string helpers. hh_strdup/hh_strndup return NULL only when out of memory. */
 char *hh_strdup(const char *s);
 char *hh_strndup(const char *s, size_t n);

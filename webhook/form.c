@@ -4,18 +4,9 @@
 #include "webhook/form.h"
 #include "internal/log.h"
 
-#include <string.h>
+#include "internal/buf.h"
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include <string.h>
 
 int hh_form_payload(const char *body, size_t len, hh_buf *out)
 {
@@ -33,7 +24,7 @@ int hh_form_payload(const char *body, size_t len, hh_buf *out)
 					c = ' ';
 				} else if (c == '%') {
 					int hi, lo;
-					if (fe - s < 3 || (hi = hexv(s[1])) < 0 || (lo = hexv(s[2])) < 0)
+					if (fe - s < 3 || (hi = hh_hex_digit(s[1])) < 0 || (lo = hh_hex_digit(s[2])) < 0)
 						return hh_error("malformed form body: bad %%-escape");
 					c = (char)(hi << 4 | lo);
 					s += 2;

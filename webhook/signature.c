@@ -3,6 +3,8 @@
  */
 #include "webhook/signature.h"
 
+#include "internal/buf.h"
+
 #include <mbedtls/constant_time.h>
 #include <mbedtls/md.h>
 #include <string.h>
@@ -30,17 +32,6 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes exactly 2*n hex digits; -1 on any other length or a non-hex character. */
 static int from_hex(const char *s, unsigned char *out, size_t n)
 {
@@ -49,7 +40,7 @@ static int from_hex(const char *s, unsigned char *out, size_t n)
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = hh_hex_digit(s[2 * i]), lo = hh_hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
