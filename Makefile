@@ -3,6 +3,8 @@
 #   make deps       install missing Debian packages (only what pkg-config/which say is missing)
 #   make test       deps + build + every test; ends with "N passed, N failed"
 #   make SAN=address,undefined test   the same under sanitizers
+#   make BUILD=build-san SAN=address,undefined build-san/unit-tests   unit tests with ASan+UBSan
+#   make fuzz [FUZZ_SECONDS=N]   libFuzzer targets (clang) in build-fuzz/, N seconds each
 #   make demo       run healhook end to end on this machine
 #   make lint       clang-format check
 
@@ -15,7 +17,8 @@ CFLAGS   ?=
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmbedcrypto -lpthread
 ifneq ($(SAN),)
-CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer
+# A sanitizer report is a failure: UBSan stops instead of printing and going on.
+CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 ifeq ($(WERROR),1)
@@ -27,12 +30,20 @@ CMD_SRC  := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+# Fuzz targets (fuzz/fuzz_NAME.c): libFuzzer binaries for `make fuzz`, and replay drivers
+# ($(BUILD)/fuzz-replay-NAME, the normal compiler) that `make test` runs over fuzz/corpus/NAME/.
+FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_NAMES   := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay-%)
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
-DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/obj/%.d)
+DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/obj/%.d) \
+	    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d) $(BUILD)/obj/fuzz/replay_main.d
 
-.PHONY: all deps test unit lint demo clean fuzz bench
+.PHONY: all deps test unit lint demo clean fuzz fuzz-build bench
 all: $(BUILD)/healhook
 
 $(BUILD)/healhook: $(CMD_OBJ) $(BUILD)/libhealhook.a
@@ -51,6 +62,18 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libhealhook.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhealhook.a $(LDLIBS)
 
+$(BUILD)/fuzz-replay-%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/libhealhook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer binaries: only built by `make fuzz`, which calls this with CC=clang, BUILD=build-fuzz
+# and SAN=fuzzer-no-link,address,undefined (the library gets coverage and sanitizers).
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/libhealhook.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+# Keep the fuzz objects (make would delete them as intermediate files).
+.SECONDARY: $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/fuzz/replay_main.o
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -65,12 +88,21 @@ unit: $(BUILD)/unit-tests
 
 # Sub-make so that pkg-config flags are read after deps installed the libraries.
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TOOLS)
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TOOLS) $(FUZZ_REPLAYS)
 	@python3 tests/run.py --build $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash ci/demo.sh $(BUILD)/healhook
+
+# Each fuzz target runs FUZZ_SECONDS on build-fuzz/corpus/NAME, seeded from fuzz/corpus/NAME
+# (see fuzz/run.sh and docs/reliability.md). ci/deps.sh fuzz installs clang's libFuzzer.
+fuzz:
+	@sh ci/deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang SAN=fuzzer-no-link,address,undefined fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-build: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 
 lint:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(wildcard internal/*.h webhook/*.h)

@@ -2,12 +2,35 @@
 # Install the Debian packages healhook needs to build and test, but only those that are missing:
 # libraries are checked with pkg-config (mbedTLS ships no .pc file, so by header), tools with
 # command -v. Runs apt-get only when something is missing.
+#
+#   sh ci/deps.sh         what `make test` needs
+#   sh ci/deps.sh fuzz    what `make fuzz` needs: clang and its libFuzzer runtime (Debian 12:
+#                         libclang-rt-14-dev holds libclang_rt.fuzzer), checked by linking one
+#   sh ci/deps.sh valgrind  valgrind (fuzz/valgrind-heal.sh)
 set -u
+mode=${1:-test}
 missing=""
 need_pkg() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || missing="$missing $2"; }
 
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+fuzzer_links() {
+	t=$(mktemp -d) || return 1
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }\n' >"$t/f.c"
+	clang -fsanitize=fuzzer,address,undefined -o "$t/f" "$t/f.c" >/dev/null 2>&1
+	rc=$?
+	rm -rf "$t"
+	return $rc
+}
+if [ "$mode" = fuzz ]; then
+	if ! command -v clang >/dev/null 2>&1; then
+		missing="$missing clang libclang-rt-14-dev"
+	elif ! fuzzer_links; then
+		missing="$missing libclang-rt-14-dev"
+	fi
+fi
+[ "$mode" = valgrind ] && need_cmd valgrind valgrind
+
 need_pkg libcurl       libcurl4-openssl-dev
 need_pkg libgit2       libgit2-dev
 need_pkg libssh2       libssh2-1-dev
@@ -36,3 +59,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq || exit 1
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing || exit 1
+if [ "$mode" = fuzz ] && ! fuzzer_links; then
+	echo "deps: clang cannot link a libFuzzer target (-fsanitize=fuzzer)" >&2
+	exit 1
+fi

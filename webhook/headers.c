@@ -73,6 +73,9 @@ int hh_headers_parse(hh_headers *h, const char *text, size_t len)
 		ne = colon;
 		trim(&ns, &ne);
 		trim(&vs, &ve);
+		/* A name of blanks and CRs alone ("\r: x") trims to nothing. */
+		if (ns == ne)
+			return hh_error("headers line %d: expected 'Name: value'", lineno);
 		name = hh_strndup(ns, (size_t)(ne - ns));
 		value = hh_strndup(vs, (size_t)(ve - vs));
 		rc = name && value ? hh_headers_add(h, name, value) : hh_error("out of memory");
