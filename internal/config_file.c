@@ -269,3 +269,145 @@ out:
 	hh_buf_release(&text);
 	return rc;
 }
+
+/* ---- allow patterns: a bound on what regcomp() builds ------------------------------------- */
+
+#define REGEX_MAX_COST 20000
+#define REGEX_MAX_DEPTH 64
+
+/* c + n, or REGEX_MAX_COST + 1 when it would pass the bound (no overflow). */
+static unsigned long cost_add(unsigned long c, unsigned long n)
+{
+	return c + n > REGEX_MAX_COST ? REGEX_MAX_COST + 1 : c + n;
+}
+
+/* Skips a bracket expression starting at s ('['); returns the character after its ']', or
+ * the end of the string when it is unterminated (regcomp then rejects it). */
+static const char *skip_bracket(const char *s)
+{
+	const char *p = s + 1;
+
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char end = p[1];
+			const char *q = strchr(p + 2, end);
+			while (q && q[1] != ']')
+				q = strchr(q + 1, end);
+			if (!q)
+				return p + strlen(p);
+			p = q + 2;
+		} else {
+			p++;
+		}
+	}
+	return *p ? p + 1 : p;
+}
+
+/* Reads "{n}", "{n,}" or "{n,m}" at s; returns its end and the copies it makes, or NULL. */
+static const char *read_interval(const char *s, unsigned long *copies)
+{
+	unsigned long n = 0, m;
+	const char *p = s + 1;
+
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		n = n > REGEX_MAX_COST ? n : n * 10 + (unsigned long)(*p++ - '0');
+	m = n;
+	if (*p == ',') {
+		p++;
+		if (*p >= '0' && *p <= '9') {
+			m = 0;
+			while (*p >= '0' && *p <= '9')
+				m = m > REGEX_MAX_COST ? m : m * 10 + (unsigned long)(*p++ - '0');
+		} else {
+			m = n + 1; /* {n,}: n copies and a star */
+		}
+	}
+	if (*p != '}')
+		return NULL;
+	*copies = m > n ? m : n;
+	return p + 1;
+}
+
+int hh_cfg_regex_bounded(const char *re)
+{
+	/* Per open group: the cost of its contents so far, and of its last element. */
+	unsigned long sum[REGEX_MAX_DEPTH + 1] = {0}, last[REGEX_MAX_DEPTH + 1] = {0};
+	size_t d = 0;
+	const char *p = re;
+
+	while (*p) {
+		unsigned long copies = 0, atom = 1;
+		const char *q;
+
+		switch (*p) {
+		case '(':
+			if (++d > REGEX_MAX_DEPTH)
+				return 0;
+			sum[d] = last[d] = 0;
+			p++;
+			continue;
+		case ')':
+			if (d == 0) {
+				atom = 1;
+				p++;
+				break;
+			}
+			atom = sum[d] ? sum[d] : 1;
+			d--;
+			p++;
+			break;
+		case '|':
+			last[d] = 0;
+			p++;
+			continue;
+		case '*':
+		case '?':
+			copies = 1;
+			p++;
+			break;
+		case '+':
+			copies = 2;
+			p++;
+			break;
+		case '{':
+			if ((q = read_interval(p, &copies)) != NULL) {
+				p = q;
+				break;
+			}
+			atom = 1;
+			p++;
+			break;
+		case '[':
+			atom = 1;
+			p = skip_bracket(p);
+			break;
+		case '\\':
+			atom = 1;
+			p += p[1] ? 2 : 1;
+			break;
+		default:
+			atom = 1;
+			p++;
+			break;
+		}
+		if (copies) {
+			/* regcomp copies the repeated element once per repetition, plus a node. */
+			unsigned long grown = last[d] * copies;
+			grown = grown / copies != last[d] ? REGEX_MAX_COST + 1 : cost_add(grown, 1);
+			sum[d] = cost_add(sum[d] - last[d], grown);
+			last[d] = grown;
+		} else {
+			last[d] = atom;
+			sum[d] = cost_add(sum[d], atom);
+		}
+		if (sum[d] > REGEX_MAX_COST)
+			return 0;
+	}
+	return 1;
+}

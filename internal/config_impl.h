@@ -62,6 +62,14 @@ hh_repo_config *hh_cfg_repo_get(hh_config *cfg, const char *name, const char *or
 
 void hh_cfg_free_secret(char **p);
 
+/*
+ * 1 if an allow pattern (POSIX ERE) is small enough for regcomp(): glibc copies a repeated
+ * element once per repetition, so stacked or nested repetitions ("x++++++++", "((x+)+)+")
+ * grow exponentially, and deep nesting recurses. Patterns whose estimated size passes 20000
+ * nodes, or that nest groups deeper than 64, are refused before regcomp() sees them.
+ */
+int hh_cfg_regex_bounded(const char *re);
+
 /* Applies the file's entries to cfg. Returns 0 or -1 with the error set. */
 int hh_cfg_load_file(hh_config *cfg, const char *path);
 
