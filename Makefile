@@ -21,6 +21,8 @@ ifneq ($(SAN),)
 CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
+# Sanitizer defaults (tests/san_defaults.c) linked into every program of a SAN build.
+SAN_OBJ  := $(if $(SAN),$(BUILD)/obj/tests/san_defaults.o)
 ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif
@@ -46,23 +48,23 @@ DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$
 .PHONY: all deps test unit lint demo clean fuzz fuzz-build bench
 all: $(BUILD)/healhook
 
-$(BUILD)/healhook: $(CMD_OBJ) $(BUILD)/libhealhook.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
+$(BUILD)/healhook: $(CMD_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
 
 $(BUILD)/libhealhook.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libhealhook.a
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
 
 # Small test programs (tests/tools/NAME.c → build/tools/NAME) that drive one module against
 # real servers started by the integration tests.
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libhealhook.a
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(SAN_OBJ) $(BUILD)/libhealhook.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhealhook.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(SAN_OBJ) $(BUILD)/libhealhook.a $(LDLIBS)
 
-$(BUILD)/fuzz-replay-%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/libhealhook.a
+$(BUILD)/fuzz-replay-%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/replay_main.o $(SAN_OBJ) $(BUILD)/libhealhook.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # libFuzzer binaries: only built by `make fuzz`, which calls this with CC=clang, BUILD=build-fuzz
@@ -72,7 +74,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/libhealhook.a
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # Keep the fuzz objects (make would delete them as intermediate files).
-.SECONDARY: $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/fuzz/replay_main.o
+.SECONDARY: $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/fuzz/replay_main.o $(SAN_OBJ)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -202,6 +202,8 @@ static int revert_failed(struct run *x, const char *why)
 	if (!x->job->reason || strcmp(x->job->reason, "revert-failed") != 0)
 		set_str(&x->job->reason, "revert-failed");
 	set_str(&x->job->detail, why);
+	/* why may have been the old detail, which set_str() just freed. */
+	why = x->job->detail ? x->job->detail : "revert failed";
 	freeze(x, w ? w : why);
 	free(w);
 	log_job(x->job, "job.revert-failed", why);
@@ -219,8 +221,11 @@ static int do_revert(struct run *x, const char *why)
 	long k;
 	int rc;
 
-	if (!x->job->detail || !*x->job->detail)
+	/* why may be job->detail itself (a resumed job): after set_str() use the new copy. */
+	if (!x->job->detail || !*x->job->detail) {
 		set_str(&x->job->detail, why);
+		why = x->job->detail ? x->job->detail : "";
+	}
 	if (hh_pl_save(x, HH_JOB_REVERTING) < 0)
 		return -1;
 	log_job(x->job, "job.reverting", why);
@@ -244,6 +249,7 @@ static int do_revert(struct run *x, const char *why)
 	}
 	set_str(&x->job->reason, "unhealthy");
 	set_str(&x->job->detail, why);
+	why = x->job->detail ? x->job->detail : "";
 	quarantine(x);
 	if (hh_pl_save(x, HH_JOB_REVERTED) < 0)
 		return -1;
