@@ -567,8 +567,7 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 			if (k->type != HH_CT_ALLOW)
 				continue;
 			if (!hh_cfg_regex_bounded(tmp.v[i])) {
-				hh_buf_printf(why, "regex '%s' is too complex (nested or stacked "
-					      "repetitions)", tmp.v[i]);
+				hh_buf_printf(why, "regex '%s' is too complex", tmp.v[i]);
 				goto out;
 			}
 			err = regcomp(&re, tmp.v[i], REG_EXTENDED | REG_NOSUB);

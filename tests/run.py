@@ -46,6 +46,7 @@ class CountingResult(unittest.TextTestResult):
 def run_integration(build, pattern):
     os.environ["HEALHOOK_BIN"] = os.path.abspath(os.path.join(build, "healhook"))
     os.environ["HEALHOOK_ROOT"] = ROOT
+    os.environ["HEALHOOK_BUILD"] = build  # the test tools (BUILD/tools/*) of the same build
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
