@@ -57,6 +57,64 @@ static int event_enabled(const hh_repo_config *repo, const char *event)
 	return !repo || repo->events.n == 0 || hh_strv_contains(&repo->events, event);
 }
 
+/*
+ * Headers that decide how a delivery is read and trusted may appear once: with two signatures,
+ * event types, delivery ids or content types, which one counts would depend on the parser (a
+ * proxy in front may take the last where we take the first). Gitea sends each once.
+ */
+static const char *duplicate_header(const hh_headers *h)
+{
+	static const char *const once[] = {
+		"Content-Type", "X-Gitea-Signature", "X-Gogs-Signature", "X-Hub-Signature",
+		"X-Hub-Signature-256", "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-Gitea-Event",
+		"X-Gitea-Delivery", "Authorization", NULL,
+	};
+	size_t i, k;
+	int n;
+
+	for (k = 0; once[k]; k++) {
+		for (i = 0, n = 0; i < h->n; i++)
+			n += strcasecmp(h->v[i].name, once[k]) == 0;
+		if (n > 1)
+			return once[k];
+	}
+	return NULL;
+}
+
+/* 1 if p[0..len) is valid UTF-8 (no overlong forms, surrogates or code points > U+10FFFF). */
+static int valid_utf8(const unsigned char *p, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned long c;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 1, c = p[i] & 0x1f;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 2, c = p[i] & 0x0f;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 3, c = p[i] & 0x07;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
 static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
 			   int *form)
@@ -232,6 +290,13 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	res->kind = hh_event_kind_from_type(v);
 	res->sig = HH_SIG_SKIPPED;
 
+	if ((v = duplicate_header(hdrs))) {
+		hh_buf b = HH_BUF_INIT;
+		hh_buf_printf(&b, "duplicate header %s", v);
+		set_status(res, 400, b.ptr ? b.ptr : "duplicate header");
+		hh_buf_release(&b);
+		goto out;
+	}
 	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {
 		set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400, hh_error_last());
 		goto out;
@@ -256,6 +321,11 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 			set_status(res, 401, "authorization header missing or wrong");
 			goto out;
 		}
+	}
+	/* JSON is UTF-8 (RFC 8259); invalid bytes would reach prompts, commits and notices. */
+	if (!valid_utf8((const unsigned char *)payload.ptr, payload.len)) {
+		set_status(res, 400, "the payload is not valid UTF-8");
+		goto out;
 	}
 	if (res->kind == HH_EV_UNKNOWN || res->kind == HH_EV_PUSH)
 		res->ignored = 1;
