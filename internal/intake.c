@@ -136,6 +136,9 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 /*
  * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
+ * Returns 0, -1 on a store error, or 1 when a new delivery finds the queue full: the depth is
+ * read again inside the write transaction, so concurrent receivers cannot together overshoot
+ * server.max-queue (the check before the transaction is only the cheap early answer).
  */
 static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			   const char *branch, const hh_delivery_rec *drec, const char *lookup,
@@ -149,6 +152,13 @@ static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, cons
 
 	if (in->store && hh_store_begin(in->store) < 0)
 		return -1;
+	if (in->store && drec && in->cfg->max_queue > 0) {
+		long long depth = hh_store_queue_depth(in->store);
+		if (depth >= in->cfg->max_queue) {
+			hh_store_rollback(in->store);
+			return 1;
+		}
+	}
 	if (in->store && repo && (frozen = hh_store_repo_frozen(in->store, repo->name)) < 0)
 		goto out;
 	for (i = 0; i < f->n; i++) {
@@ -417,10 +427,16 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		need_lookup = 0;
 	}
 	res->pending_lookup = need_lookup;
-	if (judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
-			    res) < 0) {
+	ret = judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
+			      res);
+	if (ret == 1) {
+		set_status(res, 503, "job queue is full, retry later");
+		res->retry_after = 60;
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0) {
 		store_failed(res);
-		ret = -1;
 		goto out;
 	}
 	set_status(res, 202, NULL);
