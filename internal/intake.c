@@ -136,13 +136,14 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 /*
  * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
- * Returns 0, -1 on a store error, or 1 when a new delivery finds the queue full: the depth is
+ * Returns 0, -1 on a store error, or 1 when recheck is set and the queue is full: the depth is
  * read again inside the write transaction, so concurrent receivers cannot together overshoot
- * server.max-queue (the check before the transaction is only the cheap early answer).
+ * server.max-queue. The caller asks for it only near the limit (counting costs a scan of the
+ * queued jobs' index while holding the write lock).
  */
 static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			   const char *branch, const hh_delivery_rec *drec, const char *lookup,
-			   hh_intake_result *res)
+			   int recheck, hh_intake_result *res)
 {
 	hh_findings *f = &res->findings;
 	const char *own = in->cfg->gitea_user;
@@ -152,7 +153,7 @@ static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, cons
 
 	if (in->store && hh_store_begin(in->store) < 0)
 		return -1;
-	if (in->store && drec && in->cfg->max_queue > 0) {
+	if (in->store && recheck) {
 		long long depth = hh_store_queue_depth(in->store);
 		if (depth >= in->cfg->max_queue) {
 			hh_store_rollback(in->store);
@@ -290,7 +291,7 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
 	hh_event ev = {0};
 	hh_delivery_rec drec = {0};
-	int form, known, ret = 0, need_lookup = 0;
+	int form, known, ret = 0, need_lookup = 0, recheck = 0;
 
 	memset(res, 0, sizeof(*res));
 	v = hh_headers_get(hdrs, "X-Gitea-Event-Type");
@@ -359,11 +360,15 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 			set_status(res, 200, NULL);
 			goto out;
 		}
-		if (!res->ignored && cfg->max_queue > 0 &&
-		    hh_store_queue_depth(in->store) >= cfg->max_queue) {
-			set_status(res, 503, "job queue is full, retry later");
-			res->retry_after = 60;
-			goto out;
+		if (!res->ignored && cfg->max_queue > 0) {
+			long long depth = hh_store_queue_depth(in->store);
+			if (depth >= cfg->max_queue) {
+				set_status(res, 503, "job queue is full, retry later");
+				res->retry_after = 60;
+				goto out;
+			}
+			/* as many deliveries as connections may be between here and their insert */
+			recheck = depth + cfg->max_connections >= cfg->max_queue;
 		}
 	}
 
@@ -428,7 +433,7 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	}
 	res->pending_lookup = need_lookup;
 	ret = judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
-			      res);
+			      recheck, res);
 	if (ret == 1) {
 		set_status(res, 503, "job queue is full, retry later");
 		res->retry_after = 60;
@@ -472,7 +477,7 @@ int hh_intake_lookup(const hh_intake *in, const char *delivery_id, const char *h
 		ret = -1;
 		goto out;
 	}
-	if (judge_and_store(in, repo, &ev, res->branch, NULL, "done", res) < 0)
+	if (judge_and_store(in, repo, &ev, res->branch, NULL, "done", 0, res) < 0)
 		goto out;
 	ret = 0;
 	goto out;
