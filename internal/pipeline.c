@@ -709,14 +709,14 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 			  hh_error_last());
 		goto out;
 	}
-	/* Recorded so that a restart can remove it if this run is interrupted. */
+	/* Recorded so that a restart can remove it if this run is interrupted: kept in the store
+	 * through fixing and committed (a failure replaces it with its sentence). */
 	free(job->detail);
 	job->detail = hh_asprintf("scratch: %s", x.scratch);
 	if (hh_pl_save(&x, HH_JOB_FIXING) < 0) {
 		rc = -1;
 		goto out;
 	}
-	set_str(&job->detail, NULL);
 	work = hh_asprintf("%s/work", x.scratch);
 	home = hh_asprintf("%s/home", x.scratch);
 	tpath = hh_asprintf("%s/work/%s", x.scratch, job->file);
@@ -747,6 +747,10 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	hh_pl_stage(&x, "check", NULL);
 	if ((rc = land(&x, base, &before, &after)) != 0)
 		goto out;
+	/* Nothing of the job may be left on the host once pushed is stored: a restart resumes a
+	 * pushed job with its health watch and has no scratch path to clean any more. */
+	hh_pl_close(&x);
+	set_str(&job->detail, NULL);
 	if (!p->dry_run) {
 		char id[24];
 		if (hh_pl_save(&x, HH_JOB_PUSHED) < 0) {

@@ -342,6 +342,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 	}
 	log_job(job, "job.resume", hh_job_state_name(job->state));
 	switch (job->state) {
+	case HH_JOB_PUSHED: /* interrupted before its watch (or CI wait) was stored */
 	case HH_JOB_WATCHING:
 		hh_buf_release(&x.stages);
 		return hh_pipeline_after_push(p, job);
@@ -360,6 +361,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 		    hh_remote_rmtree(x.r, job->detail + 9) < 0)
 			hh_log(HH_LOG_WARN, "job.cleanup", "path", job->detail + 9, "error",
 			       hh_error_last(), NULL);
+		set_str(&job->detail, NULL); /* not a reason for a later revert */
 		hh_pl_close(&x);
 		if (landed) {
 			if (hh_pl_save(&x, HH_JOB_PUSHED) < 0) {
@@ -369,7 +371,6 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 			hh_buf_release(&x.stages);
 			return hh_pipeline_after_push(p, job);
 		}
-		set_str(&job->detail, NULL);
 		if (job->attempts < 2) {
 			rc = hh_pl_save(&x, HH_JOB_QUEUED) < 0 ? -1 : 1;
 			log_job(job, "job.requeued", "interrupted before its push");

@@ -11,7 +11,9 @@
  * over the cap. stdin is a socketpair, written with MSG_NOSIGNAL so that a child that does not
  * read its input cannot kill us with SIGPIPE. On time-out the group gets SIGTERM, then SIGKILL
  * 2 s later. When the command itself has exited, what is left of its group is killed, so a
- * background process holding the pipes cannot make us wait.
+ * background process holding the pipes cannot make us wait. The child is killed when healhook
+ * dies (PR_SET_PDEATHSIG), so a crash or `kill -9` leaves no fixer or git running on: the
+ * restart removes the interrupted job's scratch directory and must not race with it.
  *
  * Files use plain POSIX calls; symlinks are never followed at the last component (O_NOFOLLOW,
  * lstat) and rmtree works on directory fds (openat/unlinkat), so a symlink planted in the tree
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -153,13 +156,16 @@ static const char *env_get(const hh_strv *sv, const char *name)
 
 /* After fork: only async-signal-safe calls. Reports failures as {stage, errno} on ep. */
 static void child_run(const char *exe, const char *const *argv, char *const *envp,
-		      const char *cwd, int in, int out, int err, int ep)
+		      const char *cwd, int in, int out, int err, int ep, pid_t parent)
 {
 	sigset_t all;
 	int code[2];
 	int sig;
 
 	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127); /* healhook died before prctl */
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&all);
@@ -189,6 +195,7 @@ static int spawn(struct child *c, const char *const *argv, const hh_exec_opts *o
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ep[2] = {-1, -1};
 	int code[2], rc = -1;
 	const char *path;
+	pid_t parent;
 	ssize_t n;
 
 	memset(c, 0, sizeof(*c));
@@ -212,13 +219,14 @@ static int spawn(struct child *c, const char *const *argv, const hh_exec_opts *o
 		hh_error("cannot run '%s': pipe: %s", argv[0], strerror(errno));
 		goto out;
 	}
+	parent = getpid();
 	c->pid = fork();
 	if (c->pid < 0) {
 		hh_error("cannot run '%s': fork: %s", argv[0], strerror(errno));
 		goto out;
 	}
 	if (c->pid == 0)
-		child_run(exe, argv, env.v, cwd, in[0], out[1], err[1], ep[1]);
+		child_run(exe, argv, env.v, cwd, in[0], out[1], err[1], ep[1], parent);
 	close_fd(&ep[1]);
 	close_fd(&out[1]);
 	close_fd(&err[1]);
