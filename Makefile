@@ -5,6 +5,7 @@
 #   make SAN=address,undefined test   the same under sanitizers
 #   make demo       run healhook end to end on this machine
 #   make lint       clang-format check
+#   make bench      benchmarks (bench/): rewrites docs/performance.md and docs/performance.png
 
 PKGS     := libcurl libgit2 libssh2 libcjson libmicrohttpd sqlite3
 BUILD    ?= build
@@ -71,6 +72,13 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash ci/demo.sh $(BUILD)/healhook
+
+# Installs wrk, webhook, hyperfine, gnuplot and valgrind when missing, then runs every
+# benchmark on 127.0.0.1 (about 3 minutes on 2 cores).
+bench: deps
+	@sh bench/deps.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/diff_lines
+	@BUILD=$(abspath $(BUILD)) python3 bench/bench.py
 
 lint:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(wildcard internal/*.h webhook/*.h)

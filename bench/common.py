@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from lib import harness as H  # noqa: E402
 
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
-BIN = os.path.join(BUILD, "healhook")
+BIN = os.environ.get("HEALHOOK_BENCH_BIN") or os.path.join(BUILD, "healhook")
 OUT = os.path.join(BUILD, "bench")
 BENCH = os.path.join(ROOT, "bench")
 SECRET = H.FIXTURE_SECRET

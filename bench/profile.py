@@ -17,9 +17,9 @@ from common import BIN, H, OUT, log
 import intake
 
 
-def annotate(path, top):
-	p = subprocess.run(["callgrind_annotate", "--inclusive=yes", path], stdout=subprocess.PIPE,
-			   stderr=subprocess.DEVNULL, text=True)
+def annotate(path, top, inclusive):
+	p = subprocess.run(["callgrind_annotate", "--inclusive=%s" % ("yes" if inclusive else "no"),
+			    path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 	total = None
 	rows = []
 	for line in p.stdout.splitlines():
@@ -29,16 +29,35 @@ def annotate(path, top):
 			continue
 		m = re.match(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?\*?\s*(\S+):(\S+)", line)
 		if m and total:
-			rows.append((int(m.group(1).replace(",", "")), m.group(3), m.group(2)))
+			name = m.group(3)
+			if any(r[1] == name for r in rows):
+				continue
+			if inclusive and not (name.startswith("hh_") or name in (
+					"handle_delivery", "judge_and_store", "on_request")):
+				continue
+			lm = re.search(r"\[([^\]]+)\]\s*$", line)
+			lib = os.path.basename(lm.group(1)) if lm else ""
+			rows.append((int(m.group(1).replace(",", "")), name, lib))
 	return total, rows[:top]
 
 
 def bench(args):
+	"""Two runs (few and many requests): the difference of their totals divided by the
+	difference of their request counts is the cost of one request without the start-up."""
+	few = one(args.warm, args.top)
+	many = one(args.warm + args.requests, args.top)
+	many["ir_per_request"] = (many["total_ir"] - few["total_ir"]) / float(args.requests)
+	many["startup_ir"] = few["total_ir"] - args.warm * many["ir_per_request"]
+	log("profile: %.2f M instructions per request" % (many["ir_per_request"] / 1e6))
+	return many
+
+
+def one(n, top):
 	tmp = tempfile.mkdtemp(prefix="hh-bench-prof-")
 	bodies = os.path.join(tmp, "bodies")
 	os.makedirs(bodies)
 	try:
-		intake.make_bodies(bodies, args.requests)
+		intake.make_bodies(bodies, n)
 		with open(os.path.join(bodies, "prefix"), "rb") as f:
 			prefix = f.read()
 		with open(os.path.join(bodies, "suffix"), "rb") as f:
@@ -51,7 +70,7 @@ def bench(args):
 						    "--callgrind-out-file=%s/cg.out.%%p" % tmp])
 		conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 		t0 = time.time()
-		for i in range(args.requests):
+		for i in range(n):
 			nonce = b"%040d" % i
 			body = prefix + nonce + suffix
 			conn.request("POST", "/hooks/gitea", body, {
@@ -70,12 +89,11 @@ def bench(args):
 		p.wait(60)
 		lf.close()
 		outs = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("cg.out.")]
-		total, rows = annotate(outs[0], args.top)
+		total, rows = annotate(outs[0], top, False)
+		_, inc = annotate(outs[0], top, True)
 		os.makedirs(OUT, exist_ok=True)
 		shutil.copy(outs[0], os.path.join(OUT, "callgrind.out.receiver"))
-		log("profile: %d requests, %.1f M instructions per request" % (
-			args.requests, total / args.requests / 1e6))
-		return {"requests": args.requests, "total_ir": total,
-			"ir_per_request": total / args.requests, "top": rows, "wall_s": wall}
+		return {"requests": n, "total_ir": total, "top_self": rows, "top_inclusive": inc,
+			"wall_s": wall}
 	finally:
 		shutil.rmtree(tmp, ignore_errors=True)
