@@ -10,6 +10,14 @@
  * version i to i + 1, so a later version appends a step (ALTER TABLE ... ADD COLUMN) and
  * never edits an old one. Job states are stored by name, so the enum may grow.
  *
+ * Writers of one process queue on a mutex before BEGIN IMMEDIATE (see hh_store_begin): SQLite's
+ * own busy handler polls with sleeps of 1 to 100 ms, which under concurrent deliveries made
+ * the waits, not the work, the latency (p99 0.35 s at 8 connections, docs/performance.md).
+ *
+ * HEALHOOK_BENCH_NO_FSYNC=1 in the environment (benchmark only, see docs/performance.md) opens
+ * with synchronous=OFF, to measure what the durable commit costs. Never set it in production:
+ * an acknowledged delivery may then be lost in a power failure.
+ *
  * Each SQLite error is translated once, here, to "store: <what>: <sqlite message>"; a full
  * disk always says "disk full" so that intake can answer 503.
  */
@@ -18,6 +26,7 @@
 #include "internal/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +84,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE quarantine ("
 	" fingerprint TEXT PRIMARY KEY, repo TEXT, file TEXT,"
 	" job_id INTEGER REFERENCES jobs(id), added INTEGER NOT NULL);",
+	/* 1 -> 2: the duplicate check (S_FINGERPRINT_ACTIVE) looks only at findings that made a
+	 * job. findings_fingerprint also holds every rejected repeat of a finding, so the check
+	 * read one row per earlier delivery of it: intake slowed down linearly with the history
+	 * (docs/performance.md). */
+	"CREATE INDEX findings_fingerprint_job ON findings(fingerprint, job_id)"
+	" WHERE job_id IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -133,7 +148,7 @@ static const char *const stmt_sql[S_COUNT] = {
 			     " created)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[S_FINGERPRINT_ACTIVE] = "SELECT EXISTS (SELECT 1 FROM findings f"
-				 " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = ?1"
+				 " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = ?1 AND f.job_id IS NOT NULL"
 				 " AND (j.state IN " NOT_FINAL
 				 " OR (j.state = 'healed' AND j.updated >= ?2)))",
 	[S_QUARANTINED] = "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = ?1)",
@@ -181,7 +196,12 @@ struct hh_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
+	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
 };
+
+/* Serializes the write transactions of this process's handles (one writer at a time is all
+ * SQLite allows anyway); other processes still meet SQLite's busy timeout. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const state_names[HH_JOB_STATE_COUNT] = {
 	[HH_JOB_QUEUED] = "queued",
@@ -431,7 +451,11 @@ int hh_store_open(hh_store **out, const char *dir)
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	if (set_wal(st) < 0 ||
-	    exec(st, "PRAGMA synchronous = FULL", "cannot set synchronous mode") < 0 ||
+	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
+								 "1") == 0
+			     ? "PRAGMA synchronous = OFF"
+			     : "PRAGMA synchronous = FULL",
+		 "cannot set synchronous mode") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
 	    migrate(st) < 0)
 		goto out;
@@ -464,6 +488,8 @@ void hh_store_close(hh_store *st)
 
 	if (!st)
 		return;
+	if (st->writing)
+		hh_store_rollback(st);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
@@ -471,14 +497,34 @@ void hh_store_close(hh_store *st)
 	free(st);
 }
 
+/* Releases write_lock once the handle's transaction is over (committed or rolled back). */
+static void end_write(hh_store *st)
+{
+	if (st->writing && sqlite3_get_autocommit(st->db)) {
+		st->writing = 0;
+		pthread_mutex_unlock(&write_lock);
+	}
+}
+
 int hh_store_begin(hh_store *st)
 {
-	return run(st, st->s[S_BEGIN], "cannot begin transaction");
+	int ret;
+
+	if (!st->writing) {
+		pthread_mutex_lock(&write_lock);
+		st->writing = 1;
+	}
+	ret = run(st, st->s[S_BEGIN], "cannot begin transaction");
+	end_write(st);
+	return ret;
 }
 
 int hh_store_commit(hh_store *st)
 {
-	return run(st, st->s[S_COMMIT], "cannot commit");
+	int ret = run(st, st->s[S_COMMIT], "cannot commit");
+
+	end_write(st);
+	return ret;
 }
 
 void hh_store_rollback(hh_store *st)
@@ -488,6 +534,8 @@ void hh_store_rollback(hh_store *st)
 		sqlite3_step(st->s[S_ROLLBACK]);
 		done(st->s[S_ROLLBACK]);
 	}
+	if (st)
+		end_write(st);
 }
 
 /* ---- deliveries ---- */

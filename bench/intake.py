@@ -1,0 +1,170 @@
+"""Benchmark 1, intake: wrk against `healhook serve` (receive-only) and adnanh's `webhook`.
+
+Both receive the same ~15 KB Gitea review delivery (fixtures/gitea/review_rejected_body.json)
+with a unique commit_id and delivery id per request, signed with HMAC-SHA256 (bench/intake.lua
+cycles through signatures precomputed here), so healhook's deduplication never answers a
+request early: every request is verified, parsed, judged and stored.
+
+healhook runs three ways: durable (synchronous=FULL: the delivery is on disk before the 202,
+as in production), without the fsync (HEALHOOK_BENCH_NO_FSYNC=1, benchmark-only: shows what
+the durable write costs), and webhook as its documentation configures it for Gitea (a
+payload-hmac-sha256 rule on X-Gitea-Signature running /bin/true).
+"""
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from common import BENCH, BIN, H, OUT, SECRET, children, log, median, stop, vm_hwm_kb
+
+FIXTURE = os.path.join(H.FIXTURES, "review_rejected_body.json")
+LUA = os.path.join(BENCH, "intake.lua")
+
+
+def make_bodies(d, n):
+	"""prefix, suffix and n signatures in d (see intake.lua)."""
+	with open(FIXTURE, "rb") as f:
+		body = f.read()
+	marker = b'"commit_id": ""'
+	at = body.index(marker) + len(marker) - 1
+	prefix, suffix = body[:at], body[at:]
+	with open(os.path.join(d, "prefix"), "wb") as f:
+		f.write(prefix)
+	with open(os.path.join(d, "suffix"), "wb") as f:
+		f.write(suffix)
+	key = SECRET.encode()
+	inner = hmac.new(key, prefix, hashlib.sha256)
+	with open(os.path.join(d, "sigs"), "w") as f:
+		for i in range(n):
+			h = inner.copy()
+			h.update(b"%040d" % i)
+			h.update(suffix)
+			f.write(h.hexdigest() + "\n")
+	return len(prefix) + 40 + len(suffix)
+
+
+def wrk(url, d, threads, conns, seconds, expected):
+	argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "5s",
+		"-s", LUA, url, "--", d, str(threads), str(expected)]
+	p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+			   timeout=seconds + 30)
+	m = re.search(r"^BENCH (\{.*\})$", p.stdout, re.M)
+	if not m:
+		raise RuntimeError("wrk failed: %s %s" % (p.stdout, p.stderr))
+	r = json.loads(m.group(1))
+	r["stderr"] = p.stderr.strip()[:300]
+	return r
+
+
+def healhook_serve(tmp, port, no_fsync, receiver_only=False, wrap=()):
+	"""Starts `healhook serve` (or, receiver_only, the receiver process alone, under wrap)."""
+	state = os.path.join(tmp, "state")
+	cfg = os.path.join(tmp, "healhook.conf")
+	with open(os.path.join(tmp, "secret"), "w") as f:
+		f.write(SECRET + "\n")
+	with open(cfg, "w") as f:
+		f.write("[server]\n\tlisten = 127.0.0.1:%d\n\tsecret-file = %s\n"
+			% (port, os.path.join(tmp, "secret")))
+		f.write("[state]\n\tdir = %s\n[worker]\n\tparallel = 0\n[log]\n\tlevel = error\n"
+			% state)
+		f.write('[repo "acme/shop-api"]\n\thost = %s\n\treviewers = bob\n'
+			% os.path.join(tmp, "host"))
+	env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp}
+	if no_fsync:
+		env["HEALHOOK_BENCH_NO_FSYNC"] = "1"
+	log_f = open(os.path.join(tmp, "serve.log"), "w")
+	argv = list(wrap) + [BIN, "serve", "--config", cfg]
+	if receiver_only:
+		argv.append("--role=receiver")
+	p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+			     stdout=log_f, stderr=subprocess.STDOUT)
+	H.wait_http("http://127.0.0.1:%d/healthz" % port, timeout=60)
+	return p, log_f
+
+
+def webhook_serve(tmp, port):
+	hooks = os.path.join(tmp, "hooks.json")
+	with open(hooks, "w") as f:
+		json.dump([{
+			"id": "gitea",
+			"execute-command": "/bin/true",
+			"command-working-directory": tmp,
+			"trigger-rule": {"match": {
+				"type": "payload-hmac-sha256", "secret": SECRET,
+				"parameter": {"source": "header", "name": "X-Gitea-Signature"}}},
+		}], f, indent=2)
+	log_f = open(os.path.join(tmp, "webhook.log"), "w")
+	p = subprocess.Popen(["webhook", "-hooks", hooks, "-ip", "127.0.0.1", "-port", str(port)],
+			     stdin=subprocess.DEVNULL, stdout=log_f, stderr=subprocess.STDOUT)
+	H.wait_http("http://127.0.0.1:%d/" % port, timeout=15)
+	return p, log_f
+
+
+def one(kind, d, args):
+	tmp = tempfile.mkdtemp(prefix="hh-bench-intake-")
+	port = H.free_port()
+	try:
+		if kind == "webhook":
+			p, lf = webhook_serve(tmp, port)
+			url, expected = "http://127.0.0.1:%d/hooks/gitea" % port, 200
+		else:
+			p, lf = healhook_serve(tmp, port, kind == "healhook-nofsync")
+			url, expected = "http://127.0.0.1:%d/hooks/gitea" % port, 202
+		try:
+			r = wrk(url, d, args.threads, args.conns, args.seconds, expected)
+			pids = [p.pid] + children(p.pid)
+			r["rss_kb"] = {str(pid): vm_hwm_kb(pid) for pid in pids}
+			r["rss_max_kb"] = max(v for v in r["rss_kb"].values() if v)
+			r["rss_roles"] = {"main": vm_hwm_kb(p.pid)}
+			if kind != "webhook":
+				rc = [c for c in children(p.pid)]
+				r["rss_roles"]["receiver"] = max((vm_hwm_kb(c) or 0) for c in rc) if rc else None
+		finally:
+			stop(p)
+			lf.close()
+		if kind != "webhook":
+			db = os.path.join(tmp, "state", "healhook.db")
+			q = subprocess.run(["sqlite3", db, "select count(*) from deliveries"],
+					   stdout=subprocess.PIPE, text=True)
+			r["stored"] = int(q.stdout.strip() or 0)
+		return r
+	finally:
+		shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(args):
+	d = tempfile.mkdtemp(prefix="hh-bench-bodies-")
+	try:
+		size = make_bodies(d, args.bodies)
+		log("intake: %d signed bodies of %d bytes" % (args.bodies, size))
+		runs = {"healhook": [], "healhook-nofsync": [], "webhook": []}
+		for i in range(args.runs):
+			for kind in runs:  # interleaved, so drift hits all three alike
+				r = one(kind, d, args)
+				log("intake %s run %d: %.0f req/s p50 %.2f ms p99 %.2f ms rss %d KiB%s" % (
+					kind, i + 1, r["rps"], r["p50_us"] / 1e3, r["p99_us"] / 1e3,
+					r["rss_max_kb"], " stored %d" % r["stored"] if "stored" in r else ""))
+				runs[kind].append(r)
+		summary = {}
+		for kind, rs in runs.items():
+			summary[kind] = {
+				"rps": median([r["rps"] for r in rs]),
+				"p50_ms": median([r["p50_us"] for r in rs]) / 1e3,
+				"p99_ms": median([r["p99_us"] for r in rs]) / 1e3,
+				"rss_mb": max(r["rss_max_kb"] for r in rs) / 1024.0,
+				"rss_roles_mb": {k: max((r["rss_roles"].get(k) or 0) for r in rs) / 1024.0
+						 for k in rs[0]["rss_roles"]},
+				"unexpected": sum(r["unexpected"] + r["wrapped"] for r in rs),
+				"errors": sum(r["errors_connect"] + r["errors_read"] + r["errors_write"] +
+					      r["errors_timeout"] for r in rs),
+				"requests": sum(r["requests"] for r in rs),
+			}
+		return {"body_bytes": size, "bodies": args.bodies, "threads": args.threads,
+			"conns": args.conns, "seconds": args.seconds, "runs": runs, "summary": summary}
+	finally:
+		shutil.rmtree(d, ignore_errors=True)
