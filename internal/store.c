@@ -22,6 +22,7 @@
  * disk always says "disk full" so that intake can answer 503.
  */
 #include "internal/store.h"
+#include "internal/store_priv.h"
 #include "internal/buf.h"
 #include "internal/log.h"
 
@@ -98,36 +99,6 @@ static const char *const migrations[] = {
 	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
 	" created, updated, detail, pr_head"
 
-enum stmt_id {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_DELIVERY_KNOWN,
-	S_DELIVERY_INSERT,
-	S_DELIVERY_SET_LOOKUP,
-	S_DELIVERY_NEXT_PENDING,
-	S_DELIVERY_COUNT,
-	S_FINDING_INSERT,
-	S_FINGERPRINT_ACTIVE,
-	S_QUARANTINED,
-	S_QUARANTINE_ADD,
-	S_QUARANTINE_JOB,
-	S_REPO_HAS_WAITING,
-	S_REPO_FROZEN,
-	S_REPO_SET_FROZEN,
-	S_JOB_INSERT,
-	S_JOB_UPDATE,
-	S_JOB_GET,
-	S_JOBS_RECENT,
-	S_JOBS_IN_STATE,
-	S_JOB_COUNTS,
-	S_QUEUE_DEPTH,
-	S_CLAIM_CANDIDATES,
-	S_CLAIM_TAKE,
-	S_FIX_RUN_ADD,
-	S_FIX_RUNS_SINCE,
-	S_COUNT
-};
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -192,12 +163,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIX_RUNS_SINCE] = "SELECT COUNT(*) FROM fix_runs WHERE repo = ?1 AND ran_at >= ?2",
 };
 
-struct hh_store {
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *s[S_COUNT];
-	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
-};
 
 /* Serializes the write transactions of this process's handles (one writer at a time is all
  * SQLite allows anyway); other processes still meet SQLite's busy timeout. */
@@ -247,7 +212,7 @@ int hh_job_state_final(enum hh_job_state s)
  * Sets the error from the connection's last failure. A full disk (SQLITE_FULL, or a write that
  * failed with ENOSPC, EDQUOT or EFBIG, the file size limit) always says "disk full".
  */
-static int db_error(hh_store *st, const char *what)
+int hh_st_db_error(hh_store *st, const char *what)
 {
 	int code = sqlite3_extended_errcode(st->db);
 	int sys = sqlite3_system_errno(st->db);
@@ -257,42 +222,42 @@ static int db_error(hh_store *st, const char *what)
 	return hh_error("store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
-static void done(sqlite3_stmt *s)
+void hh_st_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
 
 /* Binds a string or NULL. Strings only need to live until the statement is reset. */
-static int bind_text(sqlite3_stmt *s, int i, const char *v)
+int hh_st_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
-static int bind_int(sqlite3_stmt *s, int i, long long v)
+int hh_st_bind_int(sqlite3_stmt *s, int i, long long v)
 {
 	return sqlite3_bind_int64(s, i, v);
 }
 
 /* Binds an id that refers to a job; 0 means none (NULL, for the foreign key). */
-static int bind_job_id(sqlite3_stmt *s, int i, long long v)
+int hh_st_bind_job_id(sqlite3_stmt *s, int i, long long v)
 {
 	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 /* Steps a statement that returns no row we need, and resets it. */
-static int run(hh_store *st, sqlite3_stmt *s, const char *what)
+int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s), ret = 0;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_error(st, what);
-	done(s);
+		ret = hh_st_db_error(st, what);
+	hh_st_done(s);
 	return ret;
 }
 
 /* Steps a statement that returns one integer (a count or a flag) and resets it. */
-static long long query_int(hh_store *st, sqlite3_stmt *s, const char *what)
+long long hh_st_query_int(hh_store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 	long long v = 0;
@@ -300,20 +265,20 @@ static long long query_int(hh_store *st, sqlite3_stmt *s, const char *what)
 	if (rc == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	else if (rc != SQLITE_DONE)
-		v = db_error(st, what);
-	done(s);
+		v = hh_st_db_error(st, what);
+	hh_st_done(s);
 	return v;
 }
 
-static int bind_failed(hh_store *st, sqlite3_stmt *s, const char *what)
+int hh_st_bind_failed(hh_store *st, sqlite3_stmt *s, const char *what)
 {
-	db_error(st, what);
-	done(s);
+	hh_st_db_error(st, what);
+	hh_st_done(s);
 	return -1;
 }
 
 /* Copies a text column (NULL stays NULL); sets *oom when a copy fails. */
-static char *col_dup(sqlite3_stmt *s, int i, int *oom)
+char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	char *p;
@@ -331,7 +296,7 @@ static char *col_dup(sqlite3_stmt *s, int i, int *oom)
 static int exec(hh_store *st, const char *sql, const char *what)
 {
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(st, what);
+		return hh_st_db_error(st, what);
 	return 0;
 }
 
@@ -344,7 +309,7 @@ static int set_wal(hh_store *st)
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		db_error(st, "cannot set journal mode");
+		hh_st_db_error(st, "cannot set journal mode");
 		goto out;
 	}
 	mode = (const char *)sqlite3_column_text(s, 0);
@@ -366,7 +331,7 @@ static int user_version(hh_store *st, int *out)
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		db_error(st, "cannot read schema version");
+		hh_st_db_error(st, "cannot read schema version");
 		goto out;
 	}
 	*out = sqlite3_column_int(s, 0);
@@ -462,7 +427,7 @@ int hh_store_open(hh_store **out, const char *dir)
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->s[i], NULL) != SQLITE_OK) {
-			db_error(st, "cannot prepare statement");
+			hh_st_db_error(st, "cannot prepare statement");
 			goto out;
 		}
 	}
@@ -514,14 +479,14 @@ int hh_store_begin(hh_store *st)
 		pthread_mutex_lock(&write_lock);
 		st->writing = 1;
 	}
-	ret = run(st, st->s[S_BEGIN], "cannot begin transaction");
+	ret = hh_st_run(st, st->s[S_BEGIN], "cannot begin transaction");
 	end_write(st);
 	return ret;
 }
 
 int hh_store_commit(hh_store *st)
 {
-	int ret = run(st, st->s[S_COMMIT], "cannot commit");
+	int ret = hh_st_run(st, st->s[S_COMMIT], "cannot commit");
 
 	end_write(st);
 	return ret;
@@ -532,7 +497,7 @@ void hh_store_rollback(hh_store *st)
 	/* Leaves the error alone: a rollback follows the failure the caller reports. */
 	if (st && !sqlite3_get_autocommit(st->db)) {
 		sqlite3_step(st->s[S_ROLLBACK]);
-		done(st->s[S_ROLLBACK]);
+		hh_st_done(st->s[S_ROLLBACK]);
 	}
 	if (st)
 		end_write(st);
@@ -544,9 +509,9 @@ int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha25
 {
 	sqlite3_stmt *s = st->s[S_DELIVERY_KNOWN];
 
-	if (bind_text(s, 1, id) || bind_text(s, 2, body_sha256))
-		return bind_failed(st, s, "cannot look up delivery");
-	return (int)query_int(st, s, "cannot look up delivery");
+	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, body_sha256))
+		return hh_st_bind_failed(st, s, "cannot look up delivery");
+	return (int)hh_st_query_int(st, s, "cannot look up delivery");
 }
 
 int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
@@ -556,22 +521,22 @@ int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
 
 	if (!id || !d->body_sha256)
 		return hh_error("store: cannot insert delivery: no id and no body hash");
-	if (bind_text(s, 1, id) || bind_text(s, 2, d->body_sha256) || bind_text(s, 3, d->event) ||
-	    bind_text(s, 4, d->repo) || bind_text(s, 5, d->verdict) ||
-	    bind_text(s, 6, d->lookup ? d->lookup : "none") || bind_int(s, 7, d->received) ||
-	    bind_text(s, 8, d->headers) ||
+	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, d->body_sha256) || hh_st_bind_text(s, 3, d->event) ||
+	    hh_st_bind_text(s, 4, d->repo) || hh_st_bind_text(s, 5, d->verdict) ||
+	    hh_st_bind_text(s, 6, d->lookup ? d->lookup : "none") || hh_st_bind_int(s, 7, d->received) ||
+	    hh_st_bind_text(s, 8, d->headers) ||
 	    sqlite3_bind_blob64(s, 9, d->body ? d->body : "", d->body_len, SQLITE_STATIC))
-		return bind_failed(st, s, "cannot insert delivery");
-	return run(st, s, "cannot insert delivery");
+		return hh_st_bind_failed(st, s, "cannot insert delivery");
+	return hh_st_run(st, s, "cannot insert delivery");
 }
 
 int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *lookup)
 {
 	sqlite3_stmt *s = st->s[S_DELIVERY_SET_LOOKUP];
 
-	if (bind_text(s, 1, id) || bind_text(s, 2, lookup))
-		return bind_failed(st, s, "cannot set delivery lookup");
-	return run(st, s, "cannot set delivery lookup");
+	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, lookup))
+		return hh_st_bind_failed(st, s, "cannot set delivery lookup");
+	return hh_st_run(st, s, "cannot set delivery lookup");
 }
 
 /*
@@ -587,29 +552,29 @@ int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx)
 	int rc, oom, ret = -1;
 
 	for (;;) {
-		if (bind_int(s, 1, last)) {
-			bind_failed(st, s, "cannot list pending lookups");
+		if (hh_st_bind_int(s, 1, last)) {
+			hh_st_bind_failed(st, s, "cannot list pending lookups");
 			goto out;
 		}
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE) {
-			done(s);
+			hh_st_done(s);
 			break;
 		}
 		if (rc != SQLITE_ROW) {
-			db_error(st, "cannot list pending lookups");
-			done(s);
+			hh_st_db_error(st, "cannot list pending lookups");
+			hh_st_done(s);
 			goto out;
 		}
 		oom = 0;
 		last = sqlite3_column_int64(s, 0);
-		id = col_dup(s, 1, &oom);
-		event = col_dup(s, 2, &oom);
-		headers = col_dup(s, 3, &oom);
+		id = hh_st_col_dup(s, 1, &oom);
+		event = hh_st_col_dup(s, 2, &oom);
+		headers = hh_st_col_dup(s, 3, &oom);
 		hh_buf_clear(&body);
 		if (hh_buf_put(&body, sqlite3_column_blob(s, 4), (size_t)sqlite3_column_bytes(s, 4)))
 			oom = 1;
-		done(s);
+		hh_st_done(s);
 		if (oom) {
 			hh_error("out of memory");
 			goto out;
@@ -633,7 +598,7 @@ out:
 
 long long hh_store_delivery_count(hh_store *st)
 {
-	return query_int(st, st->s[S_DELIVERY_COUNT], "cannot count deliveries");
+	return hh_st_query_int(st, st->s[S_DELIVERY_COUNT], "cannot count deliveries");
 }
 
 /* ---- findings ---- */
@@ -642,23 +607,23 @@ int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f)
 {
 	sqlite3_stmt *s = st->s[S_FINDING_INSERT];
 
-	if (bind_text(s, 1, f->delivery_id) || bind_text(s, 2, f->repo) ||
-	    bind_text(s, 3, f->branch) || bind_text(s, 4, f->file) || bind_int(s, 5, f->line) ||
-	    bind_text(s, 6, f->type) || bind_text(s, 7, f->message) || bind_text(s, 8, f->source) ||
-	    bind_text(s, 9, f->sender) || bind_text(s, 10, f->verdict ? f->verdict : "rejected") ||
-	    bind_text(s, 11, f->reason) || bind_text(s, 12, f->fingerprint) ||
-	    bind_job_id(s, 13, f->job_id) || bind_int(s, 14, f->created))
-		return bind_failed(st, s, "cannot insert finding");
-	return run(st, s, "cannot insert finding");
+	if (hh_st_bind_text(s, 1, f->delivery_id) || hh_st_bind_text(s, 2, f->repo) ||
+	    hh_st_bind_text(s, 3, f->branch) || hh_st_bind_text(s, 4, f->file) || hh_st_bind_int(s, 5, f->line) ||
+	    hh_st_bind_text(s, 6, f->type) || hh_st_bind_text(s, 7, f->message) || hh_st_bind_text(s, 8, f->source) ||
+	    hh_st_bind_text(s, 9, f->sender) || hh_st_bind_text(s, 10, f->verdict ? f->verdict : "rejected") ||
+	    hh_st_bind_text(s, 11, f->reason) || hh_st_bind_text(s, 12, f->fingerprint) ||
+	    hh_st_bind_job_id(s, 13, f->job_id) || hh_st_bind_int(s, 14, f->created))
+		return hh_st_bind_failed(st, s, "cannot insert finding");
+	return hh_st_run(st, s, "cannot insert finding");
 }
 
 int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long since)
 {
 	sqlite3_stmt *s = st->s[S_FINGERPRINT_ACTIVE];
 
-	if (bind_text(s, 1, fingerprint) || bind_int(s, 2, since))
-		return bind_failed(st, s, "cannot look up fingerprint");
-	return (int)query_int(st, s, "cannot look up fingerprint");
+	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_int(s, 2, since))
+		return hh_st_bind_failed(st, s, "cannot look up fingerprint");
+	return (int)hh_st_query_int(st, s, "cannot look up fingerprint");
 }
 
 /* ---- quarantine and frozen repositories ---- */
@@ -667,9 +632,9 @@ int hh_store_quarantined(hh_store *st, const char *fingerprint)
 {
 	sqlite3_stmt *s = st->s[S_QUARANTINED];
 
-	if (bind_text(s, 1, fingerprint))
-		return bind_failed(st, s, "cannot look up quarantine");
-	return (int)query_int(st, s, "cannot look up quarantine");
+	if (hh_st_bind_text(s, 1, fingerprint))
+		return hh_st_bind_failed(st, s, "cannot look up quarantine");
+	return (int)hh_st_query_int(st, s, "cannot look up quarantine");
 }
 
 int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *repo,
@@ -677,10 +642,10 @@ int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *r
 {
 	sqlite3_stmt *s = st->s[S_QUARANTINE_ADD];
 
-	if (bind_text(s, 1, fingerprint) || bind_text(s, 2, repo) || bind_text(s, 3, file) ||
-	    bind_job_id(s, 4, job_id) || bind_int(s, 5, when))
-		return bind_failed(st, s, "cannot quarantine finding");
-	return run(st, s, "cannot quarantine finding");
+	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_text(s, 2, repo) || hh_st_bind_text(s, 3, file) ||
+	    hh_st_bind_job_id(s, 4, job_id) || hh_st_bind_int(s, 5, when))
+		return hh_st_bind_failed(st, s, "cannot quarantine finding");
+	return hh_st_run(st, s, "cannot quarantine finding");
 }
 
 int hh_store_repo_has_waiting(hh_store *st, const char *repo)
@@ -688,13 +653,13 @@ int hh_store_repo_has_waiting(hh_store *st, const char *repo)
 	sqlite3_stmt *s = st->s[S_REPO_HAS_WAITING];
 	int rc, v = 0;
 
-	if (bind_text(s, 1, repo))
-		return bind_failed(st, s, "cannot count waiting jobs");
+	if (hh_st_bind_text(s, 1, repo))
+		return hh_st_bind_failed(st, s, "cannot count waiting jobs");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
 	else
-		v = db_error(st, "cannot count waiting jobs");
+		v = hh_st_db_error(st, "cannot count waiting jobs");
 	sqlite3_reset(s);
 	return v;
 }
@@ -704,9 +669,9 @@ int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, co
 {
 	sqlite3_stmt *s = st->s[S_QUARANTINE_JOB];
 
-	if (bind_int(s, 1, job_id) || bind_int(s, 2, when))
-		return bind_failed(st, s, "cannot quarantine the job's findings");
-	if (run(st, s, "cannot quarantine the job's findings") < 0)
+	if (hh_st_bind_int(s, 1, job_id) || hh_st_bind_int(s, 2, when))
+		return hh_st_bind_failed(st, s, "cannot quarantine the job's findings");
+	if (hh_st_run(st, s, "cannot quarantine the job's findings") < 0)
 		return -1;
 	if (extra_fingerprint)
 		return hh_store_quarantine_add(st, extra_fingerprint, repo, file, job_id, when);
@@ -722,19 +687,19 @@ int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long l
 		*why = NULL;
 	if (since)
 		*since = 0;
-	if (bind_text(s, 1, repo))
-		return bind_failed(st, s, "cannot look up repository");
+	if (hh_st_bind_text(s, 1, repo))
+		return hh_st_bind_failed(st, s, "cannot look up repository");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		frozen = sqlite3_column_int(s, 0) != 0;
 		if (frozen && why)
-			*why = col_dup(s, 1, &oom);
+			*why = hh_st_col_dup(s, 1, &oom);
 		if (frozen && since)
 			*since = sqlite3_column_int64(s, 2);
 	} else if (rc != SQLITE_DONE) {
-		frozen = db_error(st, "cannot look up repository");
+		frozen = hh_st_db_error(st, "cannot look up repository");
 	}
-	done(s);
+	hh_st_done(s);
 	if (oom)
 		return hh_error("out of memory");
 	return frozen;
@@ -749,325 +714,8 @@ int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const c
 {
 	sqlite3_stmt *s = st->s[S_REPO_SET_FROZEN];
 
-	if (bind_text(s, 1, repo) || bind_int(s, 2, frozen != 0) ||
-	    bind_text(s, 3, frozen ? why : NULL) || bind_int(s, 4, (long long)time(NULL)))
-		return bind_failed(st, s, "cannot set repository frozen");
-	return run(st, s, "cannot set repository frozen");
-}
-
-/* ---- jobs ---- */
-
-void hh_job_release(hh_job *job)
-{
-	if (!job)
-		return;
-	free(job->repo);
-	free(job->branch);
-	free(job->file);
-	free(job->type);
-	free(job->message);
-	free(job->delivery_id);
-	free(job->pr_url);
-	free(job->sender);
-	free(job->reason);
-	free(job->base_sha);
-	free(job->commit_sha);
-	free(job->revert_sha);
-	free(job->output_tail);
-	free(job->stages);
-	free(job->detail);
-	memset(job, 0, sizeof(*job));
-}
-
-void hh_store_jobs_free(hh_job *jobs, size_t n)
-{
-	size_t i;
-
-	if (!jobs)
-		return;
-	for (i = 0; i < n; i++)
-		hh_job_release(&jobs[i]);
-	free(jobs);
-}
-
-/* Binds parameters 2..23 (every column but id) of S_JOB_INSERT / S_JOB_UPDATE. */
-static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long long updated)
-{
-	return bind_text(s, 2, j->repo) || bind_text(s, 3, j->branch) ||
-	       bind_text(s, 4, j->file) || bind_text(s, 5, j->type) ||
-	       bind_text(s, 6, j->message) || bind_text(s, 7, j->delivery_id) ||
-	       bind_int(s, 8, j->pr_number) || bind_text(s, 9, j->pr_url) ||
-	       bind_text(s, 10, j->sender) || bind_text(s, 11, hh_job_state_name(j->state)) ||
-	       bind_text(s, 12, j->reason) || bind_int(s, 13, j->attempts) ||
-	       bind_text(s, 14, j->base_sha) || bind_text(s, 15, j->commit_sha) ||
-	       bind_text(s, 16, j->revert_sha) || bind_int(s, 17, j->diff_lines) ||
-	       bind_text(s, 18, j->output_tail) || bind_text(s, 19, j->stages) ||
-	       bind_int(s, 20, created) || bind_int(s, 21, updated) ||
-	       bind_text(s, 22, j->detail) || bind_int(s, 23, j->pr_head);
-}
-
-/* Reads a row of JOB_COLS into out (zeroed first); releases it on failure. */
-static int read_job(sqlite3_stmt *s, hh_job *out)
-{
-	int oom = 0, state;
-	const char *name;
-
-	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(s, 0);
-	out->repo = col_dup(s, 1, &oom);
-	out->branch = col_dup(s, 2, &oom);
-	out->file = col_dup(s, 3, &oom);
-	out->type = col_dup(s, 4, &oom);
-	out->message = col_dup(s, 5, &oom);
-	out->delivery_id = col_dup(s, 6, &oom);
-	out->pr_number = (long)sqlite3_column_int64(s, 7);
-	out->pr_url = col_dup(s, 8, &oom);
-	out->sender = col_dup(s, 9, &oom);
-	name = (const char *)sqlite3_column_text(s, 10);
-	out->reason = col_dup(s, 11, &oom);
-	out->attempts = sqlite3_column_int(s, 12);
-	out->base_sha = col_dup(s, 13, &oom);
-	out->commit_sha = col_dup(s, 14, &oom);
-	out->revert_sha = col_dup(s, 15, &oom);
-	out->diff_lines = (long)sqlite3_column_int64(s, 16);
-	out->output_tail = col_dup(s, 17, &oom);
-	out->stages = col_dup(s, 18, &oom);
-	out->created = sqlite3_column_int64(s, 19);
-	out->updated = sqlite3_column_int64(s, 20);
-	out->detail = col_dup(s, 21, &oom);
-	out->pr_head = sqlite3_column_int(s, 22);
-	state = hh_job_state_parse(name);
-	if (oom || state < 0) {
-		long long id = out->id;
-
-		hh_job_release(out);
-		if (oom)
-			return hh_error("out of memory");
-		return hh_error("store: job %lld has unknown state '%s'", id, name ? name : "");
-	}
-	out->state = (enum hh_job_state)state;
-	return 0;
-}
-
-int hh_store_job_insert(hh_store *st, hh_job *job)
-{
-	sqlite3_stmt *s = st->s[S_JOB_INSERT];
-	long long created = job->created ? job->created : (long long)time(NULL);
-	long long updated = job->updated ? job->updated : created;
-
-	if (!job->repo)
-		return hh_error("store: cannot insert job: no repository");
-	if (bind_job(s, job, created, updated))
-		return bind_failed(st, s, "cannot insert job");
-	if (run(st, s, "cannot insert job") < 0)
-		return -1;
-	job->id = sqlite3_last_insert_rowid(st->db);
-	job->created = created;
-	job->updated = updated;
-	return 0;
-}
-
-int hh_store_job_update(hh_store *st, const hh_job *job)
-{
-	sqlite3_stmt *s = st->s[S_JOB_UPDATE];
-
-	if (!job->repo)
-		return hh_error("store: cannot update job %lld: no repository", job->id);
-	if (bind_int(s, 1, job->id) || bind_job(s, job, job->created, (long long)time(NULL)))
-		return bind_failed(st, s, "cannot update job");
-	if (run(st, s, "cannot update job") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) != 1)
-		return hh_error("store: cannot update job %lld: no such job", job->id);
-	return 0;
-}
-
-int hh_store_job_get(hh_store *st, long long id, hh_job *out)
-{
-	sqlite3_stmt *s = st->s[S_JOB_GET];
-	int rc, ret = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (bind_int(s, 1, id))
-		return bind_failed(st, s, "cannot read job");
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		ret = read_job(s, out);
-	else if (rc == SQLITE_DONE)
-		hh_error("store: no job %lld", id);
-	else
-		db_error(st, "cannot read job");
-	done(s);
-	return ret;
-}
-
-/* Reads every row of a bound JOB_COLS statement into a new array; resets s. */
-static int read_jobs(hh_store *st, sqlite3_stmt *s, hh_job **out, size_t *n, const char *what)
-{
-	hh_job *v = NULL, *p;
-	size_t len = 0, cap = 0;
-	int rc, ret = -1;
-
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			p = realloc(v, cap * sizeof(*v));
-			if (!p) {
-				hh_error("out of memory");
-				goto out;
-			}
-			v = p;
-		}
-		if (read_job(s, &v[len]) < 0)
-			goto out;
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		db_error(st, what);
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	ret = 0;
-out:
-	done(s);
-	hh_store_jobs_free(v, len);
-	return ret;
-}
-
-int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n)
-{
-	sqlite3_stmt *s = st->s[S_JOBS_RECENT];
-
-	*out = NULL;
-	*n = 0;
-	if (bind_text(s, 1, repo) || bind_int(s, 2, limit > 0 ? limit : 50))
-		return bind_failed(st, s, "cannot list jobs");
-	return read_jobs(st, s, out, n, "cannot list jobs");
-}
-
-int hh_store_jobs_in_state(hh_store *st, enum hh_job_state state, hh_job **out, size_t *n)
-{
-	sqlite3_stmt *s = st->s[S_JOBS_IN_STATE];
-
-	*out = NULL;
-	*n = 0;
-	if (bind_text(s, 1, hh_job_state_name(state)))
-		return bind_failed(st, s, "cannot list jobs");
-	return read_jobs(st, s, out, n, "cannot list jobs");
-}
-
-int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s, long long n),
-			void *ctx)
-{
-	sqlite3_stmt *s = st->s[S_JOB_COUNTS];
-	long long counts[HH_JOB_STATE_COUNT] = {0};
-	int rc, i;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		i = hh_job_state_parse((const char *)sqlite3_column_text(s, 0));
-		if (i >= 0)
-			counts[i] += sqlite3_column_int64(s, 1);
-	}
-	if (rc != SQLITE_DONE) {
-		db_error(st, "cannot count jobs");
-		done(s);
-		return -1;
-	}
-	done(s);
-	/* Called after the statement is reset, in enum order, so fn may use the store. */
-	for (i = 0; i < HH_JOB_STATE_COUNT; i++)
-		if (counts[i])
-			fn(ctx, (enum hh_job_state)i, counts[i]);
-	return 0;
-}
-
-long long hh_store_queue_depth(hh_store *st)
-{
-	return query_int(st, st->s[S_QUEUE_DEPTH], "cannot count queued jobs");
-}
-
-static int in_list(const char *const *list, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (list[i] && strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Finds and takes the job in one write transaction (BEGIN IMMEDIATE), so two workers, in
- * threads or processes, can never take two jobs of one repository. Inside a transaction the
- * caller began, it runs as part of that transaction.
- */
-int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out)
-{
-	sqlite3_stmt *s = st->s[S_CLAIM_CANDIDATES];
-	int own = sqlite3_get_autocommit(st->db), rc, ret = -1;
-	long long id = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (own && hh_store_begin(st) < 0)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *repo = (const char *)sqlite3_column_text(s, 1);
-
-		if (repo && !in_list(skip_repos, nskip, repo)) {
-			id = sqlite3_column_int64(s, 0);
-			break;
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_error(st, "cannot claim job");
-		done(s);
-		goto out;
-	}
-	done(s);
-	if (!id) {
-		ret = 0;
-		goto out;
-	}
-	s = st->s[S_CLAIM_TAKE];
-	if (bind_int(s, 1, id) || bind_int(s, 2, (long long)time(NULL))) {
-		bind_failed(st, s, "cannot claim job");
-		goto out;
-	}
-	if (run(st, s, "cannot claim job") < 0 || hh_store_job_get(st, id, out) < 0)
-		goto out;
-	ret = 1;
-out:
-	if (own) {
-		if (ret >= 0 && hh_store_commit(st) < 0) {
-			hh_job_release(out);
-			ret = -1;
-		}
-		if (ret < 0)
-			hh_store_rollback(st);
-	}
-	return ret;
-}
-
-/* ---- L3 ledger ---- */
-
-int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when)
-{
-	sqlite3_stmt *s = st->s[S_FIX_RUN_ADD];
-
-	if (bind_text(s, 1, repo) || bind_job_id(s, 2, job_id) || bind_int(s, 3, when))
-		return bind_failed(st, s, "cannot record fixer run");
-	return run(st, s, "cannot record fixer run");
-}
-
-long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long since)
-{
-	sqlite3_stmt *s = st->s[S_FIX_RUNS_SINCE];
-
-	if (bind_text(s, 1, repo) || bind_int(s, 2, since))
-		return bind_failed(st, s, "cannot count fixer runs");
-	return query_int(st, s, "cannot count fixer runs");
+	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_int(s, 2, frozen != 0) ||
+	    hh_st_bind_text(s, 3, frozen ? why : NULL) || hh_st_bind_int(s, 4, (long long)time(NULL)))
+		return hh_st_bind_failed(st, s, "cannot set repository frozen");
+	return hh_st_run(st, s, "cannot set repository frozen");
 }

@@ -1,0 +1,62 @@
+/*
+ * store_priv: what store.c (schema, deliveries, findings, repositories) and store_jobs.c
+ * (jobs, claim, the L3 ledger) share. Private to the store module: SQL and SQLite types never
+ * leave these files.
+ */
+#ifndef HH_STORE_PRIV_H
+#define HH_STORE_PRIV_H
+
+#include <sqlite3.h>
+
+#include "internal/store.h"
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_DELIVERY_KNOWN,
+	S_DELIVERY_INSERT,
+	S_DELIVERY_SET_LOOKUP,
+	S_DELIVERY_NEXT_PENDING,
+	S_DELIVERY_COUNT,
+	S_FINDING_INSERT,
+	S_FINGERPRINT_ACTIVE,
+	S_QUARANTINED,
+	S_QUARANTINE_ADD,
+	S_QUARANTINE_JOB,
+	S_REPO_HAS_WAITING,
+	S_REPO_FROZEN,
+	S_REPO_SET_FROZEN,
+	S_JOB_INSERT,
+	S_JOB_UPDATE,
+	S_JOB_GET,
+	S_JOBS_RECENT,
+	S_JOBS_IN_STATE,
+	S_JOB_COUNTS,
+	S_QUEUE_DEPTH,
+	S_CLAIM_CANDIDATES,
+	S_CLAIM_TAKE,
+	S_FIX_RUN_ADD,
+	S_FIX_RUNS_SINCE,
+	S_COUNT
+};
+
+struct hh_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *s[S_COUNT];
+	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
+};
+
+/* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
+int hh_st_db_error(hh_store *st, const char *what);
+void hh_st_done(sqlite3_stmt *s);
+int hh_st_bind_text(sqlite3_stmt *s, int i, const char *v);
+int hh_st_bind_int(sqlite3_stmt *s, int i, long long v);
+int hh_st_bind_job_id(sqlite3_stmt *s, int i, long long v);
+int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what);
+long long hh_st_query_int(hh_store *st, sqlite3_stmt *s, const char *what);
+int hh_st_bind_failed(hh_store *st, sqlite3_stmt *s, const char *what);
+char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom);
+
+#endif
