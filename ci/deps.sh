@@ -37,6 +37,7 @@ need_pkg libssh2       libssh2-1-dev
 need_pkg libcjson      libcjson-dev
 need_pkg libmicrohttpd libmicrohttpd-dev
 need_pkg sqlite3       libsqlite3-dev
+need_pkg libpq         libpq-dev
 [ -f /usr/include/mbedtls/md.h ] || missing="$missing libmbedtls-dev"
 need_cmd cc            gcc
 need_cmd make          make
@@ -46,6 +47,9 @@ need_cmd python3       python3
 need_cmd ssh-keygen    openssh-client
 need_cmd /usr/sbin/sshd openssh-server
 need_cmd sqlite3       sqlite3
+# The PostgreSQL back end's tests start Debian's PostgreSQL 15 server (tests/lib/postgres.py).
+need_cmd /usr/lib/postgresql/15/bin/initdb postgresql
+need_cmd psql          postgresql-client
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"

@@ -31,6 +31,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "internal/store.h"
+
 #define DEFAULT_FIXER_COMMAND                                                                      \
 	"aider --model {model} --edit-format whole --message-file {prompt}"                       \
 	" --yes-always --no-git --no-auto-commits --no-gitignore"                                  \
@@ -57,6 +59,10 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"server", "request-timeout", HH_CT_DUR, G(request_timeout)},
 	{"server", "max-headers", HH_CT_NUM, G(max_headers)},
 	{"state", "dir", HH_CT_STR, G(state_dir)},
+	{"state", "database", HH_CT_SECRET, G(database)},
+	{"state", "database-password-file", HH_CT_SECRET_FILE, G(database_password)},
+	{"state", "instance-id", HH_CT_STR, G(instance_id)},
+	{"state", "lease", HH_CT_DUR, G(lease)},
 	{"gitea", "url", HH_CT_URL, G(gitea_url)},
 	{"gitea", "token-file", HH_CT_SECRET_FILE, G(gitea_token)},
 	{"gitea", "user", HH_CT_STR, G(gitea_user)},
@@ -465,7 +471,8 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 	case HH_CT_SECRET_FILE:
 		if (!*v)
 			return hh_cfg_free_secret((char **)f), 0;
-		if (skip_token_files && strcmp(k->section, "server") != 0)
+		if (skip_token_files && strcmp(k->section, "server") != 0 &&
+		    strcmp(k->section, "state") != 0)
 			return 0; /* the receiver never reads the Gitea or Telegram token */
 		return read_secret_file((char **)f, v, why);
 	case HH_CT_URL:
@@ -712,6 +719,7 @@ static int config_new(hh_config **out)
 	c->request_timeout = 10;
 	c->max_headers = 100;
 	c->gitea_timeout = 10;
+	c->lease = 30;
 	c->fixer_timeout = 180;
 	c->gitea_comment = 1;
 	c->log_level = HH_LOG_INFO;
@@ -742,6 +750,9 @@ void hh_config_free(hh_config *cfg)
 	hh_cfg_free_secret(&cfg->authorization);
 	free(cfg->record);
 	free(cfg->state_dir);
+	hh_cfg_free_secret(&cfg->database);
+	hh_cfg_free_secret(&cfg->database_password);
+	free(cfg->instance_id);
 	free(cfg->gitea_url);
 	hh_cfg_free_secret(&cfg->gitea_token);
 	free(cfg->gitea_user);
@@ -796,6 +807,9 @@ int hh_config_load(hh_config **out, const char *path, char *const *envp)
 	for (i = 0; i < cfg->nrepos; i++)
 		if (repo_finish(&cfg->repos[i]) < 0)
 			goto out;
+	/* Every store this process opens from now on uses the configured back end. */
+	if (hh_store_setup(cfg->database, cfg->database_password, cfg->instance_id, cfg->lease) < 0)
+		goto out;
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;

@@ -5,7 +5,7 @@
  * The file (see docs/configuration.md):
  *   [server]  listen, secret-file, authorization, max-body, record, max-connections,
  *             max-queue, request-timeout, max-headers
- *   [state]   dir
+ *   [state]   dir, database, database-password-file, instance-id, lease
  *   [gitea]   url, token-file, user, timeout
  *   [fixer]   command, model, ollama (several), timeout
  *   [notify]  telegram-token-file, telegram-chat (several), telegram-api, gitea-comment, lang
@@ -92,6 +92,11 @@ typedef struct hh_config {
 	long max_headers;         /* header lines per request, 100 */
 	/* [state] */
 	char *state_dir;          /* NULL = unset */
+	char *database;           /* libpq URL/conninfo; NULL = SQLite in state_dir (secret: it
+				     may carry a password) */
+	char *database_password;  /* from database-password-file; NULL = libpq's PGPASSFILE */
+	char *instance_id;        /* this instance in job leases; NULL = HOSTNAME:PID */
+	long lease;               /* seconds a job lease lasts without renewal, 30 */
 	/* [gitea] */
 	char *gitea_url;          /* base URL, e.g. https://gitea.example.com; NULL = unset */
 	char *gitea_token;        /* from token-file or HEALHOOK_GITEA_TOKEN */

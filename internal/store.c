@@ -23,6 +23,7 @@
  */
 #include "internal/store.h"
 #include "internal/store_priv.h"
+#include "internal/store_pg.h"
 #include "internal/buf.h"
 #include "internal/log.h"
 
@@ -373,6 +374,14 @@ out:
 	return ret;
 }
 
+int hh_store_schema_version(hh_store *st, int *have, int *want)
+{
+	if (st->pg)
+		return hh_pg_schema_version(st->pg, have, want);
+	*want = SCHEMA_VERSION;
+	return user_version(st, have);
+}
+
 static int make_dir(const char *dir)
 {
 	struct stat sb;
@@ -394,6 +403,8 @@ int hh_store_open(hh_store **out, const char *dir)
 	int i, ret = -1;
 
 	*out = NULL;
+	if (hh_pg_target())
+		return hh_store_open_pg(out);
 	if (!dir || !*dir)
 		return hh_error("store: no state directory");
 	if (make_dir(dir) < 0)
@@ -453,6 +464,11 @@ void hh_store_close(hh_store *st)
 
 	if (!st)
 		return;
+	if (st->pg) {
+		hh_pg_close(st->pg);
+		free(st);
+		return;
+	}
 	if (st->writing)
 		hh_store_rollback(st);
 	for (i = 0; i < S_COUNT; i++)
@@ -473,6 +489,8 @@ static void end_write(hh_store *st)
 
 int hh_store_begin(hh_store *st)
 {
+	if (st->pg)
+		return hh_pg_begin(st->pg);
 	int ret;
 
 	if (!st->writing) {
@@ -486,6 +504,8 @@ int hh_store_begin(hh_store *st)
 
 int hh_store_commit(hh_store *st)
 {
+	if (st->pg)
+		return hh_pg_commit(st->pg);
 	int ret = hh_st_run(st, st->s[S_COMMIT], "cannot commit");
 
 	end_write(st);
@@ -495,6 +515,10 @@ int hh_store_commit(hh_store *st)
 void hh_store_rollback(hh_store *st)
 {
 	/* Leaves the error alone: a rollback follows the failure the caller reports. */
+	if (st && st->pg) {
+		hh_pg_rollback(st->pg);
+		return;
+	}
 	if (st && !sqlite3_get_autocommit(st->db)) {
 		sqlite3_step(st->s[S_ROLLBACK]);
 		hh_st_done(st->s[S_ROLLBACK]);
@@ -507,6 +531,8 @@ void hh_store_rollback(hh_store *st)
 
 int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha256)
 {
+	if (st->pg)
+		return hh_pg_delivery_known(st->pg, id, body_sha256);
 	sqlite3_stmt *s = st->s[S_DELIVERY_KNOWN];
 
 	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, body_sha256))
@@ -516,6 +542,8 @@ int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha25
 
 int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
 {
+	if (st->pg)
+		return hh_pg_delivery_insert(st->pg, d);
 	sqlite3_stmt *s = st->s[S_DELIVERY_INSERT];
 	const char *id = d->id ? d->id : d->body_sha256;
 
@@ -532,6 +560,8 @@ int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
 
 int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *lookup)
 {
+	if (st->pg)
+		return hh_pg_delivery_set_lookup(st->pg, id, lookup);
 	sqlite3_stmt *s = st->s[S_DELIVERY_SET_LOOKUP];
 
 	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, lookup))
@@ -545,6 +575,8 @@ int hh_store_delivery_set_lookup(hh_store *st, const char *id, const char *looku
  */
 int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx)
 {
+	if (st->pg)
+		return hh_pg_pending_lookups(st->pg, fn, ctx);
 	sqlite3_stmt *s = st->s[S_DELIVERY_NEXT_PENDING];
 	long long last = 0;
 	char *id = NULL, *event = NULL, *headers = NULL;
@@ -598,6 +630,8 @@ out:
 
 long long hh_store_delivery_count(hh_store *st)
 {
+	if (st->pg)
+		return hh_pg_delivery_count(st->pg);
 	return hh_st_query_int(st, st->s[S_DELIVERY_COUNT], "cannot count deliveries");
 }
 
@@ -605,6 +639,8 @@ long long hh_store_delivery_count(hh_store *st)
 
 int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f)
 {
+	if (st->pg)
+		return hh_pg_finding_insert(st->pg, f);
 	sqlite3_stmt *s = st->s[S_FINDING_INSERT];
 
 	if (hh_st_bind_text(s, 1, f->delivery_id) || hh_st_bind_text(s, 2, f->repo) ||
@@ -619,6 +655,8 @@ int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f)
 
 int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long since)
 {
+	if (st->pg)
+		return hh_pg_fingerprint_active(st->pg, fingerprint, since);
 	sqlite3_stmt *s = st->s[S_FINGERPRINT_ACTIVE];
 
 	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_int(s, 2, since))
@@ -630,6 +668,8 @@ int hh_store_fingerprint_active(hh_store *st, const char *fingerprint, long long
 
 int hh_store_quarantined(hh_store *st, const char *fingerprint)
 {
+	if (st->pg)
+		return hh_pg_quarantined(st->pg, fingerprint);
 	sqlite3_stmt *s = st->s[S_QUARANTINED];
 
 	if (hh_st_bind_text(s, 1, fingerprint))
@@ -640,6 +680,8 @@ int hh_store_quarantined(hh_store *st, const char *fingerprint)
 int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *repo,
 			    const char *file, long long job_id, long long when)
 {
+	if (st->pg)
+		return hh_pg_quarantine_add(st->pg, fingerprint, repo, file, job_id, when);
 	sqlite3_stmt *s = st->s[S_QUARANTINE_ADD];
 
 	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_text(s, 2, repo) || hh_st_bind_text(s, 3, file) ||
@@ -650,6 +692,8 @@ int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *r
 
 int hh_store_repo_has_waiting(hh_store *st, const char *repo)
 {
+	if (st->pg)
+		return hh_pg_repo_has_waiting(st->pg, repo);
 	sqlite3_stmt *s = st->s[S_REPO_HAS_WAITING];
 	int rc, v = 0;
 
@@ -667,6 +711,8 @@ int hh_store_repo_has_waiting(hh_store *st, const char *repo)
 int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
 			    const char *extra_fingerprint, long long when)
 {
+	if (st->pg)
+		return hh_pg_quarantine_job(st->pg, job_id, repo, file, extra_fingerprint, when);
 	sqlite3_stmt *s = st->s[S_QUARANTINE_JOB];
 
 	if (hh_st_bind_int(s, 1, job_id) || hh_st_bind_int(s, 2, when))
@@ -680,6 +726,8 @@ int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, co
 
 int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long long *since)
 {
+	if (st->pg)
+		return hh_pg_repo_frozen_info(st->pg, repo, why, since);
 	sqlite3_stmt *s = st->s[S_REPO_FROZEN];
 	int rc, oom = 0, frozen = 0;
 
@@ -712,6 +760,8 @@ int hh_store_repo_frozen(hh_store *st, const char *repo)
 
 int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const char *why)
 {
+	if (st->pg)
+		return hh_pg_repo_set_frozen(st->pg, repo, frozen, why);
 	sqlite3_stmt *s = st->s[S_REPO_SET_FROZEN];
 
 	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_int(s, 2, frozen != 0) ||

@@ -1,7 +1,8 @@
 /*
- * store: healhook's durable state behind one small interface. SQLite (WAL, synchronous=FULL)
- * in STATE_DIR/healhook.db is the embedded back end; no SQL or SQLite type leaves store.c, so
- * that a PostgreSQL back end can follow.
+ * store: healhook's durable state behind one small interface, with two back ends: SQLite (WAL,
+ * synchronous=FULL) in STATE_DIR/healhook.db, the embedded default, and PostgreSQL (libpq,
+ * store_pg*.c), chosen with [state] database (hh_store_setup), which several instances can
+ * share. No SQL, SQLite or libpq type leaves the store files.
  *
  * Tables: deliveries (id, body SHA-256, event, repo, time, verdict, lookup state, body),
  * findings (each with its verdict and fingerprint), jobs (state machine of one heal),
@@ -19,6 +20,26 @@
 #include <stddef.h>
 
 typedef struct hh_store hh_store;
+
+/*
+ * Chooses the back end of every later hh_store_open() in this process (called once at start-up,
+ * after the configuration is read; the last call wins). database NULL or "" means SQLite in the
+ * state directory; otherwise a libpq connection URL or conninfo string, e.g.
+ * "postgresql://healhook@127.0.0.1:5432/healhook". password (NULL = libpq's own: PGPASSFILE,
+ * ~/.pgpass) is never logged, and a password inside the URL is never shown in messages.
+ * instance_id names this process in job leases (NULL or "" = "HOSTNAME:PID"); lease is the
+ * lease length in seconds (<= 0 = 30). Everything is copied.
+ */
+int hh_store_setup(const char *database, const char *password, const char *instance_id,
+		   long lease);
+/* This process's instance id (after hh_store_setup; "HOSTNAME:PID" by default). */
+const char *hh_store_instance(void);
+/* 1 when st is a database several instances share (PostgreSQL), else 0. */
+int hh_store_shared(const hh_store *st);
+/* "sqlite" or "postgresql". */
+const char *hh_store_backend(const hh_store *st);
+/* The schema version the database has (*have) and the one this build knows (*want). */
+int hh_store_schema_version(hh_store *st, int *have, int *want);
 
 /* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700; its parent must exist)
  * if missing, and migrates the schema. Errors name the path. *out is closed with
@@ -50,6 +71,8 @@ typedef struct hh_delivery_rec {
  * A delivery stored without id is stored under its body hash as id. Several records may share
  * an id or a hash (a duplicate is stored too, with its verdict). */
 int hh_store_delivery_known(hh_store *st, const char *id, const char *body_sha256);
+/* Returns 0 when stored. On PostgreSQL deliveries are unique by id and by body hash: 1 means
+ * one was already stored (another instance took it first) and nothing was stored. */
 int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d);
 /* Sets the lookup state of a delivery ("done" or "failed"); only records that were stored
  * with a lookup other than "none" change. An unknown id is not an error. */
@@ -192,6 +215,22 @@ int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, co
 
 /* 1 if repo has a job waiting for its hourly budget, else 0. */
 int hh_store_repo_has_waiting(hh_store *st, const char *repo);
+
+/*
+ * ---- leases (PostgreSQL; on SQLite, one instance owns everything: these return 0) ----
+ * A claimed job carries its owner (the instance id) and a lease expiry. The owner renews
+ * every lease it holds (hh_store_lease_renew, from a thread of the worker) while it works;
+ * when the job's run is over it drops the lease. A job in fixing, committed, pushed, watching
+ * or reverting whose lease ran out belongs to an instance that died: another one takes it
+ * over (hh_store_lease_takeover: 1 with *out filled, 0 when none) and resumes it.
+ */
+int hh_store_lease_renew(hh_store *st);                  /* leases renewed, or -1 */
+int hh_store_lease_drop(hh_store *st, long long job_id);
+int hh_store_lease_takeover(hh_store *st, hh_job *out);
+/* At start-up: this instance's leases from a previous run expire now (taken over at once). */
+int hh_store_lease_forget_mine(hh_store *st);
+/* Jobs this process took over since it started (for /metrics). */
+long long hh_store_takeovers(void);
 
 /* ---- L3 ledger ---- */
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);

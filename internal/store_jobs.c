@@ -4,6 +4,7 @@
  */
 #include "internal/store.h"
 #include "internal/store_priv.h"
+#include "internal/store_pg.h"
 #include "internal/buf.h"
 #include "internal/log.h"
 
@@ -107,6 +108,8 @@ static int read_job(sqlite3_stmt *s, hh_job *out)
 
 int hh_store_job_insert(hh_store *st, hh_job *job)
 {
+	if (st->pg)
+		return hh_pg_job_insert(st->pg, job);
 	sqlite3_stmt *s = st->s[S_JOB_INSERT];
 	long long created = job->created ? job->created : (long long)time(NULL);
 	long long updated = job->updated ? job->updated : created;
@@ -125,6 +128,8 @@ int hh_store_job_insert(hh_store *st, hh_job *job)
 
 int hh_store_job_update(hh_store *st, const hh_job *job)
 {
+	if (st->pg)
+		return hh_pg_job_update(st->pg, job);
 	sqlite3_stmt *s = st->s[S_JOB_UPDATE];
 
 	if (!job->repo)
@@ -140,6 +145,8 @@ int hh_store_job_update(hh_store *st, const hh_job *job)
 
 int hh_store_job_get(hh_store *st, long long id, hh_job *out)
 {
+	if (st->pg)
+		return hh_pg_job_get(st->pg, id, out);
 	sqlite3_stmt *s = st->s[S_JOB_GET];
 	int rc, ret = -1;
 
@@ -196,6 +203,8 @@ out:
 
 int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n)
 {
+	if (st->pg)
+		return hh_pg_jobs_recent(st->pg, repo, limit, out, n);
 	sqlite3_stmt *s = st->s[S_JOBS_RECENT];
 
 	*out = NULL;
@@ -207,6 +216,8 @@ int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out
 
 int hh_store_jobs_in_state(hh_store *st, enum hh_job_state state, hh_job **out, size_t *n)
 {
+	if (st->pg)
+		return hh_pg_jobs_in_state(st->pg, state, out, n);
 	sqlite3_stmt *s = st->s[S_JOBS_IN_STATE];
 
 	*out = NULL;
@@ -219,6 +230,8 @@ int hh_store_jobs_in_state(hh_store *st, enum hh_job_state state, hh_job **out, 
 int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s, long long n),
 			void *ctx)
 {
+	if (st->pg)
+		return hh_pg_job_counts(st->pg, fn, ctx);
 	sqlite3_stmt *s = st->s[S_JOB_COUNTS];
 	long long counts[HH_JOB_STATE_COUNT] = {0};
 	int rc, i;
@@ -243,6 +256,8 @@ int hh_store_job_counts(hh_store *st, void (*fn)(void *ctx, enum hh_job_state s,
 
 long long hh_store_queue_depth(hh_store *st)
 {
+	if (st->pg)
+		return hh_pg_queue_depth(st->pg);
 	return hh_st_query_int(st, st->s[S_QUEUE_DEPTH], "cannot count queued jobs");
 }
 
@@ -263,6 +278,8 @@ static int in_list(const char *const *list, size_t n, const char *s)
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out)
 {
+	if (st->pg)
+		return hh_pg_job_claim(st->pg, skip_repos, nskip, out);
 	sqlite3_stmt *s = st->s[S_CLAIM_CANDIDATES];
 	int own = sqlite3_get_autocommit(st->db), rc, ret = -1;
 	long long id = 0;
@@ -312,6 +329,8 @@ out:
 
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when)
 {
+	if (st->pg)
+		return hh_pg_fix_run_add(st->pg, repo, job_id, when);
 	sqlite3_stmt *s = st->s[S_FIX_RUN_ADD];
 
 	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_job_id(s, 2, job_id) || hh_st_bind_int(s, 3, when))
@@ -321,6 +340,8 @@ int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long 
 
 long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long since)
 {
+	if (st->pg)
+		return hh_pg_fix_runs_since(st->pg, repo, since);
 	sqlite3_stmt *s = st->s[S_FIX_RUNS_SINCE];
 
 	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_int(s, 2, since))

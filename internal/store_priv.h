@@ -41,7 +41,10 @@ enum stmt_id {
 	S_COUNT
 };
 
+struct hh_pg;
+
 struct hh_store {
+	struct hh_pg *pg; /* non-NULL: a PostgreSQL handle (store_pg.h), and nothing below is used */
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
@@ -58,5 +61,8 @@ int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what);
 long long hh_st_query_int(hh_store *st, sqlite3_stmt *s, const char *what);
 int hh_st_bind_failed(hh_store *st, sqlite3_stmt *s, const char *what);
 char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom);
+
+/* Opens a handle on the PostgreSQL target of hh_store_setup() (store_api.c). */
+int hh_store_open_pg(hh_store **out);
 
 #endif
