@@ -136,7 +136,8 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 /*
  * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
- * Returns 0, -1 on a store error, or 1 when recheck is set and the queue is full: the depth is
+ * Returns 0, -1 on a store error, 2 when the delivery was stored meanwhile (by another
+ * instance: nothing is stored), or 1 when recheck is set and the queue is full: the depth is
  * read again inside the write transaction, so concurrent receivers cannot together overshoot
  * server.max-queue (a request waiting for the write lock may see many others commit first;
  * the early check outside is only the cheap answer). Costs ~15% of intake throughput at
@@ -186,8 +187,12 @@ static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, cons
 		hh_delivery_rec d = *drec;
 		d.verdict = accepted ? "accepted" : res->pending_lookup ? "pending" : "no-fix";
 		d.lookup = lookup;
-		if (hh_store_delivery_insert(in->store, &d) < 0)
+		/* 1: another instance stored this delivery first (PostgreSQL's unique indexes). */
+		if ((ret = hh_store_delivery_insert(in->store, &d)) != 0) {
+			ret = ret > 0 ? 2 : -1;
 			goto out;
+		}
+		ret = -1;
 	} else if (hh_store_delivery_set_lookup(in->store, res->delivery, lookup) < 0) {
 		goto out;
 	}
@@ -259,7 +264,8 @@ static void store_failed(hh_intake_result *res)
 {
 	const char *e = hh_error_last();
 
-	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy")) {
+	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy") ||
+	    strstr(e, "database unavailable")) {
 		set_status(res, 503, "state store unavailable, retry later");
 		res->retry_after = 30;
 	} else {
@@ -292,7 +298,7 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
 	hh_event ev = {0};
 	hh_delivery_rec drec = {0};
-	int form, known, ret = 0, need_lookup = 0, recheck = 0;
+	int form, known, ret = 0, need_lookup = 0, recheck = 0, stored = 0;
 
 	memset(res, 0, sizeof(*res));
 	v = hh_headers_get(hdrs, "X-Gitea-Event-Type");
@@ -390,7 +396,7 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 			drec.verdict = "ignored";
 			drec.lookup = "none";
 			if (hh_store_begin(in->store) < 0 ||
-			    hh_store_delivery_insert(in->store, &drec) < 0 ||
+			    (stored = hh_store_delivery_insert(in->store, &drec)) < 0 ||
 			    hh_store_commit(in->store) < 0) {
 				hh_store_rollback(in->store);
 				store_failed(res);
@@ -398,7 +404,8 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 				goto out;
 			}
 		}
-		set_status(res, 202, NULL);
+		res->duplicate = stored == 1;
+		set_status(res, stored == 1 ? 200 : 202, NULL);
 		goto out;
 	}
 
@@ -434,6 +441,12 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	res->pending_lookup = need_lookup;
 	ret = judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
 			      recheck, res);
+	if (ret == 2) {
+		res->duplicate = 1;
+		set_status(res, 200, NULL);
+		ret = 0;
+		goto out;
+	}
 	if (ret == 1) {
 		set_status(res, 503, "job queue is full, retry later");
 		res->retry_after = 60;

@@ -23,6 +23,8 @@ struct hh_worker {
 	int stop;
 	pthread_t *threads;
 	size_t n;
+	pthread_t lease_thread;  /* renews this instance's job leases (shared store only) */
+	int lease_started;
 };
 
 static void set_str(char **dst, const char *v)
@@ -125,19 +127,76 @@ static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_j
 		hh_pipeline_after_push(&p, job);
 }
 
+/*
+ * On a shared store: takes over a job whose owner's lease ran out (the owner died) and resumes
+ * it as a restart would (an interrupted fix is cleaned up and queued again, a watch resumed, a
+ * revert finished). Returns 1 if one ran, 0 if there was none, -1 on error.
+ */
+static int take_over_one(const hh_config *cfg, hh_store *st, volatile int *halt,
+			 hh_notifier *notifier)
+{
+	hh_pipeline p = {0};
+	hh_job job;
+	int rc = hh_store_lease_takeover(st, &job);
+
+	if (rc <= 0)
+		return rc;
+	p.cfg = cfg;
+	p.store = st;
+	p.stop = halt;
+	p.notifier = notifier;
+	hh_pipeline_resume(&p, &job);
+	hh_store_lease_drop(st, job.id);
+	hh_job_release(&job);
+	return 1;
+}
+
 /* Claims and runs one job. Returns 1 if one ran, 0 if none was claimable, -1 on error. */
 static int run_one(const hh_config *cfg, hh_store *st, volatile int *halt, hh_notifier *notifier)
 {
 	hh_job job;
 	int rc;
 
+	if ((rc = take_over_one(cfg, st, halt, notifier)) != 0)
+		return rc;
 	release_waiting(cfg, st, (long long)time(NULL), notifier);
 	rc = hh_store_job_claim(st, NULL, 0, &job);
 	if (rc <= 0)
 		return rc;
 	run_job(cfg, st, halt, &job, notifier);
+	hh_store_lease_drop(st, job.id);
 	hh_job_release(&job);
 	return 1;
+}
+
+/* Renews the leases of this instance's jobs every third of the lease, while the worker runs. */
+static void *lease_main(void *arg)
+{
+	hh_worker *w = arg;
+	hh_store *st = NULL;
+	long every = w->cfg->lease > 3 ? w->cfg->lease / 3 : 1;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&w->lock);
+		if (!st && hh_store_open(&st, w->cfg->state_dir) < 0)
+			hh_log(HH_LOG_ERROR, "worker.lease", "error", hh_error_last(), NULL);
+		if (st && hh_store_lease_renew(st) < 0) {
+			hh_log(HH_LOG_ERROR, "worker.lease", "error", hh_error_last(), NULL);
+			hh_store_close(st);
+			st = NULL;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += every;
+		pthread_mutex_lock(&w->lock);
+		if (!w->stop)
+			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
+	hh_store_close(st);
+	return NULL;
 }
 
 /* Takes one job id from the resume list (0 when empty). */
@@ -221,12 +280,21 @@ int hh_worker_start(hh_worker **out, const hh_config *cfg, hh_notifier *notifier
 	if (n) {
 		hh_store *st = NULL;
 		if (hh_store_open(&st, cfg->state_dir) == 0) {
-			interrupted_jobs(cfg, st, (long long)time(NULL), &w->resume, &w->nresume);
+			/* Shared: other instances' jobs are theirs; ours from a previous run are
+			 * taken over at once (by any instance) instead of resumed from a list. */
+			if (hh_store_shared(st))
+				hh_store_lease_forget_mine(st);
+			else
+				interrupted_jobs(cfg, st, (long long)time(NULL), &w->resume,
+						 &w->nresume);
+			w->lease_started = hh_store_shared(st); /* the thread starts below */
 			hh_store_close(st);
 		}
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	if (w->lease_started && pthread_create(&w->lease_thread, NULL, lease_main, w) != 0)
+		w->lease_started = 0;
 	w->threads = calloc(n + 1, sizeof(*w->threads));
 	if (!w->threads) {
 		free(w);
@@ -263,6 +331,8 @@ void hh_worker_stop(hh_worker *w)
 	pthread_mutex_unlock(&w->lock);
 	for (i = 0; i < w->n; i++)
 		pthread_join(w->threads[i], NULL);
+	if (w->lease_started)
+		pthread_join(w->lease_thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->threads);

@@ -12,7 +12,6 @@ is local (host = a clone of a bare origin).
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -112,7 +111,7 @@ class World:
 		repo.update({k.replace("_", "-"): v for k, v in keys.items()})
 		with open(self.cfg, "w") as f:
 			f.write("[server]\n\tsecret-file = %s\n" % os.path.join(self.tmp, "secret"))
-			f.write("[state]\n\tdir = %s\n" % self.state)
+			f.write(H.state_config(self.state))
 			f.write("[worker]\n\tparallel = 1\n")
 			f.write("[gitea]\n\tuser = healhook-bot\n")
 			f.write("[fixer]\n\tcommand = %s --model {model} --message-file {prompt} "
@@ -162,12 +161,8 @@ class World:
 		return H.commit_files(self.dev, files, message, branch="main")
 
 	def frozen(self):
-		db = sqlite3.connect(os.path.join(self.state, "healhook.db"))
-		try:
-			row = db.execute("SELECT frozen FROM repos WHERE repo = ?", (REPO,)).fetchone()
-		finally:
-			db.close()
-		return bool(row and row[0])
+		rows = H.db_query(self.state, "SELECT frozen FROM repos WHERE repo = ?", (REPO,))
+		return bool(rows and rows[0][0])
 
 
 def finding_lines(findings):
@@ -438,10 +433,7 @@ class Serve(unittest.TestCase):
 		# still reverting; the restart finds the revert by its trailer and pushes nothing.
 		self.proc.stop()
 		self.proc = None
-		db = sqlite3.connect(os.path.join(self.w.state, "healhook.db"))
-		db.execute("UPDATE jobs SET state = 'reverting' WHERE id = ?", (j,))
-		db.commit()
-		db.close()
+		H.db_query(self.w.state, "UPDATE jobs SET state = 'reverting' WHERE id = ?", (j,))
 		self.start()
 		self.wait_state(j, "reverted")
 		self.assertEqual(len(self.w.reverts()), 1, self.w.log())

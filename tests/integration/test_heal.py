@@ -98,7 +98,7 @@ class HealBase(unittest.TestCase):
 		repo.update(self.repo_keys())
 		repo.update({k.replace("_", "-"): v for k, v in keys.items()})
 		with open(cfg, "w") as f:
-			f.write("[state]\n\tdir = %s\n" % self.state)
+			f.write(H.state_config(self.state))
 			f.write("[fixer]\n\tcommand = %s --model {model} --message-file {prompt} "
 				"--yes-always --no-git --chat-history-file %s {file}\n"
 				% (self.fixer, os.path.join(self.rec, "chat.md")))

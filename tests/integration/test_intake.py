@@ -3,7 +3,6 @@ project's fixtures, the shared Gitea samples (when present) and a local mock of 
 import json
 import os
 import signal
-import sqlite3
 import threading
 import time
 import unittest
@@ -19,7 +18,7 @@ def write_config(tmp, repo="acme/shop-api", reviewers="bob", gitea_url=None, ext
 	cfg = os.path.join(tmp, "healhook.conf")
 	with open(cfg, "w") as f:
 		f.write("[server]\n\tsecret-file = %s\n" % os.path.join(tmp, "secret"))
-		f.write("[state]\n\tdir = %s\n" % state)
+		f.write(H.state_config(state))
 		f.write("[worker]\n\tparallel = 0\n")  # intake only: jobs stay queued
 		f.write("[gitea]\n\tuser = healhook-bot\n\ttoken-file = %s\n" % os.path.join(tmp, "token"))
 		if gitea_url:
@@ -51,11 +50,7 @@ def replay_json(cfg, files, extra=()):
 
 
 def jobs(state):
-	db = sqlite3.connect(os.path.join(state, "healhook.db"))
-	try:
-		return db.execute("SELECT id, repo, branch, file, state FROM jobs ORDER BY id").fetchall()
-	finally:
-		db.close()
+	return H.db_query(state, "SELECT id, repo, branch, file, state FROM jobs ORDER BY id")
 
 
 def verdicts(report):
@@ -423,7 +418,7 @@ class ServeStartup(unittest.TestCase):
 		with H.tmpdir() as tmp:
 			cfg = os.path.join(tmp, "c.conf")
 			with open(cfg, "w") as f:
-				f.write("[state]\n\tdir = %s\n" % os.path.join(tmp, "st"))
+				f.write(H.state_config(os.path.join(tmp, "st")))
 			p = run(["serve", "--config", cfg, "--listen", "127.0.0.1:%d" % H.free_port()])
 			self.assertEqual(p.returncode, 2)
 			self.assertIn("--insecure", p.stderr.decode())

@@ -453,3 +453,37 @@ def rev(repo, ref="HEAD"):
 def show(repo, ref, path):
 	"""The content of path at ref (works in bare repositories)."""
 	return git(repo, "show", "%s:%s" % (ref, path))
+
+
+# ---- the store's back end (SQLite in the state directory, or PostgreSQL) ----
+
+def _pg_db_name(state):
+	return "hh_" + hashlib.sha1(os.path.abspath(state).encode()).hexdigest()[:20]
+
+
+def state_config(state, database=None):
+	"""The [state] section for a state directory. With HEALHOOK_TEST_DB=postgresql (or
+	database="postgresql") it also names a fresh database of the shared PostgreSQL server, one
+	per state directory, with its password file."""
+	from lib import postgres
+	text = "[state]\n\tdir = %s\n" % state
+	if (database or postgres.backend()) == "postgresql":
+		pg = postgres.shared()
+		text += "\tdatabase = %s\n\tdatabase-password-file = %s\n" % (
+			pg.create_db(_pg_db_name(state)), pg.password_file)
+	return text
+
+
+def db_query(state, sql, params=(), database=None):
+	"""Rows of sql (with ? parameters) on the store of a state directory, on either back end."""
+	from lib import postgres
+	if (database or postgres.backend()) == "postgresql":
+		return postgres.shared().query(_pg_db_name(state), sql, params)
+	import sqlite3
+	db = sqlite3.connect(os.path.join(state, "healhook.db"), timeout=10)
+	try:
+		rows = db.execute(sql, params).fetchall()
+		db.commit()
+		return rows
+	finally:
+		db.close()
