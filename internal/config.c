@@ -808,7 +808,8 @@ int hh_config_load(hh_config **out, const char *path, char *const *envp)
 		if (repo_finish(&cfg->repos[i]) < 0)
 			goto out;
 	/* Every store this process opens from now on uses the configured back end. */
-	if (hh_store_setup(cfg->database, cfg->database_password, cfg->instance_id, cfg->lease) < 0)
+	if (hh_store_setup(cfg->database, cfg->database_password, cfg->instance_id, cfg->state_dir,
+			   cfg->lease) < 0)
 		goto out;
 	*out = cfg;
 	cfg = NULL;

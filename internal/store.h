@@ -27,12 +27,14 @@ typedef struct hh_store hh_store;
  * state directory; otherwise a libpq connection URL or conninfo string, e.g.
  * "postgresql://healhook@127.0.0.1:5432/healhook". password (NULL = libpq's own: PGPASSFILE,
  * ~/.pgpass) is never logged, and a password inside the URL is never shown in messages.
- * instance_id names this process in job leases (NULL or "" = "HOSTNAME:PID"); lease is the
+ * instance_id names this instance in job leases (NULL or "" = "HOSTNAME:DIR" with the state
+ * directory dir, stable across restarts and distinct for instances that each keep their own
+ * state directory, as they must for their mirrors; "HOSTNAME:PID" without dir); lease is the
  * lease length in seconds (<= 0 = 30). Everything is copied.
  */
 int hh_store_setup(const char *database, const char *password, const char *instance_id,
-		   long lease);
-/* This process's instance id (after hh_store_setup; "HOSTNAME:PID" by default). */
+		   const char *dir, long lease);
+/* This process's instance id (after hh_store_setup). */
 const char *hh_store_instance(void);
 /* 1 when st is a database several instances share (PostgreSQL), else 0. */
 int hh_store_shared(const hh_store *st);

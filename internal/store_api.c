@@ -32,7 +32,7 @@ static int replace(char **dst, const char *v)
 }
 
 int hh_store_setup(const char *database, const char *password, const char *instance_id,
-		   long lease)
+		   const char *dir, long lease)
 {
 	char host[256], *id = NULL;
 
@@ -40,7 +40,9 @@ int hh_store_setup(const char *database, const char *password, const char *insta
 		if (gethostname(host, sizeof(host)) < 0)
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = 0;
-		if (!(id = hh_asprintf("%s:%ld", host, (long)getpid())))
+		id = dir && *dir ? hh_asprintf("%s:%s", host, dir)
+				 : hh_asprintf("%s:%ld", host, (long)getpid());
+		if (!id)
 			return hh_error("out of memory");
 		instance_id = id;
 	}
@@ -58,7 +60,7 @@ int hh_store_setup(const char *database, const char *password, const char *insta
 const char *hh_store_instance(void)
 {
 	if (!hh_pg_cfg.instance)
-		hh_store_setup(NULL, NULL, NULL, 0);
+		hh_store_setup(NULL, NULL, NULL, NULL, 0);
 	return hh_pg_cfg.instance ? hh_pg_cfg.instance : "";
 }
 

@@ -276,8 +276,8 @@ long long hh_pg_int(hh_pg *pg, const char *sql, const struct pg_args *a, const c
 
 	if (!r)
 		return -1;
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if (PQntuples(r) > 0)
+		v = hh_pg_cell_int(r, 0, 0);
 	PQclear(r);
 	return v;
 }
@@ -295,9 +295,17 @@ char *hh_pg_cell_dup(const PGresult *r, int row, int col, int *oom)
 	return p;
 }
 
+/* An integer cell; a boolean (EXISTS) reads "t" or "f" in text format. NULL is 0. */
 long long hh_pg_cell_int(const PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+	const char *v;
+
+	if (PQgetisnull(r, row, col))
+		return 0;
+	v = PQgetvalue(r, row, col);
+	if (v[0] == 't' && !v[1])
+		return 1;
+	return strtoll(v, NULL, 10);
 }
 
 /* ---- transactions ---- */
