@@ -226,7 +226,8 @@ int hh_store_repo_has_waiting(hh_store *st, const char *repo);
  * or reverting whose lease ran out belongs to an instance that died: another one takes it
  * over (hh_store_lease_takeover: 1 with *out filled, 0 when none) and resumes it.
  */
-int hh_store_lease_renew(hh_store *st);                  /* leases renewed, or -1 */
+/* Renews the leases of the jobs ids[0..n) that this instance runs; the count renewed or -1. */
+int hh_store_lease_renew(hh_store *st, const long long *ids, size_t n);
 int hh_store_lease_drop(hh_store *st, long long job_id);
 int hh_store_lease_takeover(hh_store *st, hh_job *out);
 /* At start-up: this instance's leases from a previous run expire now (taken over at once). */

@@ -91,9 +91,9 @@ const char *hh_store_backend(const hh_store *st)
 	return hh_store_shared(st) ? "postgresql" : "sqlite";
 }
 
-int hh_store_lease_renew(hh_store *st)
+int hh_store_lease_renew(hh_store *st, const long long *ids, size_t n)
 {
-	return st->pg ? hh_pg_lease_renew(st->pg) : 0;
+	return st->pg ? hh_pg_lease_renew(st->pg, ids, n) : 0;
 }
 
 int hh_store_lease_drop(hh_store *st, long long job_id)

@@ -456,21 +456,36 @@ void hh_pg_close(hh_pg *pg)
 
 #define LEASED_STATES "('fixing', 'committed', 'pushed', 'watching', 'reverting')"
 
-int hh_pg_lease_renew(hh_pg *pg)
+/* Only the jobs this process runs: a job of this instance's previous life (same id, after a
+ * restart) must expire so that it is taken over and resumed. */
+int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 {
 	struct pg_args a = {0};
+	hh_buf list = HH_BUF_INIT;
 	PGresult *r;
-	int n;
+	size_t i;
+	int renewed = -1;
 
+	if (n == 0)
+		return 0;
+	hh_buf_putc(&list, '{');
+	for (i = 0; i < n; i++)
+		hh_buf_printf(&list, "%s%lld", i ? "," : "", ids[i]);
+	if (hh_buf_putc(&list, '}') < 0) {
+		hh_buf_release(&list);
+		return hh_error("out of memory");
+	}
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
 	hh_pg_arg_int(&a, (long long)time(NULL) + hh_pg_cfg.lease);
-	r = hh_pg_exec(pg, "UPDATE jobs SET lease_until = $2 WHERE owner = $1 AND state IN "
-			   LEASED_STATES, &a, "cannot renew leases");
-	if (!r)
-		return -1;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n;
+	hh_pg_arg_text(&a, list.ptr);
+	r = hh_pg_exec(pg, "UPDATE jobs SET lease_until = $2 WHERE owner = $1"
+			   " AND id = ANY ($3::bigint[])", &a, "cannot renew leases");
+	hh_buf_release(&list);
+	if (r) {
+		renewed = atoi(PQcmdTuples(r));
+		PQclear(r);
+	}
+	return renewed;
 }
 
 int hh_pg_lease_drop(hh_pg *pg, long long job_id)
@@ -483,13 +498,16 @@ int hh_pg_lease_drop(hh_pg *pg, long long job_id)
 			    " WHERE id = $1 AND owner = $2", &a, "cannot release lease");
 }
 
+/* Also adopts jobs in progress that nobody owns (left by `healhook heal` or an edit of the
+ * database), which a restart resumes on SQLite too. */
 int hh_pg_lease_forget_mine(hh_pg *pg)
 {
 	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
-	return hh_pg_do(pg, "UPDATE jobs SET lease_until = 0 WHERE owner = $1", &a,
-			"cannot release leases");
+	return hh_pg_do(pg, "UPDATE jobs SET owner = $1, lease_until = 0 WHERE owner = $1"
+			    " OR (owner IS NULL AND state IN ('fixing', 'committed', 'watching',"
+			    " 'reverting'))", &a, "cannot release leases");
 }
 
 /* Takes the oldest job whose lease ran out (its owner died or lost the database for longer

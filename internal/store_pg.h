@@ -57,7 +57,7 @@ int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_j
 int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long when);
 long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since);
 
-int hh_pg_lease_renew(hh_pg *pg);
+int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n);
 int hh_pg_lease_drop(hh_pg *pg, long long job_id);
 int hh_pg_lease_takeover(hh_pg *pg, hh_job *out);
 int hh_pg_lease_forget_mine(hh_pg *pg);

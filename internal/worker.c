@@ -25,7 +25,23 @@ struct hh_worker {
 	size_t n;
 	pthread_t lease_thread;  /* renews this instance's job leases (shared store only) */
 	int lease_started;
+	long long *running;      /* running[i]: the job thread i runs (0 = none), under lock */
 };
+
+/* Records (or clears, id 0) the job the calling worker thread runs, for the lease thread. */
+static void set_running(hh_worker *w, long long id)
+{
+	pthread_t self = pthread_self();
+	size_t i;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->n; i++)
+		if (pthread_equal(w->threads[i], self))
+			w->running[i] = id;
+	pthread_mutex_unlock(&w->lock);
+}
 
 static void set_str(char **dst, const char *v)
 {
@@ -132,7 +148,7 @@ static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_j
  * it as a restart would (an interrupted fix is cleaned up and queued again, a watch resumed, a
  * revert finished). Returns 1 if one ran, 0 if there was none, -1 on error.
  */
-static int take_over_one(const hh_config *cfg, hh_store *st, volatile int *halt,
+static int take_over_one(hh_worker *w, const hh_config *cfg, hh_store *st, volatile int *halt,
 			 hh_notifier *notifier)
 {
 	hh_pipeline p = {0};
@@ -141,29 +157,34 @@ static int take_over_one(const hh_config *cfg, hh_store *st, volatile int *halt,
 
 	if (rc <= 0)
 		return rc;
+	set_running(w, job.id);
 	p.cfg = cfg;
 	p.store = st;
 	p.stop = halt;
 	p.notifier = notifier;
 	hh_pipeline_resume(&p, &job);
+	set_running(w, 0);
 	hh_store_lease_drop(st, job.id);
 	hh_job_release(&job);
 	return 1;
 }
 
 /* Claims and runs one job. Returns 1 if one ran, 0 if none was claimable, -1 on error. */
-static int run_one(const hh_config *cfg, hh_store *st, volatile int *halt, hh_notifier *notifier)
+static int run_one(hh_worker *w, const hh_config *cfg, hh_store *st, volatile int *halt,
+		   hh_notifier *notifier)
 {
 	hh_job job;
 	int rc;
 
-	if ((rc = take_over_one(cfg, st, halt, notifier)) != 0)
+	if ((rc = take_over_one(w, cfg, st, halt, notifier)) != 0)
 		return rc;
 	release_waiting(cfg, st, (long long)time(NULL), notifier);
 	rc = hh_store_job_claim(st, NULL, 0, &job);
 	if (rc <= 0)
 		return rc;
+	set_running(w, job.id);
 	run_job(cfg, st, halt, &job, notifier);
+	set_running(w, 0);
 	hh_store_lease_drop(st, job.id);
 	hh_job_release(&job);
 	return 1;
@@ -176,14 +197,20 @@ static void *lease_main(void *arg)
 	hh_store *st = NULL;
 	long every = w->cfg->lease > 3 ? w->cfg->lease / 3 : 1;
 
+	long long *ids = calloc(w->n + 1, sizeof(*ids));
+	size_t n, i;
+
 	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
+	while (!w->stop && ids) {
 		struct timespec ts;
 
+		for (i = n = 0; i < w->n; i++)
+			if (w->running[i])
+				ids[n++] = w->running[i];
 		pthread_mutex_unlock(&w->lock);
 		if (!st && hh_store_open(&st, w->cfg->state_dir) < 0)
 			hh_log(HH_LOG_ERROR, "worker.lease", "error", hh_error_last(), NULL);
-		if (st && hh_store_lease_renew(st) < 0) {
+		if (st && hh_store_lease_renew(st, ids, n) < 0) {
 			hh_log(HH_LOG_ERROR, "worker.lease", "error", hh_error_last(), NULL);
 			hh_store_close(st);
 			st = NULL;
@@ -196,6 +223,7 @@ static void *lease_main(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	hh_store_close(st);
+	free(ids);
 	return NULL;
 }
 
@@ -215,7 +243,7 @@ int hh_worker_drain(const hh_config *cfg, hh_store *st, hh_notifier *notifier)
 {
 	int n = 0, rc;
 
-	while ((rc = run_one(cfg, st, NULL, notifier)) > 0)
+	while ((rc = run_one(NULL, cfg, st, NULL, notifier)) > 0)
 		n++;
 	return rc < 0 ? -1 : n;
 }
@@ -243,7 +271,7 @@ static void *worker_main(void *arg)
 				hh_job_release(&job);
 				rc = 1;
 			} else {
-				rc = run_one(w->cfg, st, &w->halt, w->notifier);
+				rc = run_one(w, w->cfg, st, &w->halt, w->notifier);
 			}
 		}
 		if (rc < 0)
@@ -293,18 +321,24 @@ int hh_worker_start(hh_worker **out, const hh_config *cfg, hh_notifier *notifier
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	if (w->lease_started && pthread_create(&w->lease_thread, NULL, lease_main, w) != 0)
-		w->lease_started = 0;
 	w->threads = calloc(n + 1, sizeof(*w->threads));
-	if (!w->threads) {
+	w->running = calloc(n + 1, sizeof(*w->running));
+	if (!w->threads || !w->running) {
+		free(w->threads);
+		free(w->running);
 		free(w);
 		return hh_error("out of memory");
 	}
+	/* Under the lock: set_running() finds a thread by its entry in threads[0..n). */
+	pthread_mutex_lock(&w->lock);
 	for (i = 0; i < n; i++) {
 		if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0)
 			break;
 		w->n++;
 	}
+	pthread_mutex_unlock(&w->lock);
+	if (w->lease_started && pthread_create(&w->lease_thread, NULL, lease_main, w) != 0)
+		w->lease_started = 0;
 	*out = w;
 	return 0;
 }
@@ -336,6 +370,7 @@ void hh_worker_stop(hh_worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->threads);
+	free(w->running);
 	free(w->resume);
 	free(w);
 }
