@@ -71,6 +71,32 @@ static void on_job_count(void *ctx, enum hh_job_state s, long long n)
 		jc->counts[s] = n;
 }
 
+/* The instance id (a label of healhook_instance_info) and its lease takeovers. */
+static void render_instance(hh_buf *out, hh_store *st)
+{
+	const char *p, *id = hh_store_instance();
+	long long n = st ? hh_store_takeovers(st) : 0;
+	hh_buf label = HH_BUF_INIT;
+
+	for (p = id; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			hh_buf_putc(&label, '\\');
+		if (*p == '\n')
+			hh_buf_puts(&label, "\\n");
+		else
+			hh_buf_putc(&label, *p);
+	}
+	hh_buf_printf(out, "# HELP healhook_instance_info This instance and its store.\n"
+			   "# TYPE healhook_instance_info gauge\n"
+			   "healhook_instance_info{instance=\"%s\",store=\"%s\"} 1\n"
+			   "# HELP healhook_lease_takeovers_total Jobs this instance took over after"
+			   " their owner's lease ran out.\n"
+			   "# TYPE healhook_lease_takeovers_total counter\n"
+			   "healhook_lease_takeovers_total %lld\n",
+		      label.ptr ? label.ptr : "", hh_store_backend(st), n < 0 ? 0 : n);
+	hh_buf_release(&label);
+}
+
 int hh_metrics_render(hh_buf *out, hh_store *st)
 {
 	struct job_ctx jc = {out, {0}};
@@ -100,6 +126,7 @@ int hh_metrics_render(hh_buf *out, hh_store *st)
 	for (k = 0; k < HH_JOB_STATE_COUNT; k++)
 		hh_buf_printf(out, "healhook_jobs{state=\"%s\"} %lld\n",
 			      hh_job_state_name((enum hh_job_state)k), jc.counts[k]);
+	render_instance(out, st);
 	hh_buf_puts(out, "# HELP healhook_request_duration_seconds Time to answer a webhook request.\n"
 			 "# TYPE healhook_request_duration_seconds histogram\n");
 	for (k = 0; k <= NBUCKETS; k++) {

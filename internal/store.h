@@ -232,8 +232,9 @@ int hh_store_lease_drop(hh_store *st, long long job_id);
 int hh_store_lease_takeover(hh_store *st, hh_job *out);
 /* At start-up: this instance's leases from a previous run expire now (taken over at once). */
 int hh_store_lease_forget_mine(hh_store *st);
-/* Jobs this process took over since it started (for /metrics). */
-long long hh_store_takeovers(void);
+/* Jobs this instance has taken over from dead instances (all time, from the store's history
+ * of state changes; for /metrics), or -1. */
+long long hh_store_takeovers(hh_store *st);
 
 /* ---- L3 ledger ---- */
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);

@@ -112,7 +112,7 @@ int hh_store_lease_forget_mine(hh_store *st)
 	return st->pg ? hh_pg_lease_forget_mine(st->pg) : 0;
 }
 
-long long hh_store_takeovers(void)
+long long hh_store_takeovers(hh_store *st)
 {
-	return hh_pg_takeovers();
+	return st && st->pg ? hh_pg_takeovers(st->pg) : 0;
 }

@@ -34,7 +34,6 @@
 #define MIGRATE_LOCK 0x68686d67LL
 
 struct pg_target hh_pg_cfg;
-static long long takeovers;
 
 static const char *const pg_migrations[] = {
 	/* 0 -> 1: the initial schema (the SQLite schema's version 1). */
@@ -108,15 +107,6 @@ const char *hh_pg_target(void)
 	return hh_pg_cfg.database;
 }
 
-long long hh_pg_takeovers(void)
-{
-	return __atomic_load_n(&takeovers, __ATOMIC_RELAXED);
-}
-
-void hh_pg_count_takeover(void)
-{
-	__atomic_add_fetch(&takeovers, 1, __ATOMIC_RELAXED);
-}
 
 /* The URL without a password ("postgresql://user:secret@host/db" -> "postgresql://user@host/db"),
  * for messages. Caller frees. */
@@ -454,6 +444,15 @@ void hh_pg_close(hh_pg *pg)
 
 /* ---- leases ---- */
 
+long long hh_pg_takeovers(hh_pg *pg)
+{
+	struct pg_args a = {0};
+
+	hh_pg_arg_text(&a, hh_pg_cfg.instance);
+	return hh_pg_int(pg, "SELECT COUNT(*) FROM job_states WHERE state = 'takeover'"
+			     " AND owner = $1", &a, "cannot count takeovers");
+}
+
 #define LEASED_STATES "('fixing', 'committed', 'pushed', 'watching', 'reverting')"
 
 /* Only the jobs this process runs: a job of this instance's previous life (same id, after a
@@ -521,14 +520,22 @@ int hh_pg_lease_takeover(hh_pg *pg, hh_job *out)
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
 	hh_pg_arg_int(&a, now);
 	hh_pg_arg_int(&a, now + hh_pg_cfg.lease);
-	id = hh_pg_int(pg, "UPDATE jobs SET owner = $1, lease_until = $3 WHERE id = ("
+	/* The takeover is written to the history of state changes, in the same statement. */
+	id = hh_pg_int(pg, "WITH t AS (UPDATE jobs SET owner = $1, lease_until = $3 WHERE id = ("
 			   " SELECT id FROM jobs WHERE owner IS NOT NULL AND lease_until < $2"
 			   " AND state IN " LEASED_STATES " ORDER BY id LIMIT 1"
-			   " FOR UPDATE SKIP LOCKED) RETURNING id", &a, "cannot take over a job");
+			   " FOR UPDATE SKIP LOCKED) RETURNING id, repo),"
+			   " h AS (INSERT INTO job_states (job_id, repo, state, owner)"
+			   " SELECT id, repo, 'takeover', $1 FROM t)"
+			   " SELECT id FROM t", &a, "cannot take over a job");
 	if (id <= 0)
 		return id < 0 ? -1 : 0;
-	hh_pg_count_takeover();
-	hh_log(HH_LOG_WARN, "job.takeover", "instance", hh_pg_cfg.instance, NULL);
+	{
+		char num[24];
+
+		snprintf(num, sizeof(num), "%lld", id);
+		hh_log(HH_LOG_WARN, "job.takeover", "job", num, "instance", hh_pg_cfg.instance, NULL);
+	}
 	if (hh_pg_job_get(pg, id, out) < 0)
 		return -1;
 	return 1;

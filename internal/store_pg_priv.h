@@ -49,7 +49,6 @@ long long hh_pg_cell_int(const PGresult *r, int row, int col);
 
 /* A URL with its password removed, for messages; caller frees (NULL when out of memory). */
 char *hh_pg_redacted(const char *url);
-long long hh_pg_takeovers(void);
-void hh_pg_count_takeover(void);
+long long hh_pg_takeovers(hh_pg *pg);
 
 #endif

@@ -4,6 +4,9 @@
 1. The C unit tests (build/unit-tests), counted from their own summary line.
 2. The integration tests, tests/integration/test_*.py (unittest), which drive the real
    binary against real local servers (sshd, git, HTTP on 127.0.0.1).
+3. The modules of PG_MODULES once more with the store on PostgreSQL (HEALHOOK_TEST_DB=postgresql:
+   a PostgreSQL 15 server started by tests/lib/postgres.py), and PG_ONLY (several instances on
+   one database), which only run that way.
 
 Usage: tests/run.py [--build DIR] [--unit-only] [PATTERN]
 PATTERN keeps the integration modules whose name contains it.
@@ -43,7 +46,11 @@ class CountingResult(unittest.TextTestResult):
     pass
 
 
-def run_integration(build, pattern):
+PG_MODULES = ("test_intake.py", "test_heal.py", "test_aftercare.py")
+PG_ONLY = ("test_instances.py",)
+
+
+def run_integration(build, pattern, postgres=False):
     os.environ["HEALHOOK_BIN"] = os.path.abspath(os.path.join(build, "healhook"))
     os.environ["HEALHOOK_ROOT"] = ROOT
     os.environ["HEALHOOK_BUILD"] = build  # the test tools (BUILD/tools/*) of the same build
@@ -56,8 +63,13 @@ def run_integration(build, pattern):
             continue
         if pattern and pattern not in name:
             continue
+        if (name in PG_ONLY) != postgres and not (postgres and name in PG_MODULES):
+            continue
         suite.addTests(loader.discover(idir, pattern=name, top_level_dir=idir))
-    print("== integration tests", flush=True)
+    if postgres and not suite.countTestCases():
+        return 0, 0, 0
+    os.environ["HEALHOOK_TEST_DB"] = "postgresql" if postgres else "sqlite"
+    print("== integration tests%s" % (" on PostgreSQL" if postgres else ""), flush=True)
     t0 = time.time()
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=CountingResult)
     res = runner.run(suite)
@@ -78,8 +90,9 @@ def main():
     passed, failed = run_unit(build)
     skipped = 0
     if not a.unit_only:
-        p, f, s = run_integration(build, a.pattern)
-        passed, failed, skipped = passed + p, failed + f, skipped + s
+        for pg in (False, True):
+            p, f, s = run_integration(build, a.pattern, postgres=pg)
+            passed, failed, skipped = passed + p, failed + f, skipped + s
     line = "%d passed, %d failed" % (passed, failed)
     if skipped:
         line += ", %d skipped" % skipped

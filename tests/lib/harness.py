@@ -461,24 +461,26 @@ def _pg_db_name(state):
 	return "hh_" + hashlib.sha1(os.path.abspath(state).encode()).hexdigest()[:20]
 
 
-def state_config(state, database=None):
+def state_config(state, database=None, db_name=None, pg=None):
 	"""The [state] section for a state directory. With HEALHOOK_TEST_DB=postgresql (or
-	database="postgresql") it also names a fresh database of the shared PostgreSQL server, one
-	per state directory, with its password file."""
+	database="postgresql") it also names a fresh database of the shared PostgreSQL server (or
+	of pg), one per state directory unless db_name names one that several instances share,
+	with its password file."""
 	from lib import postgres
 	text = "[state]\n\tdir = %s\n" % state
 	if (database or postgres.backend()) == "postgresql":
-		pg = postgres.shared()
+		pg = pg or postgres.shared()
 		text += "\tdatabase = %s\n\tdatabase-password-file = %s\n" % (
-			pg.create_db(_pg_db_name(state)), pg.password_file)
+			pg.create_db(db_name or _pg_db_name(state)), pg.password_file)
 	return text
 
 
-def db_query(state, sql, params=(), database=None):
+def db_query(state, sql, params=(), database=None, db_name=None, pg=None):
 	"""Rows of sql (with ? parameters) on the store of a state directory, on either back end."""
 	from lib import postgres
 	if (database or postgres.backend()) == "postgresql":
-		return postgres.shared().query(_pg_db_name(state), sql, params)
+		pg = pg or postgres.shared()
+		return pg.query(db_name or _pg_db_name(state), sql, params)
 	import sqlite3
 	db = sqlite3.connect(os.path.join(state, "healhook.db"), timeout=10)
 	try:
