@@ -23,6 +23,7 @@ int cmd_heal(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_unfreeze(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Loads the configuration for a command (path may be NULL) and applies the log settings.

@@ -21,6 +21,7 @@ static const char usage[] =
 	"  history   list recent jobs and their outcomes\n"
 	"  doctor    check every configured repository end to end\n"
 	"  unfreeze  let a frozen repository heal again\n"
+	"  migrate   create or upgrade the store's schema (SQLite or PostgreSQL)\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
 	"  version   print the version and the library versions\n"
 	"\n"
@@ -41,6 +42,7 @@ static const struct command commands[] = {
 	{"history", cmd_history},
 	{"doctor", cmd_doctor},
 	{"unfreeze", cmd_unfreeze},
+	{"migrate", cmd_migrate},
 	{"version", cmd_version},
 };
 

@@ -600,6 +600,7 @@ int hh_doctor_run(hh_doctor *d)
 	hh_doctor_check_ollama(d);
 	hh_doctor_check_gitea(d);
 	hh_doctor_check_telegram(d);
+	hh_doctor_check_store(d);
 	if (d->oom)
 		return hh_error("out of memory");
 	return (int)d->failed;

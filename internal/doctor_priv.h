@@ -15,5 +15,7 @@ void hh_doctor_check_health(hh_doctor *d, const hh_repo_config *repo);
 void hh_doctor_check_ollama(hh_doctor *d);
 void hh_doctor_check_gitea(hh_doctor *d);
 void hh_doctor_check_telegram(hh_doctor *d);
+/* The shared database (doctor_store.c): only when [state] database is set. */
+void hh_doctor_check_store(hh_doctor *d);
 
 #endif

@@ -42,6 +42,11 @@ int hh_store_shared(const hh_store *st);
 const char *hh_store_backend(const hh_store *st);
 /* The schema version the database has (*have) and the one this build knows (*want). */
 int hh_store_schema_version(hh_store *st, int *have, int *want);
+/* For `healhook doctor`: connects to the configured PostgreSQL database without migrating
+ * and reads its schema version (0 when it has none yet). *where describes the target without
+ * a password (caller frees; set even on failure). Returns 0, or -1 when the database cannot
+ * be reached (error set). 1 when the store is SQLite (nothing to probe). */
+int hh_store_probe(char **where, int *have, int *want);
 
 /* Opens (creating if needed) DIR/healhook.db, creating DIR (mode 0700; its parent must exist)
  * if missing, and migrates the schema. Errors name the path. *out is closed with

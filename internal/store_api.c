@@ -81,6 +81,23 @@ int hh_store_open_pg(hh_store **out)
 	return 0;
 }
 
+int hh_store_probe(char **where, int *have, int *want)
+{
+	hh_pg *pg = NULL;
+	int ret;
+
+	*where = NULL;
+	*have = *want = 0;
+	if (!hh_pg_target())
+		return 1;
+	*where = hh_pg_redacted(hh_pg_target());
+	if (hh_pg_open(&pg, 0) < 0)
+		return -1;
+	ret = hh_pg_schema_version(pg, have, want);
+	hh_pg_close(pg);
+	return ret;
+}
+
 int hh_store_shared(const hh_store *st)
 {
 	return st && st->pg != NULL;

@@ -384,7 +384,14 @@ out:
 
 int hh_pg_schema_version(hh_pg *pg, int *have, int *want)
 {
+	long long exists;
+
 	*want = PG_SCHEMA_VERSION;
+	*have = 0;
+	exists = hh_pg_int(pg, "SELECT to_regclass('schema_version') IS NOT NULL", NULL,
+			   "cannot read schema version");
+	if (exists <= 0)
+		return (int)exists;
 	return read_version(pg, have);
 }
 

@@ -82,6 +82,10 @@ class Pair(A.World):
 	def query(self, sql, params=()):
 		return self.pg.query(self.db, sql, params)
 
+	def frozen(self):
+		rows = self.query("SELECT frozen FROM repos WHERE repo = ?", (REPO,))
+		return bool(rows and rows[0][0])
+
 	def instance(self, i):
 		return "%s:%s" % (os.uname().nodename, self.states[i])
 
@@ -192,6 +196,14 @@ class TwoInstances(unittest.TestCase):
 			self.assertEqual(rc, 0, err)
 			self.assertEqual(sorted(j["state"] for j in json.loads(out)),
 					 ["pushed"] * 5 + ["waiting"])
+		# a repository frozen (here by hand) is unfrozen from instance b for both
+		self.p.query("INSERT INTO repos (repo, frozen, why, changed) VALUES (?, 1, 'test', 0)",
+			     (REPO,))
+		self.assertTrue(self.p.frozen())
+		rc, out, err = A.run(["unfreeze", "--config", self.p.cfgs[1], REPO])
+		self.assertEqual(rc, 0, err)
+		self.assertIn("unfrozen (was frozen: test)", out)
+		self.assertEqual(self.p.query("SELECT frozen FROM repos WHERE repo = ?", (REPO,)), [(0,)])
 
 	def takeover(self, message, end_state, ready):
 		"""Instance a takes the job; kill -9 once ready(job) holds; b takes it over."""
@@ -275,6 +287,7 @@ class PostgresRestart(unittest.TestCase):
 				if st == 503:
 					time.sleep(0.05)
 
+		H.make_fixtures()  # loaded once, before the threads use it
 		threads = [threading.Thread(target=load, args=(i,)) for i in (0, 1, 0, 1)]
 		for t in threads:
 			t.start()
@@ -305,3 +318,62 @@ class PostgresRestart(unittest.TestCase):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class Operations(unittest.TestCase):
+	"""healhook migrate and doctor on PostgreSQL; the database password is never shown."""
+
+	def setUp(self):
+		self._tmp = H.tmpdir("hh-inst-")
+		self.tmp = self._tmp.__enter__()
+		self.pg = postgres.shared()
+		self.db = "ops_" + uuid.uuid4().hex[:12]
+
+	def tearDown(self):
+		self._tmp.__exit__(None, None, None)
+
+	def config(self, state_text):
+		cfg = os.path.join(self.tmp, "healhook.conf")
+		with open(cfg, "w") as f:
+			f.write(state_text)
+			f.write('[repo "acme/x"]\n\thost = %s\n' % self.tmp)
+		return cfg
+
+	def test_migrate_then_doctor(self):
+		state = os.path.join(self.tmp, "state")
+		cfg = self.config(H.state_config(state, database="postgresql", db_name=self.db,
+						 pg=self.pg))
+		rc, out, err = A.run(["doctor", "--config", cfg])
+		self.assertEqual(rc, 1, out + err)
+		self.assertRegex(out, r"✗ store\s+schema version\s+0, this healhook needs \d+")
+		self.assertIn("healhook migrate", out)
+		rc, out, err = A.run(["migrate", "--config", cfg])
+		self.assertEqual(rc, 0, err)
+		self.assertRegex(out, r"^postgresql store at schema version (\d+) \(current\)$")
+		want = int(out.split()[5])
+		self.assertEqual(self.pg.query(self.db, "SELECT MAX(version) FROM schema_version"),
+				 [(want,)])
+		rc, out, err = A.run(["migrate", "--config", cfg])  # again: nothing to do
+		self.assertEqual(rc, 0, err)
+		rc, out, err = A.run(["doctor", "--config", cfg])
+		self.assertNotRegex(out, r"✗ store", out + err)  # acme/x's own checks fail (no repo)
+		self.assertRegex(out, r"✓ store\s+database\s+postgresql://healhook@127\.0\.0\.1:%d/%s answers"
+				 % (self.pg.port, self.db))
+		self.assertRegex(out, r"✓ store\s+schema version\s+%d \(current\)" % want)
+
+	def test_password_never_shown(self):
+		state = os.path.join(self.tmp, "state")
+		pw = os.path.join(self.tmp, "pw")
+		with open(pw, "w") as f:
+			f.write("file-secret-4711\n")
+		url = "postgresql://healhook:url-secret-0815@127.0.0.1:%d/postgres" % self.pg.port
+		for text in ("[state]\n\tdir = %s\n\tdatabase = %s\n" % (state, url),
+			     "[state]\n\tdir = %s\n\tdatabase = %s\n\tdatabase-password-file = %s\n"
+			     % (state, self.pg.url("postgres"), pw)):
+			cfg = self.config(text)
+			for cmd in (["migrate"], ["history"], ["doctor"]):
+				rc, out, err = A.run(cmd + ["--config", cfg])
+				self.assertEqual(rc, 1, out + err)
+				self.assertIn("database unavailable", out + err)
+				self.assertIn("password authentication failed", out + err)
+				self.assertNotIn("secret-", out + err)
