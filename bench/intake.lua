@@ -7,7 +7,9 @@
 -- nonces t, t+T, t+2T, ... so no two requests of a run share a body. A run that outgrows the
 -- signatures would repeat bodies: such requests are counted as "wrapped" (and should be 0).
 --
---   wrk -s bench/intake.lua URL -- DIR THREADS EXPECTED_STATUS
+--   wrk -s bench/intake.lua URL -- DIR STRIDE EXPECTED_STATUS [OFFSET]
+-- (STRIDE is the number of wrk threads, times the number of wrk processes sharing DIR; OFFSET
+-- this process's first nonce.)
 -- done() prints one line: BENCH {json}.
 local threads = {}
 local counter = 0
@@ -29,6 +31,7 @@ function init(args)
 	local dir = args[1]
 	stride = tonumber(args[2])
 	expected = tonumber(args[3])
+	offset = tonumber(args[4] or "0") -- another wrk on other nonces (bench/intake_pg.py)
 	prefix = slurp(dir .. "/prefix")
 	suffix = slurp(dir .. "/suffix")
 	sigs = {}
@@ -36,7 +39,7 @@ function init(args)
 		sigs[#sigs + 1] = line
 	end
 	nsigs = #sigs
-	idx = tid
+	idx = tid + offset
 	wrapped = 0
 	unexpected = 0
 	headers = {

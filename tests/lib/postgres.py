@@ -74,7 +74,8 @@ def _cell(v):
 
 
 class Postgres:
-	def __init__(self):
+	def __init__(self, fsync=False):
+		self.fsync = fsync  # on for benchmarks (a 2xx is then on disk, as with SQLite FULL)
 		self.dir = None
 		self.port = None
 		self.user = "healhook"
@@ -124,9 +125,9 @@ class Postgres:
 		return self
 
 	def _pg_ctl_start(self):
-		opts = ("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=on"
+		opts = ("-h 127.0.0.1 -p %d -k %s -c fsync=%s -c synchronous_commit=on"
 			" -c max_connections=400 -c shared_buffers=32MB -c log_min_messages=warning"
-			% (self.port, self.dir))
+			% (self.port, self.dir, "on" if self.fsync else "off"))
 		self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-l", os.path.join(self.dir, "log"),
 			   "-o", opts, "-w", "-t", "60", "start"])
 
