@@ -203,11 +203,38 @@ void hh_pg_arg_blob(struct pg_args *a, const void *v, size_t n)
 
 /* ---- statements ---- */
 
+/* Prepares sql on this connection the first time it is used (statement "hhN"); later calls
+ * only send the parameters. Past PG_MAX_PREPARED statements, the rest are sent whole. */
 static PGresult *run(hh_pg *pg, const char *sql, const struct pg_args *a)
 {
+	char name[16];
+	int i;
+
 	if (!a)
 		return PQexec(pg->conn, sql);
-	return PQexecParams(pg->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
+	for (i = 0; i < pg->nprepared && pg->prepared[i] != sql; i++)
+		;
+	if (i == pg->nprepared) {
+		PGresult *r;
+
+		if (i == PG_MAX_PREPARED)
+			return PQexecParams(pg->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
+		snprintf(name, sizeof(name), "hh%d", i);
+		r = PQprepare(pg->conn, name, sql, a->n, NULL);
+		if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		pg->prepared[pg->nprepared++] = sql;
+	}
+	snprintf(name, sizeof(name), "hh%d", i);
+	return PQexecPrepared(pg->conn, name, a->n, a->v, a->len, a->fmt, 0);
+}
+
+/* PQreset: a new server session, without the prepared statements. */
+static void reset(hh_pg *pg)
+{
+	PQreset(pg->conn);
+	pg->nprepared = 0;
 }
 
 static int ok_status(const PGresult *r)
@@ -230,7 +257,7 @@ PGresult *hh_pg_exec(hh_pg *pg, const char *sql, const struct pg_args *a, const 
 
 	for (;;) {
 		if (!pg->in_tx && PQstatus(pg->conn) == CONNECTION_BAD) {
-			PQreset(pg->conn);
+			reset(pg);
 			if (PQstatus(pg->conn) == CONNECTION_BAD) {
 				hh_pg_error(pg, NULL, what);
 				return NULL;

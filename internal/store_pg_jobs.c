@@ -317,7 +317,7 @@ int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_j
 		hh_pg_error(pg, r, "cannot claim job");
 		PQclear(r);
 		if (!pg->in_tx && PQstatus(pg->conn) == CONNECTION_BAD)
-			PQreset(pg->conn);
+			PQreset(pg->conn), pg->nprepared = 0;
 		return -1;
 	}
 	if (PQntuples(r) > 0)

@@ -19,9 +19,15 @@ struct pg_target {
 };
 extern struct pg_target hh_pg_cfg;
 
+/* Statements are prepared once per connection, keyed by their SQL text's address (every
+ * statement is a string literal); a reset connection forgets them. */
+#define PG_MAX_PREPARED 64
+
 struct hh_pg {
 	PGconn *conn;
 	int in_tx; /* between hh_pg_begin and commit/rollback */
+	const char *prepared[PG_MAX_PREPARED];
+	int nprepared;
 };
 
 /* Parameters of one statement: text (NULL = SQL NULL) or binary (bytea). */
