@@ -21,7 +21,7 @@ from common import OUT, log  # noqa: E402
 
 def main():
 	ap = argparse.ArgumentParser()
-	ap.add_argument("--only", default="intake,heal,diff,verdict,profile")
+	ap.add_argument("--only", default="intake,heal,diff,verdict,profile,pg")
 	ap.add_argument("--quick", action="store_true", help="fewer runs (for trying it out)")
 	ap.add_argument("--baseline", metavar="COMMIT",
 			help="measure the binary of HEALHOOK_BENCH_BIN (built from COMMIT) for the "
@@ -64,6 +64,10 @@ def main():
 	if "profile" in only:
 		import profile as prof
 		res["profile"] = prof.bench(types.SimpleNamespace(warm=50, requests=400, top=25))
+	if "pg" in only:
+		import intake_pg
+		res["intake_pg"] = intake_pg.bench(types.SimpleNamespace(
+			seconds=8, threads=2, conns=8, runs=1 if a.quick else 2, bodies=200000))
 	res["elapsed_s"] = time.time() - t0
 	with open(path, "w") as f:
 		json.dump(res, f, indent=1)

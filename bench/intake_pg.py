@@ -91,14 +91,8 @@ def pg_run(d, args, pg, instances):
 		"stored": stored[0], "distinct": stored[1]}
 
 
-def main():
-	ap = argparse.ArgumentParser()
-	ap.add_argument("--seconds", type=int, default=8)
-	ap.add_argument("--threads", type=int, default=2)
-	ap.add_argument("--conns", type=int, default=8)
-	ap.add_argument("--runs", type=int, default=2)
-	ap.add_argument("--bodies", type=int, default=200000)
-	a = ap.parse_args()
+def bench(a):
+	"""a: seconds, threads, conns, runs, bodies. Returns {"args", "runs", "summary"}."""
 	d = tempfile.mkdtemp(prefix="hh-bench-bodies-")
 	pg = postgres.Postgres(fsync=True).start()
 	runs = {"sqlite, 1 instance": [], "postgresql, 1 instance": [], "postgresql, 2 instances": []}
@@ -124,14 +118,30 @@ def main():
 		       "unexpected": sum(r["unexpected"] for r in rs),
 		       "lost": sum(r["requests"] - r["unexpected"] - r["distinct"] for r in rs)}
 		   for k, rs in runs.items()}
+	return {"args": vars(a), "runs": runs, "summary": summary}
+
+
+def table(res):
+	"""The Markdown table of a bench() result (also used by bench/report.py)."""
+	out = ["| store | req/s | p50 | p99 | non-202 |", "|---|---|---|---|---|"]
+	for k, s in res["summary"].items():
+		out.append("| %s | %.0f | %.1f ms | %.1f ms | %d |" % (k, s["rps"], s["p50_ms"],
+								     s["p99_ms"], s["unexpected"]))
+	return out
+
+
+def main():
+	ap = argparse.ArgumentParser()
+	ap.add_argument("--seconds", type=int, default=8)
+	ap.add_argument("--threads", type=int, default=2)
+	ap.add_argument("--conns", type=int, default=8)
+	ap.add_argument("--runs", type=int, default=2)
+	ap.add_argument("--bodies", type=int, default=200000)
+	res = bench(ap.parse_args())
 	os.makedirs(OUT, exist_ok=True)
 	with open(os.path.join(OUT, "intake_pg.json"), "w") as f:
-		json.dump({"args": vars(a), "runs": runs, "summary": summary}, f, indent=1)
-	print("| store | req/s | p50 | p99 | non-202 |")
-	print("|---|---|---|---|---|")
-	for k, s in summary.items():
-		print("| %s | %.0f | %.1f ms | %.1f ms | %d |" % (k, s["rps"], s["p50_ms"], s["p99_ms"],
-							      s["unexpected"]))
+		json.dump(res, f, indent=1)
+	print("\n".join(table(res)))
 
 
 if __name__ == "__main__":
