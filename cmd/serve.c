@@ -281,6 +281,8 @@ static int secret_env(const char *entry)
 	name[n] = '\0';
 	if (strcmp(name, "HEALHOOK_SECRET") == 0)
 		return 0; /* the receiver checks signatures */
+	if (strcmp(name, "HEALHOOK_STATE_DATABASE_PASSWORD_FILE") == 0)
+		return 0; /* a path: the receiver stores deliveries in the shared database */
 	for (i = 0; words[i]; i++)
 		if (strstr(name, words[i]))
 			return 1;
