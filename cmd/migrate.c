@@ -20,9 +20,9 @@ static const char usage[] =
 int cmd_migrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL;
 	hh_config *cfg = NULL;
@@ -48,7 +48,8 @@ int cmd_migrate(int argc, char **argv)
 		goto out;
 	}
 	rc = HH_EXIT_FAIL;
-	if (hh_store_open(&st, cfg->state_dir) < 0 || hh_store_schema_version(st, &have, &want) < 0) {
+	if (hh_store_open(&st, cfg->state_dir) < 0 ||
+	    hh_store_schema_version(st, &have, &want) < 0) {
 		cmd_die_msg("migrate", "%s", hh_error_last());
 		goto out;
 	}

@@ -18,10 +18,12 @@ void hh_doctor_check_store(hh_doctor *d)
 	if (rc == 1)
 		return;
 	if (rc < 0) {
-		hh_doctor_add(d, HH_CHECK_FAIL, "store", "database",
-			      hh_asprintf("%s: %s", where ? where : "database", hh_error_last()),
-			      hh_strdup("check [state] database, its password (database-password-file"
-					" or PGPASSFILE) and that PostgreSQL runs and accepts this host"));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, "store", "database",
+			hh_asprintf("%s: %s", where ? where : "database", hh_error_last()),
+			hh_strdup(
+				"check [state] database, its password (database-password-file"
+				" or PGPASSFILE) and that PostgreSQL runs and accepts this host"));
 		hh_doctor_add(d, HH_CHECK_SKIP, "store", "schema version",
 			      hh_strdup("database unreachable"), NULL);
 		free(where);
@@ -35,9 +37,10 @@ void hh_doctor_check_store(hh_doctor *d)
 		hh_doctor_add(d, HH_CHECK_OK, "store", "schema version",
 			      hh_asprintf("%d (current)", have), NULL);
 	else if (have < want)
-		hh_doctor_add(d, HH_CHECK_FAIL, "store", "schema version",
-			      hh_asprintf("%d, this healhook needs %d", have, want),
-			      hh_strdup("run 'healhook migrate' (serve also migrates when it starts)"));
+		hh_doctor_add(
+			d, HH_CHECK_FAIL, "store", "schema version",
+			hh_asprintf("%d, this healhook needs %d", have, want),
+			hh_strdup("run 'healhook migrate' (serve also migrates when it starts)"));
 	else
 		hh_doctor_add(d, HH_CHECK_FAIL, "store", "schema version",
 			      hh_asprintf("%d, newer than this healhook (%d)", have, want),

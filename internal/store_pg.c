@@ -107,7 +107,6 @@ const char *hh_pg_target(void)
 	return hh_pg_cfg.database;
 }
 
-
 /* The URL without a password ("postgresql://user:secret@host/db" -> "postgresql://user@host/db"),
  * for messages. Caller frees. */
 char *hh_pg_redacted(const char *url)
@@ -153,16 +152,17 @@ static const char *first_line(const char *msg, char *buf, size_t size)
 int hh_pg_error(hh_pg *pg, const PGresult *r, const char *what)
 {
 	const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
-							 : PQerrorMessage(pg->conn);
+	const char *msg =
+		r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn);
 	char line[400];
 
 	first_line(msg, line, sizeof(line));
 	if (PQstatus(pg->conn) == CONNECTION_BAD ||
 	    (code && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)))
 		return hh_error("store: %s: database unavailable (%s)", what, line);
-	if (code && (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 ||
-		     strcmp(code, "55P03") == 0))
+	if (code &&
+	    (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 ||
+	     strcmp(code, "55P03") == 0))
 		return hh_error("store: %s: database busy (%s)", what, line);
 	if (code && strcmp(code, "53100") == 0)
 		return hh_error("store: %s: disk full (%s)", what, line);
@@ -375,15 +375,17 @@ static int read_version(hh_pg *pg, int *v)
 /* Brings the schema to PG_SCHEMA_VERSION in one transaction, under an advisory lock. */
 static int migrate(hh_pg *pg)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	int v, ret = -1;
 
 	if (hh_pg_begin(pg) < 0)
 		return -1;
 	hh_pg_arg_int(&a, MIGRATE_LOCK);
 	if (hh_pg_do(pg, "SELECT pg_advisory_xact_lock($1)", &a, "cannot lock the schema") < 0 ||
-	    hh_pg_do(pg, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-			 " applied BIGINT NOT NULL)", NULL, "cannot create schema_version") < 0 ||
+	    hh_pg_do(pg,
+		     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+		     " applied BIGINT NOT NULL)",
+		     NULL, "cannot create schema_version") < 0 ||
 	    read_version(pg, &v) < 0)
 		goto out;
 	if (v > PG_SCHEMA_VERSION) {
@@ -392,13 +394,13 @@ static int migrate(hh_pg *pg)
 		goto out;
 	}
 	for (; v < PG_SCHEMA_VERSION; v++) {
-		struct pg_args b = {0};
+		struct pg_args b = { 0 };
 
 		hh_pg_arg_int(&b, v + 1);
 		hh_pg_arg_int(&b, (long long)time(NULL));
 		if (hh_pg_do(pg, pg_migrations[v], NULL, "cannot migrate schema") < 0 ||
-		    hh_pg_do(pg, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)", &b,
-			     "cannot set schema version") < 0)
+		    hh_pg_do(pg, "INSERT INTO schema_version (version, applied) VALUES ($1, $2)",
+			     &b, "cannot set schema version") < 0)
 			goto out;
 	}
 	if (hh_pg_commit(pg) < 0)
@@ -480,11 +482,13 @@ void hh_pg_close(hh_pg *pg)
 
 long long hh_pg_takeovers(hh_pg *pg)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
-	return hh_pg_int(pg, "SELECT COUNT(*) FROM job_states WHERE state = 'takeover'"
-			     " AND owner = $1", &a, "cannot count takeovers");
+	return hh_pg_int(pg,
+			 "SELECT COUNT(*) FROM job_states WHERE state = 'takeover'"
+			 " AND owner = $1",
+			 &a, "cannot count takeovers");
 }
 
 #define LEASED_STATES "('fixing', 'committed', 'pushed', 'watching', 'reverting')"
@@ -493,7 +497,7 @@ long long hh_pg_takeovers(hh_pg *pg)
  * restart) must expire so that it is taken over and resumed. */
 int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	hh_buf list = HH_BUF_INIT;
 	PGresult *r;
 	size_t i;
@@ -511,8 +515,10 @@ int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
 	hh_pg_arg_int(&a, (long long)time(NULL) + hh_pg_cfg.lease);
 	hh_pg_arg_text(&a, list.ptr);
-	r = hh_pg_exec(pg, "UPDATE jobs SET lease_until = $2 WHERE owner = $1"
-			   " AND id = ANY ($3::bigint[])", &a, "cannot renew leases");
+	r = hh_pg_exec(pg,
+		       "UPDATE jobs SET lease_until = $2 WHERE owner = $1"
+		       " AND id = ANY ($3::bigint[])",
+		       &a, "cannot renew leases");
 	hh_buf_release(&list);
 	if (r) {
 		renewed = atoi(PQcmdTuples(r));
@@ -523,31 +529,35 @@ int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 
 int hh_pg_lease_drop(hh_pg *pg, long long job_id)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_int(&a, job_id);
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
-	return hh_pg_do(pg, "UPDATE jobs SET owner = NULL, lease_until = 0"
-			    " WHERE id = $1 AND owner = $2", &a, "cannot release lease");
+	return hh_pg_do(pg,
+			"UPDATE jobs SET owner = NULL, lease_until = 0"
+			" WHERE id = $1 AND owner = $2",
+			&a, "cannot release lease");
 }
 
 /* Also adopts jobs in progress that nobody owns (left by `healhook heal` or an edit of the
  * database), which a restart resumes on SQLite too. */
 int hh_pg_lease_forget_mine(hh_pg *pg)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
-	return hh_pg_do(pg, "UPDATE jobs SET owner = $1, lease_until = 0 WHERE owner = $1"
-			    " OR (owner IS NULL AND state IN ('fixing', 'committed', 'watching',"
-			    " 'reverting'))", &a, "cannot release leases");
+	return hh_pg_do(pg,
+			"UPDATE jobs SET owner = $1, lease_until = 0 WHERE owner = $1"
+			" OR (owner IS NULL AND state IN ('fixing', 'committed', 'watching',"
+			" 'reverting'))",
+			&a, "cannot release leases");
 }
 
 /* Takes the oldest job whose lease ran out (its owner died or lost the database for longer
  * than the lease). Returns 1 with *out filled, 0 when there is none. */
 int hh_pg_lease_takeover(hh_pg *pg, hh_job *out)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	long long now = (long long)time(NULL), id;
 
 	memset(out, 0, sizeof(*out));
@@ -555,20 +565,23 @@ int hh_pg_lease_takeover(hh_pg *pg, hh_job *out)
 	hh_pg_arg_int(&a, now);
 	hh_pg_arg_int(&a, now + hh_pg_cfg.lease);
 	/* The takeover is written to the history of state changes, in the same statement. */
-	id = hh_pg_int(pg, "WITH t AS (UPDATE jobs SET owner = $1, lease_until = $3 WHERE id = ("
-			   " SELECT id FROM jobs WHERE owner IS NOT NULL AND lease_until < $2"
-			   " AND state IN " LEASED_STATES " ORDER BY id LIMIT 1"
-			   " FOR UPDATE SKIP LOCKED) RETURNING id, repo),"
-			   " h AS (INSERT INTO job_states (job_id, repo, state, owner)"
-			   " SELECT id, repo, 'takeover', $1 FROM t)"
-			   " SELECT id FROM t", &a, "cannot take over a job");
+	id = hh_pg_int(pg,
+		       "WITH t AS (UPDATE jobs SET owner = $1, lease_until = $3 WHERE id = ("
+		       " SELECT id FROM jobs WHERE owner IS NOT NULL AND lease_until < $2"
+		       " AND state IN " LEASED_STATES " ORDER BY id LIMIT 1"
+		       " FOR UPDATE SKIP LOCKED) RETURNING id, repo),"
+		       " h AS (INSERT INTO job_states (job_id, repo, state, owner)"
+		       " SELECT id, repo, 'takeover', $1 FROM t)"
+		       " SELECT id FROM t",
+		       &a, "cannot take over a job");
 	if (id <= 0)
 		return id < 0 ? -1 : 0;
 	{
 		char num[24];
 
 		snprintf(num, sizeof(num), "%lld", id);
-		hh_log(HH_LOG_WARN, "job.takeover", "job", num, "instance", hh_pg_cfg.instance, NULL);
+		hh_log(HH_LOG_WARN, "job.takeover", "job", num, "instance", hh_pg_cfg.instance,
+		       NULL);
 	}
 	if (hh_pg_job_get(pg, id, out) < 0)
 		return -1;

@@ -50,8 +50,7 @@ int hh_pg_job_update(hh_pg *pg, const hh_job *job);
 int hh_pg_job_get(hh_pg *pg, long long id, hh_job *out);
 int hh_pg_jobs_recent(hh_pg *pg, const char *repo, int limit, hh_job **out, size_t *n);
 int hh_pg_jobs_in_state(hh_pg *pg, enum hh_job_state state, hh_job **out, size_t *n);
-int hh_pg_job_counts(hh_pg *pg, void (*fn)(void *ctx, enum hh_job_state s, long long n),
-		     void *ctx);
+int hh_pg_job_counts(hh_pg *pg, void (*fn)(void *ctx, enum hh_job_state s, long long n), void *ctx);
 long long hh_pg_queue_depth(hh_pg *pg);
 int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_job *out);
 int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long when);

@@ -21,9 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#define JOB_COLS                                                                            \
-	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
-	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
+#define JOB_COLS                                                                                   \
+	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state,"    \
+	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages,"    \
 	" created, updated, detail, pr_head"
 #define IN_PROGRESS "('fixing','committed','watching','reverting')"
 
@@ -98,19 +98,21 @@ static int read_job(const PGresult *r, int row, hh_job *out)
 
 int hh_pg_job_insert(hh_pg *pg, hh_job *job)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	long long created = job->created ? job->created : (long long)time(NULL);
 	long long updated = job->updated ? job->updated : created, id;
 
 	if (!job->repo)
 		return hh_error("store: cannot insert job: no repository");
 	job_args(&a, job, created, updated);
-	id = hh_pg_int(pg, "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
-			   " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
-			   " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
-			   " updated, detail, pr_head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-			   " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-			   " RETURNING id", &a, "cannot insert job");
+	id = hh_pg_int(pg,
+		       "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
+		       " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
+		       " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
+		       " updated, detail, pr_head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+		       " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+		       " RETURNING id",
+		       &a, "cannot insert job");
 	if (id <= 0)
 		return -1;
 	job->id = id;
@@ -121,7 +123,7 @@ int hh_pg_job_insert(hh_pg *pg, hh_job *job)
 
 int hh_pg_job_update(hh_pg *pg, const hh_job *job)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	PGresult *r;
 	int changed;
 
@@ -130,14 +132,15 @@ int hh_pg_job_update(hh_pg *pg, const hh_job *job)
 	hh_pg_arg_int(&a, job->id);
 	job_args(&a, job, job->created, (long long)time(NULL));
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
-	r = hh_pg_exec(pg, "UPDATE jobs SET repo = $2, branch = $3, file = $4, type = $5,"
-			   " message = $6, delivery_id = $7, pr_number = $8, pr_url = $9,"
-			   " sender = $10, state = $11, reason = $12, attempts = $13,"
-			   " base_sha = $14, commit_sha = $15, revert_sha = $16, diff_lines = $17,"
-			   " output_tail = $18, stages = $19, created = $20, updated = $21,"
-			   " detail = $22, pr_head = $23"
-			   " WHERE id = $1 AND (owner IS NULL OR owner = $24)", &a,
-		       "cannot update job");
+	r = hh_pg_exec(pg,
+		       "UPDATE jobs SET repo = $2, branch = $3, file = $4, type = $5,"
+		       " message = $6, delivery_id = $7, pr_number = $8, pr_url = $9,"
+		       " sender = $10, state = $11, reason = $12, attempts = $13,"
+		       " base_sha = $14, commit_sha = $15, revert_sha = $16, diff_lines = $17,"
+		       " output_tail = $18, stages = $19, created = $20, updated = $21,"
+		       " detail = $22, pr_head = $23"
+		       " WHERE id = $1 AND (owner IS NULL OR owner = $24)",
+		       &a, "cannot update job");
 	if (!r)
 		return -1;
 	changed = atoi(PQcmdTuples(r));
@@ -145,21 +148,23 @@ int hh_pg_job_update(hh_pg *pg, const hh_job *job)
 	if (changed == 1)
 		return 0;
 	{
-		struct pg_args b = {0};
+		struct pg_args b = { 0 };
 		long long n;
 
 		hh_pg_arg_int(&b, job->id);
-		n = hh_pg_int(pg, "SELECT COUNT(*) FROM jobs WHERE id = $1", &b, "cannot update job");
+		n = hh_pg_int(pg, "SELECT COUNT(*) FROM jobs WHERE id = $1", &b,
+			      "cannot update job");
 		if (n > 0)
-			return hh_error("store: cannot update job %lld: another instance took it over",
-					job->id);
+			return hh_error(
+				"store: cannot update job %lld: another instance took it over",
+				job->id);
 	}
 	return hh_error("store: cannot update job %lld: no such job", job->id);
 }
 
 /* Runs a JOB_COLS query into a new array of jobs (caller frees with hh_store_jobs_free). */
-static int query_jobs(hh_pg *pg, const char *sql, const struct pg_args *a, hh_job **out,
-		      size_t *n, const char *what)
+static int query_jobs(hh_pg *pg, const char *sql, const struct pg_args *a, hh_job **out, size_t *n,
+		      const char *what)
 {
 	PGresult *r = hh_pg_exec(pg, sql, a, what);
 	hh_job *v = NULL;
@@ -189,7 +194,7 @@ out:
 
 int hh_pg_job_get(hh_pg *pg, long long id, hh_job *out)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	hh_job *v = NULL;
 	size_t n = 0;
 
@@ -207,28 +212,28 @@ int hh_pg_job_get(hh_pg *pg, long long id, hh_job *out)
 
 int hh_pg_jobs_recent(hh_pg *pg, const char *repo, int limit, hh_job **out, size_t *n)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, limit > 0 ? limit : 50);
-	return query_jobs(pg, "SELECT " JOB_COLS " FROM jobs WHERE $1::text IS NULL OR repo = $1"
-			      " ORDER BY created DESC, id DESC LIMIT $2", &a, out, n,
-			  "cannot list jobs");
+	return query_jobs(pg,
+			  "SELECT " JOB_COLS " FROM jobs WHERE $1::text IS NULL OR repo = $1"
+			  " ORDER BY created DESC, id DESC LIMIT $2",
+			  &a, out, n, "cannot list jobs");
 }
 
 int hh_pg_jobs_in_state(hh_pg *pg, enum hh_job_state state, hh_job **out, size_t *n)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, hh_job_state_name(state));
 	return query_jobs(pg, "SELECT " JOB_COLS " FROM jobs WHERE state = $1 ORDER BY created, id",
 			  &a, out, n, "cannot list jobs");
 }
 
-int hh_pg_job_counts(hh_pg *pg, void (*fn)(void *ctx, enum hh_job_state s, long long n),
-		     void *ctx)
+int hh_pg_job_counts(hh_pg *pg, void (*fn)(void *ctx, enum hh_job_state s, long long n), void *ctx)
 {
-	long long counts[HH_JOB_STATE_COUNT] = {0};
+	long long counts[HH_JOB_STATE_COUNT] = { 0 };
 	PGresult *r = hh_pg_exec(pg, "SELECT state, COUNT(*) FROM jobs GROUP BY state", NULL,
 				 "cannot count jobs");
 	int i, rows;
@@ -282,7 +287,7 @@ static char *text_array(const char *const *v, size_t n)
 
 int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_job *out)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	long long now = (long long)time(NULL);
 	char *skip = text_array(skip_repos, nskip);
 	PGresult *r;
@@ -332,7 +337,7 @@ int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_j
 
 int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long when)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_job_id(&a, job_id);
@@ -343,7 +348,7 @@ int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long w
 
 long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, since);

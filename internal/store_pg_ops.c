@@ -24,19 +24,20 @@
 
 int hh_pg_delivery_known(hh_pg *pg, const char *id, const char *body_sha256)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, id);
 	hh_pg_arg_text(&a, body_sha256);
-	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)"
-				  " OR EXISTS (SELECT 1 FROM deliveries WHERE body_sha256 = $2)",
+	return (int)hh_pg_int(pg,
+			      "SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)"
+			      " OR EXISTS (SELECT 1 FROM deliveries WHERE body_sha256 = $2)",
 			      &a, "cannot look up delivery");
 }
 
 /* Returns 0 when stored, 1 when a delivery with this id or body hash was already stored. */
 int hh_pg_delivery_insert(hh_pg *pg, const hh_delivery_rec *d)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	const char *id = d->id ? d->id : d->body_sha256;
 	PGresult *r;
 	int ret;
@@ -52,9 +53,11 @@ int hh_pg_delivery_insert(hh_pg *pg, const hh_delivery_rec *d)
 	hh_pg_arg_int(&a, d->received);
 	hh_pg_arg_text(&a, d->headers);
 	hh_pg_arg_blob(&a, d->body, d->body_len);
-	r = hh_pg_exec(pg, "INSERT INTO deliveries (id, body_sha256, event, repo, verdict, lookup,"
-			   " received, headers, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-			   " ON CONFLICT DO NOTHING", &a, "cannot insert delivery");
+	r = hh_pg_exec(pg,
+		       "INSERT INTO deliveries (id, body_sha256, event, repo, verdict, lookup,"
+		       " received, headers, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+		       " ON CONFLICT DO NOTHING",
+		       &a, "cannot insert delivery");
 	if (!r)
 		return -1;
 	ret = strcmp(PQcmdTuples(r), "1") == 0 ? 0 : 1;
@@ -64,7 +67,7 @@ int hh_pg_delivery_insert(hh_pg *pg, const hh_delivery_rec *d)
 
 int hh_pg_delivery_set_lookup(hh_pg *pg, const char *id, const char *lookup)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, id);
 	hh_pg_arg_text(&a, lookup);
@@ -76,13 +79,14 @@ int hh_pg_delivery_set_lookup(hh_pg *pg, const char *id, const char *lookup)
 static int next_pending(hh_pg *pg, long long *last, char **id, char **event, char **headers,
 			unsigned char **body, size_t *body_len)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	PGresult *r;
 	int oom = 0, ret = -1;
 
 	hh_pg_arg_int(&a, *last);
-	r = hh_pg_exec(pg, "SELECT seq, id, event, headers, body FROM deliveries"
-			   " WHERE lookup = 'pending' AND seq > $1 ORDER BY seq LIMIT 1",
+	r = hh_pg_exec(pg,
+		       "SELECT seq, id, event, headers, body FROM deliveries"
+		       " WHERE lookup = 'pending' AND seq > $1 ORDER BY seq LIMIT 1",
 		       &a, "cannot list pending lookups");
 	if (!r)
 		return -1;
@@ -134,7 +138,7 @@ long long hh_pg_delivery_count(hh_pg *pg)
 
 int hh_pg_finding_insert(hh_pg *pg, const hh_finding_rec *f)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, f->delivery_id);
 	hh_pg_arg_text(&a, f->repo);
@@ -150,32 +154,35 @@ int hh_pg_finding_insert(hh_pg *pg, const hh_finding_rec *f)
 	hh_pg_arg_text(&a, f->fingerprint);
 	hh_pg_arg_job_id(&a, f->job_id);
 	hh_pg_arg_int(&a, f->created);
-	return hh_pg_do(pg, "INSERT INTO findings (delivery_id, repo, branch, file, line, type,"
-			    " message, source, sender, verdict, reason, fingerprint, job_id, created)"
-			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	return hh_pg_do(pg,
+			"INSERT INTO findings (delivery_id, repo, branch, file, line, type,"
+			" message, source, sender, verdict, reason, fingerprint, job_id, created)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 			&a, "cannot insert finding");
 }
 
 int hh_pg_fingerprint_active(hh_pg *pg, const char *fingerprint, long long since)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, fingerprint);
 	/* Held until the transaction ends: the check and the job it leads to are one step. */
-	if (pg->in_tx && hh_pg_do(pg, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &a,
-				  "cannot lock fingerprint") < 0)
+	if (pg->in_tx &&
+	    hh_pg_do(pg, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &a,
+		     "cannot lock fingerprint") < 0)
 		return -1;
 	hh_pg_arg_int(&a, since);
-	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM findings f"
-				  " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = $1"
-				  " AND f.job_id IS NOT NULL AND (j.state IN " NOT_FINAL
-				  " OR (j.state = 'healed' AND j.updated >= $2)))",
+	return (int)hh_pg_int(pg,
+			      "SELECT EXISTS (SELECT 1 FROM findings f"
+			      " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = $1"
+			      " AND f.job_id IS NOT NULL AND (j.state IN " NOT_FINAL
+			      " OR (j.state = 'healed' AND j.updated >= $2)))",
 			      &a, "cannot look up fingerprint");
 }
 
 int hh_pg_quarantined(hh_pg *pg, const char *fingerprint)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, fingerprint);
 	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = $1)",
@@ -185,29 +192,31 @@ int hh_pg_quarantined(hh_pg *pg, const char *fingerprint)
 int hh_pg_quarantine_add(hh_pg *pg, const char *fingerprint, const char *repo, const char *file,
 			 long long job_id, long long when)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, fingerprint);
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_text(&a, file);
 	hh_pg_arg_job_id(&a, job_id);
 	hh_pg_arg_int(&a, when);
-	return hh_pg_do(pg, "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
-			    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING",
+	return hh_pg_do(pg,
+			"INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
+			" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING",
 			&a, "cannot quarantine finding");
 }
 
 int hh_pg_quarantine_job(hh_pg *pg, long long job_id, const char *repo, const char *file,
 			 const char *extra_fingerprint, long long when)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_int(&a, job_id);
 	hh_pg_arg_int(&a, when);
-	if (hh_pg_do(pg, "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
-			 " SELECT DISTINCT ON (fingerprint) fingerprint, repo, file, job_id, $2"
-			 " FROM findings WHERE job_id = $1 AND fingerprint IS NOT NULL"
-			 " ON CONFLICT (fingerprint) DO NOTHING",
+	if (hh_pg_do(pg,
+		     "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
+		     " SELECT DISTINCT ON (fingerprint) fingerprint, repo, file, job_id, $2"
+		     " FROM findings WHERE job_id = $1 AND fingerprint IS NOT NULL"
+		     " ON CONFLICT (fingerprint) DO NOTHING",
 		     &a, "cannot quarantine the job's findings") < 0)
 		return -1;
 	if (extra_fingerprint)
@@ -217,16 +226,18 @@ int hh_pg_quarantine_job(hh_pg *pg, long long job_id, const char *repo, const ch
 
 int hh_pg_repo_has_waiting(hh_pg *pg, const char *repo)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, repo);
-	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'waiting'"
-				  " AND repo = $1)", &a, "cannot count waiting jobs");
+	return (int)hh_pg_int(pg,
+			      "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'waiting'"
+			      " AND repo = $1)",
+			      &a, "cannot count waiting jobs");
 }
 
 int hh_pg_repo_frozen_info(hh_pg *pg, const char *repo, char **why, long long *since)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 	PGresult *r;
 	int oom = 0, frozen = 0;
 
@@ -254,14 +265,15 @@ int hh_pg_repo_frozen_info(hh_pg *pg, const char *repo, char **why, long long *s
 
 int hh_pg_repo_set_frozen(hh_pg *pg, const char *repo, int frozen, const char *why)
 {
-	struct pg_args a = {0};
+	struct pg_args a = { 0 };
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, frozen != 0);
 	hh_pg_arg_text(&a, frozen ? why : NULL);
 	hh_pg_arg_int(&a, (long long)time(NULL));
-	return hh_pg_do(pg, "INSERT INTO repos (repo, frozen, why, changed)"
-			    " VALUES ($1, $2, $3, $4) ON CONFLICT (repo) DO UPDATE SET"
-			    " frozen = excluded.frozen, why = excluded.why, changed = excluded.changed",
+	return hh_pg_do(pg,
+			"INSERT INTO repos (repo, frozen, why, changed)"
+			" VALUES ($1, $2, $3, $4) ON CONFLICT (repo) DO UPDATE SET"
+			" frozen = excluded.frozen, why = excluded.why, changed = excluded.changed",
 			&a, "cannot set repository frozen");
 }
