@@ -2,6 +2,12 @@
  * worker: takes jobs from the store and runs them through the pipeline: one job at a time per
  * repository (the store's claim guarantees it, across threads and processes), up to
  * worker.parallel repositories at once.
+ *
+ * On a shared store (PostgreSQL, several instances) each claimed job carries a lease: one more
+ * thread renews the leases of the jobs this process runs, and before claiming, a worker takes
+ * over a job whose owner's lease ran out and resumes it as a restart would. At start this
+ * instance's own jobs from a previous run (same instance id) are released for takeover instead
+ * of resumed from a list, so that no job is run by two instances.
  */
 #ifndef HH_WORKER_H
 #define HH_WORKER_H
