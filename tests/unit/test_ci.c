@@ -13,8 +13,8 @@
 /* st from "ctx=state" pairs, then judged against the comma-separated required list (or NULL). */
 static enum hh_ci_verdict judge(const char *const *pairs, const char *required, hh_buf *why)
 {
-	hh_ci_statuses st = {0};
-	hh_strv req = {0};
+	hh_ci_statuses st = { 0 };
+	hh_strv req = { 0 };
 	enum hh_ci_verdict v;
 	const char *p;
 
@@ -48,33 +48,60 @@ TEST(ci_verdict_table)
 		const char *why;
 	} rows[] = {
 		/* healhook's own pending status never holds the verdict back (issue 16) */
-		{{"healhook=pending", "ci/build=success"}, NULL, HH_CI_PASSED, "'ci/build' success"},
-		{{"ci/build=success", "healhook=pending"}, NULL, HH_CI_PASSED, "'ci/build' success"},
-		{{"healhook=success"}, NULL, HH_CI_WAITING,
-		 "every context but healhook's, none reported"},
-		{{"healhook=pending"}, NULL, HH_CI_WAITING,
-		 "every context but healhook's, none reported"},
-		{{NULL}, NULL, HH_CI_WAITING, "every context but healhook's, none reported"},
-		{{"ci/build=pending", "healhook=pending"}, NULL, HH_CI_WAITING, "'ci/build' pending"},
-		{{"a=success", "b=pending"}, NULL, HH_CI_WAITING, "'a' success, 'b' pending"},
-		{{"a=success", "b=failure"}, NULL, HH_CI_FAILED, "'b' failure"},
-		{{"a=error", "b=pending"}, NULL, HH_CI_FAILED, "'a' error"},
-		{{"a=warning", "b=success"}, NULL, HH_CI_FAILED, "'a' warning"},
-		{{"a=skipped", "b=success"}, NULL, HH_CI_PASSED, "'a' skipped, 'b' success"},
-		{{"a=running_with_failure"}, NULL, HH_CI_WAITING, "'a' running_with_failure"},
-		{{"a=failure", "b=error", "healhook=failure"}, NULL, HH_CI_FAILED,
-		 "'a' failure, 'b' error"},
+		{ { "healhook=pending", "ci/build=success" },
+		  NULL,
+		  HH_CI_PASSED,
+		  "'ci/build' success" },
+		{ { "ci/build=success", "healhook=pending" },
+		  NULL,
+		  HH_CI_PASSED,
+		  "'ci/build' success" },
+		{ { "healhook=success" },
+		  NULL,
+		  HH_CI_WAITING,
+		  "every context but healhook's, none reported" },
+		{ { "healhook=pending" },
+		  NULL,
+		  HH_CI_WAITING,
+		  "every context but healhook's, none reported" },
+		{ { NULL }, NULL, HH_CI_WAITING, "every context but healhook's, none reported" },
+		{ { "ci/build=pending", "healhook=pending" },
+		  NULL,
+		  HH_CI_WAITING,
+		  "'ci/build' pending" },
+		{ { "a=success", "b=pending" }, NULL, HH_CI_WAITING, "'a' success, 'b' pending" },
+		{ { "a=success", "b=failure" }, NULL, HH_CI_FAILED, "'b' failure" },
+		{ { "a=error", "b=pending" }, NULL, HH_CI_FAILED, "'a' error" },
+		{ { "a=warning", "b=success" }, NULL, HH_CI_FAILED, "'a' warning" },
+		{ { "a=skipped", "b=success" }, NULL, HH_CI_PASSED, "'a' skipped, 'b' success" },
+		{ { "a=running_with_failure" }, NULL, HH_CI_WAITING, "'a' running_with_failure" },
+		{ { "a=failure", "b=error", "healhook=failure" },
+		  NULL,
+		  HH_CI_FAILED,
+		  "'a' failure, 'b' error" },
 		/* ci-contexts: only those count, each must be there */
-		{{"lint=failure", "build=success"}, "build", HH_CI_PASSED, "'build' success"},
-		{{"build=success"}, "build,test", HH_CI_WAITING,
-		 "'build' success, 'test' not reported"},
-		{{NULL}, "build,test", HH_CI_WAITING, "'build' not reported, 'test' not reported"},
-		{{"build=success", "test=failure"}, "build,test", HH_CI_FAILED, "'test' failure"},
-		{{"build=success", "healhook=pending"}, "build,healhook", HH_CI_PASSED,
-		 "'build' success"},
-		{{"CI / build (pull_request)=success"}, "CI / build (pull_request)", HH_CI_PASSED,
-		 "'CI / build (pull_request)' success"},
-		{{"Build=success"}, "build", HH_CI_WAITING, "'build' not reported"},
+		{ { "lint=failure", "build=success" }, "build", HH_CI_PASSED, "'build' success" },
+		{ { "build=success" },
+		  "build,test",
+		  HH_CI_WAITING,
+		  "'build' success, 'test' not reported" },
+		{ { NULL },
+		  "build,test",
+		  HH_CI_WAITING,
+		  "'build' not reported, 'test' not reported" },
+		{ { "build=success", "test=failure" },
+		  "build,test",
+		  HH_CI_FAILED,
+		  "'test' failure" },
+		{ { "build=success", "healhook=pending" },
+		  "build,healhook",
+		  HH_CI_PASSED,
+		  "'build' success" },
+		{ { "CI / build (pull_request)=success" },
+		  "CI / build (pull_request)",
+		  HH_CI_PASSED,
+		  "'CI / build (pull_request)' success" },
+		{ { "Build=success" }, "build", HH_CI_WAITING, "'build' not reported" },
 	};
 	size_t i;
 
@@ -83,8 +110,8 @@ TEST(ci_verdict_table)
 		enum hh_ci_verdict v = judge(rows[i].pairs, rows[i].required, &why);
 
 		if (v != rows[i].want || !why.ptr || strcmp(why.ptr, rows[i].why) != 0) {
-			fprintf(stderr, "      row %zu: verdict %d want %d, why '%s' want '%s'\n", i,
-				(int)v, (int)rows[i].want, why.ptr ? why.ptr : "", rows[i].why);
+			fprintf(stderr, "      row %zu: verdict %d want %d, why '%s' want '%s'\n",
+				i, (int)v, (int)rows[i].want, why.ptr ? why.ptr : "", rows[i].why);
 			CHECK(0);
 		}
 		hh_buf_release(&why);
@@ -93,7 +120,7 @@ TEST(ci_verdict_table)
 
 TEST(ci_statuses_first_state_wins_and_names_are_cut)
 {
-	hh_ci_statuses st = {0};
+	hh_ci_statuses st = { 0 };
 	hh_buf why = HH_BUF_INIT;
 	char name[200];
 	int i;
@@ -140,10 +167,11 @@ TEST(ci_statuses_first_state_wins_and_names_are_cut)
 TEST(ci_contexts_from_file_and_env)
 {
 	char path[] = "/tmp/hh-ci-conf-XXXXXX";
-	const char *text = "[repo \"acme/shop\"]\n\tci-wait = true\n"
-			   "\tci-contexts = CI / build (pull_request)\n\tci-contexts = lint, test\n";
-	char *no_env[] = {NULL};
-	char *env[] = {"HEALHOOK_CI_CONTEXTS=deploy/preview", NULL};
+	const char *text =
+		"[repo \"acme/shop\"]\n\tci-wait = true\n"
+		"\tci-contexts = CI / build (pull_request)\n\tci-contexts = lint, test\n";
+	char *no_env[] = { NULL };
+	char *env[] = { "HEALHOOK_CI_CONTEXTS=deploy/preview", NULL };
 	hh_config *cfg = NULL;
 	const hh_repo_config *r;
 	int fd = mkstemp(path);
