@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #define STATUS_PAGE 50 /* Gitea's default [api] MAX_RESPONSE_ITEMS */
+#define STATUS_PAGES 100
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 const char *hh_gitea_review_state(const char *event_type)
@@ -288,7 +289,7 @@ static int sha_ok(const char *sha)
 /*
  * Gitea pages the combined status's list of contexts ([api] MAX_RESPONSE_ITEMS may cap limit
  * below 50), and its total_count counts only the page, so the pages are read until one is
- * empty.
+ * empty; one with nothing new (a server that ignores page) ends the list too.
  */
 int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sha,
 			     hh_ci_statuses *out)
@@ -301,8 +302,10 @@ int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sh
 		return hh_error("gitea: bad repository name '%s'", repo ? repo : "");
 	if (!sha_ok(sha))
 		return hh_error("gitea: bad commit '%s' for '%s'", sha ? sha : "", repo);
-	for (page = 1; rc == 0 && out->context.n < HH_CI_MAX_CONTEXTS; page++) {
+	for (page = 1; rc == 0 && page <= STATUS_PAGES && out->context.n < HH_CI_MAX_CONTEXTS;
+	     page++) {
 		const cJSON *list, *s;
+		size_t before = out->context.n;
 		int n = 0;
 
 		free(path);
@@ -322,7 +325,7 @@ int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sh
 				break;
 			}
 		}
-		if (n == 0)
+		if (n == 0 || (rc == 0 && out->context.n == before))
 			break;
 	}
 	cJSON_Delete(root);
