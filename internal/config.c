@@ -100,6 +100,7 @@ const struct hh_cfg_key hh_cfg_repo_keys[] = {
 	{"repo", "health-failures", HH_CT_NUM, R(health_failures)},
 	{"repo", "health-version-field", HH_CT_STR, R(health_version_field)},
 	{"repo", "ci-wait", HH_CT_BOOL, R(ci_wait)},
+	{"repo", "ci-contexts", HH_CT_LIST, R(ci_contexts)},
 	{"repo", "reviewers", HH_CT_LIST, R(reviewers)},
 	{"repo", "events", HH_CT_LIST, R(events)},
 	{NULL, NULL, 0, 0},
@@ -675,6 +676,7 @@ static void repo_release(hh_repo_config *r)
 	free(r->health_version_field);
 	hh_strv_release(&r->reviewers);
 	hh_strv_release(&r->events);
+	hh_strv_release(&r->ci_contexts);
 }
 
 /* Default allowlist and compiled patterns; patterns were already checked by hh_cfg_set. */

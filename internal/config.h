@@ -12,7 +12,8 @@
  *   [repo "owner/name"]  host, identity, known-hosts, branch, target, push-via, remote,
  *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts, queue-ttl,
  *             check, health-url, health-delay, health-interval, health-timeout,
- *             health-failures, health-version-field, ci-wait, reviewers (several), events (several)
+ *             health-failures, health-version-field, ci-wait, ci-contexts (several),
+ *             reviewers (several), events (several)
  *   [commit]  name, email (author and committer of healhook's commits)
  *   [worker]  parallel (repositories healed at the same time)
  *   [log]     level, format
@@ -74,6 +75,8 @@ typedef struct hh_repo_config {
 	long health_failures;     /* 3 */
 	char *health_version_field;
 	int ci_wait;              /* 0 */
+	hh_strv ci_contexts;      /* contexts ci-wait needs success on; empty = every one but
+				     healhook's own (see ci.h) */
 	hh_strv reviewers;        /* logins allowed to cause a fix; empty = nobody */
 	hh_strv events;           /* X-Gitea-Event-Type values acted on; empty = all supported */
 } hh_repo_config;

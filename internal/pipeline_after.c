@@ -10,6 +10,7 @@
  * a restart resumes it: an existing revert commit is recognised by its Healhook-Job trailer and
  * never built or pushed twice.
  */
+#include "internal/ci.h"
 #include "internal/findings.h"
 #include "internal/gitea.h"
 #include "internal/health.h"
@@ -117,29 +118,55 @@ static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_wa
 	return hh_health_run(w);
 }
 
-/* Waits for Gitea's combined status of the pushed commit (ci-wait). 1 success, 0 failure. */
+/*
+ * Waits for the CI verdict on the pushed commit (ci-wait): the latest status of each awaited
+ * context, judged by hh_ci_judge() without healhook's own context, which stays pending until
+ * this verdict. Returns 1 passed, 0 failed or no verdict within health-timeout, -1 stopping;
+ * why names the contexts (the failed ones, or every awaited one and what it was).
+ */
 static int ci_wait(struct run *x, char *why, size_t whylen)
 {
 	hh_gitea g = {x->p->cfg->gitea_url, x->p->cfg->gitea_token, x->p->cfg->gitea_timeout};
 	time_t end = time(NULL) + x->repo->health_timeout;
-	char state[16];
+	enum hh_ci_verdict v = HH_CI_WAITING;
+	hh_ci_statuses none = {0};
+	hh_buf seen = HH_BUF_INIT, err = HH_BUF_INIT;
+	const char *said;
+	int rc;
 
+	hh_ci_judge(&none, &x->repo->ci_contexts, &seen); /* what is awaited, before any answer */
 	for (;;) {
-		if (hh_gitea_combined_status(&g, x->job->repo, x->job->commit_sha, state) == 0) {
-			if (strcmp(state, "success") == 0)
-				return 1;
-			if (strcmp(state, "failure") == 0 || strcmp(state, "error") == 0) {
-				snprintf(why, whylen, "CI reported %s on %.12s", state, x->job->commit_sha);
-				return 0;
-			}
+		hh_ci_statuses st = {0};
+
+		hh_buf_clear(&err);
+		if (hh_gitea_commit_statuses(&g, x->job->repo, x->job->commit_sha, &st) == 0) {
+			v = hh_ci_judge(&st, &x->repo->ci_contexts, &seen);
+		} else {
+			hh_buf_puts(&err, hh_error_last());
+			hh_log(HH_LOG_WARN, "job.ci", "repo", x->job->repo, "commit", x->job->commit_sha,
+			       "error", err.ptr, NULL);
 		}
-		if (time(NULL) >= end || (x->p->stop && *x->p->stop)) {
-			snprintf(why, whylen, "CI did not report on %.12s within %lds", x->job->commit_sha,
-				 x->repo->health_timeout);
-			return (x->p->stop && *x->p->stop) ? -1 : 0;
-		}
+		hh_ci_statuses_release(&st);
+		if (v != HH_CI_WAITING || time(NULL) >= end || (x->p->stop && *x->p->stop))
+			break;
 		sleep((unsigned)(x->repo->health_interval < 1 ? 1 : x->repo->health_interval));
 	}
+	said = seen.ptr ? seen.ptr : "";
+	if (v == HH_CI_PASSED) {
+		snprintf(why, whylen, "CI passed on %.12s: %s", x->job->commit_sha, said);
+		rc = 1;
+	} else if (v == HH_CI_FAILED) {
+		snprintf(why, whylen, "CI failed on %.12s: %s", x->job->commit_sha, said);
+		rc = 0;
+	} else {
+		snprintf(why, whylen, "CI did not report on %.12s within %lds: awaited %s%s%s",
+			 x->job->commit_sha, x->repo->health_timeout, said,
+			 err.len ? "; last error: " : "", err.len ? err.ptr : "");
+		rc = (x->p->stop && *x->p->stop) ? -1 : 0;
+	}
+	hh_buf_release(&seen);
+	hh_buf_release(&err);
+	return rc;
 }
 
 /* Builds (or finds) the revert of the job's commit on the branch tip and pushes it. */
@@ -270,7 +297,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 	struct run x;
 	hh_health_watch w;
 	enum hh_health_verdict v;
-	char why[256];
+	char why[2048];
 	int rc = 0;
 
 	init_run(&x, p, job);
@@ -295,7 +322,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 		hh_pl_stage(&x, "ci", NULL);
 		if (rc == 1) {
 			rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
-			log_job(job, "job.healed", "CI passed");
+			log_job(job, "job.healed", why);
 			hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 			goto out;
 		}

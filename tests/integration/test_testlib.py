@@ -261,6 +261,50 @@ class GiteaMockTests(unittest.TestCase):
 		self.assertEqual(h.post(self.api + "/statuses/" + sha, b'{"state":"great"}', self.auth)[0], 422)
 		self.assertEqual(len(self.g.requests_to("POST", r"/statuses/")), 3)
 
+	def test_combined_status_as_gitea(self):
+		sha = "a3e5c7b9d1f2a4c6e8b0d2f4a6c8e0b1d3f5a7c9"
+
+		def post(ctx, state):
+			st, _, _ = h.post(self.api + "/statuses/" + sha, json.dumps(
+				{"state": state, "context": ctx}).encode(), self.auth)
+			self.assertEqual(st, 201)
+
+		def get(query=""):
+			st, _, data = h.get(self.api + "/commits/%s/status%s" % (sha, query), self.auth)
+			self.assertEqual(st, 200)
+			return json.loads(data)
+
+		empty = get()
+		self.assertEqual((empty["state"], empty["statuses"], empty["total_count"]), ("", None, 0))
+		# the latest status of a context replaces its earlier ones
+		post("ci/build", "failure")
+		post("ci/build", "success")
+		self.assertEqual(get()["state"], "success")
+		# healhook's own pending keeps the combined state pending (issue 16)
+		post("healhook", "pending")
+		self.assertEqual(get()["state"], "pending")
+		post("healhook", "success")
+		self.assertEqual(get()["state"], "success")
+		# warning and error combine to failure, as in Gitea since go-gitea/gitea#37048
+		post("lint", "warning")
+		self.assertEqual(get()["state"], "failure")
+		post("lint", "error")
+		self.assertEqual(get()["state"], "failure")
+		post("lint", "success")
+		comb = get()
+		self.assertEqual((comb["state"], comb["total_count"]), ("success", 3))
+		self.assertEqual([(s["context"], s["status"]) for s in comb["statuses"]],
+				 [("lint", "success"), ("healhook", "success"), ("ci/build", "success")])
+		# paged by limit, at most max_items a page, each page combined on its own
+		self.g.max_items = 2
+		pages = [get("?page=%d&limit=50" % n) for n in (1, 2, 3)]
+		self.assertEqual([[s["context"] for s in p["statuses"] or []] for p in pages],
+				 [["lint", "healhook"], ["ci/build"], []])
+		self.assertEqual(pages[2]["state"], "")
+		post("ci/build", "pending")
+		self.assertEqual([s["context"] for s in get("?limit=1")["statuses"]], ["ci/build"])
+		self.assertEqual(get("?page=2&limit=2")["state"], "success")
+
 	def test_delay_and_failures(self):
 		self.g.fail["reviews"] = (503, 2)
 		self.g.delays["user"] = 0.4

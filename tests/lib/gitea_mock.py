@@ -12,6 +12,7 @@ Routes served (answers are compact JSON plus a newline, like Gitea):
   POST /api/v1/repos/{o}/{r}/issues/{n}/comments                 201 + comment object  (`post_comment`)
   POST /api/v1/repos/{o}/{r}/statuses/{sha}                      201, field `status`   (`post_status`)
   GET  /api/v1/repos/{o}/{r}/commits/{ref}/status                combined status       (`combined_status`)
+                                                                 (latest per context, paged, state as Gitea's combine())
 Canned answers: `routes` maps "GET /api/v1/..." (exact path) to bytes/str (sent as is), a
 JSON-able object, a (status, body) pair, or a callable(request) -> (status, body).
 Every route needs `Authorization: token <token>` (else 401, as Gitea). `delays` and `fail`
@@ -24,6 +25,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
@@ -32,8 +34,22 @@ except ImportError:  # run as a plain module
 	import harness
 
 STATES = ("pending", "success", "error", "failure", "warning")
-# Gitea's combined state: the worst one wins.
-_RANK = {"error": 0, "failure": 1, "pending": 2, "warning": 3, "success": 4}
+DEFAULT_PAGING_NUM, MAX_RESPONSE_ITEMS = 30, 50  # Gitea's [api] defaults for page sizes
+
+
+def combine(states):
+	"""Gitea's combined state of the latest states of a commit's contexts (CalcCommitStatus →
+	CommitStatusStates.Combine() in modules/commitstatus/commit_status.go, as changed by
+	go-gitea/gitea#37048): failure if any is error, failure or warning; success if every one
+	is success (or skipped); else pending; "" for none."""
+	states = list(states)
+	if not states:
+		return ""
+	if any(st in ("error", "failure", "warning") for st in states):
+		return "failure"
+	if all(st in ("success", "skipped") for st in states):
+		return "success"
+	return "pending"
 
 
 class Request:
@@ -64,6 +80,7 @@ class GiteaMock:
 		self.delays = dict(delays or {})
 		self.fail = dict(fail or {})
 		self.combined = dict(combined or {})  # sha -> forced combined state
+		self.max_items = MAX_RESPONSE_ITEMS   # [api] MAX_RESPONSE_ITEMS: the largest page
 		self.requests = []
 		self.comments = []   # (owner/repo, index, body)
 		self.statuses = []   # (owner/repo, sha, {state, target_url, description, context})
@@ -244,17 +261,25 @@ class GiteaMock:
 			"updated_at": now}
 
 	def _combined(self, req):
+		"""As routers/api/v1/repo/status.go: the latest status of each context, newest first,
+		paged by page/limit (limit defaults to 30, at most max_items), the state combined
+		over that page; no status at all (or a page past the end) is an empty object."""
 		m = re.fullmatch(r"/api/v1/repos/([^/]+/[^/]+)/commits/([^/]+)/status", req.path)
 		repo, sha = m.group(1), m.group(2)
+		q = urllib.parse.parse_qs(req.query)
+		page, limit = max(_form_int(q, "page"), 1), _form_int(q, "limit")
+		limit = DEFAULT_PAGING_NUM if limit <= 0 else min(limit, self.max_items)
 		with self._lock:
 			latest = {}
-			for r, s, st in self.statuses:
+			for i, (r, s, st) in enumerate(self.statuses):
 				if r == repo and s == sha:
-					latest[st["context"]] = st
-		objs = [self._status_obj(i + 1, repo, sha, st) for i, st in enumerate(latest.values())]
-		state = ""
-		if objs:
-			state = min((o["status"] for o in objs), key=lambda s: _RANK[s])
+					latest[st["context"]] = (i + 1, st)
+		newest = sorted(latest.values(), key=lambda x: -x[0])[(page - 1) * limit:page * limit]
+		objs = [self._status_obj(i, repo, sha, st) for i, st in newest]
+		if not objs and sha not in self.combined:
+			return 200, _compact({"state": "", "sha": "", "total_count": 0, "statuses": None,
+					      "repository": None, "commit_url": "", "url": ""})
+		state = combine(o["status"] for o in objs)
 		if sha in self.combined:
 			state = self.combined[sha]
 		return 200, _compact({
@@ -262,6 +287,14 @@ class GiteaMock:
 			"repository": None,
 			"commit_url": "%s/api/v1/repos/%s/commits/%s" % (self.base_url, repo, sha),
 			"url": "%s/api/v1/repos/%s/commits/%s/status" % (self.base_url, repo, sha)})
+
+
+def _form_int(q, name):
+	"""ctx.FormInt: the first value as an integer, 0 when absent or not a number."""
+	try:
+		return int(q.get(name, ["0"])[0])
+	except ValueError:
+		return 0
 
 
 def _answer(v, req):
