@@ -261,23 +261,6 @@ int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const 
 	return rc;
 }
 
-int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
-			     char state[16])
-{
-	cJSON *root = NULL;
-	char *path = hh_asprintf("/repos/%s/commits/%s/status", repo, sha);
-	const char *v;
-	int rc;
-
-	state[0] = '\0';
-	rc = api(g, "GET", path, NULL, &root);
-	if (rc == 0 && (v = jstr(root, "state")) != NULL)
-		snprintf(state, 16, "%s", v);
-	cJSON_Delete(root);
-	free(path);
-	return rc;
-}
-
 /* 1 when sha is 7 to 64 lowercase hex digits. */
 static int sha_ok(const char *sha)
 {

@@ -44,12 +44,6 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url);
 
-/* The combined commit status of sha ("success", "pending", "failure", "error", or "" when there
- * are no statuses) into state (caller provides 16 bytes). Returns 0 or -1. It includes
- * healhook's own status: ci-wait judges hh_gitea_commit_statuses() instead (see ci.h). */
-int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
-			     char state[16]);
-
 /*
  * The latest status of every context on sha (lowercase hex, 7 to 64 digits) of repo, added to
  * out (healhook's own context included; hh_ci_judge() leaves it out): the `statuses` list of
