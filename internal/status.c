@@ -161,6 +161,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	r.page = page ? strtoll(page, &end, 10) : 1;
 	if (r.page < 1 || r.page > 1000000 || (page && *end))
 		r.page = 1;
+	page = arg(c, "per");
+	r.per = page ? strtoll(page, &end, 10) : HH_STATUS_PAGE;
+	if (r.per < 1 || r.per > HH_STATUS_MAX_PER || (page && *end))
+		r.per = HH_STATUS_PAGE;
 	r.status = 200;
 	r.ctype = "text/html; charset=utf-8";
 	r.total = -1;

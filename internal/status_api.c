@@ -35,11 +35,11 @@ static void job_object(hh_buf *b, const hh_job *j)
 
 static int api_jobs(hh_status_req *r)
 {
-	long long ids[HH_STATUS_PAGE], total = 0;
+	long long ids[HH_STATUS_MAX_PER], total = 0;
 	size_t n = 0, i;
 
-	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * HH_STATUS_PAGE, ids,
-			     HH_STATUS_PAGE, &n, &total) < 0)
+	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * r->per, ids,
+			     (size_t)r->per, &n, &total) < 0)
 		return -1;
 	hh_buf_putc(&r->body, '[');
 	for (i = 0; i < n; i++) {

@@ -103,6 +103,8 @@ static void job_row(hh_buf *b, const hh_job *j)
 static void page_link(hh_buf *b, const hh_status_req *r, long long p, const char *text)
 {
 	hh_buf_printf(b, "<a href=\"/jobs?page=%lld", p);
+	if (r->per != HH_STATUS_PAGE)
+		hh_buf_printf(b, "&amp;per=%lld", r->per);
 	if (r->repo) {
 		hh_buf_puts(b, "&amp;repo=");
 		hh_url_esc(b, r->repo);
@@ -116,14 +118,14 @@ static void page_link(hh_buf *b, const hh_status_req *r, long long p, const char
 
 int hh_status_page_jobs(hh_status_req *r)
 {
-	long long ids[HH_STATUS_PAGE], total = 0, pages;
+	long long ids[HH_STATUS_MAX_PER], total = 0, pages;
 	hh_buf *b = &r->body;
 	size_t n = 0, i;
 
-	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * HH_STATUS_PAGE, ids,
-			     HH_STATUS_PAGE, &n, &total) < 0)
+	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * r->per, ids,
+			     (size_t)r->per, &n, &total) < 0)
 		return -1;
-	pages = total ? (total + HH_STATUS_PAGE - 1) / HH_STATUS_PAGE : 1;
+	pages = total ? (total + r->per - 1) / r->per : 1;
 	hh_status_head(b, "Jobs", HH_STATUS_REFRESH);
 	hh_buf_puts(b, "<h1>Jobs</h1>");
 	if (filters(r, b) < 0)
