@@ -181,11 +181,12 @@ static int probe_row(void *ctx, const hh_probe_rec *p)
 		hh_buf_printf(b, "</td><td class=\"num\">%ld</td><td>", p->status);
 	else
 		hh_buf_puts(b, "</td><td class=\"num\">-</td><td>");
-	hh_status_badge(b, strcmp(p->verdict, "ok") == 0 ? "healed"
-			   : strcmp(p->verdict, "old") == 0 ? "waiting" : "failed");
-	hh_buf_puts(b, " ");
+	/* the verdict is one of healhook's four words: a badge coloured like a job state */
+	hh_buf_printf(b, "<span class=\"badge st-%s\">",
+		      strcmp(p->verdict, "ok") == 0 ? "healed"
+		      : strcmp(p->verdict, "old") == 0 ? "waiting" : "failed");
 	hh_html_esc(b, p->verdict);
-	hh_buf_puts(b, "</td><td class=\"mono\">");
+	hh_buf_puts(b, "</span></td><td class=\"mono\">");
 	hh_html_esc(b, p->answer);
 	return hh_buf_puts(b, "</td></tr>") < 0;
 }

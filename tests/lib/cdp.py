@@ -150,6 +150,8 @@ class Page:
 		return out
 
 	def screenshot(self, path, width=1200):
+		self.call("Emulation.setDeviceMetricsOverride", width=width, height=600,
+			  deviceScaleFactor=1, mobile=False)
 		h = self.evaluate("Math.ceil(document.documentElement.scrollHeight)") or 800
 		self.call("Emulation.setDeviceMetricsOverride", width=width, height=min(int(h), 3000),
 			  deviceScaleFactor=1, mobile=False)
