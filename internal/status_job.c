@@ -255,6 +255,7 @@ int hh_status_page_job(hh_status_req *r, long long id)
 	hh_buf *b = &r->body;
 	hh_job j;
 	char title[32];
+	int refresh;
 
 	if (hh_store_job_get(r->st, id, &j) < 0) {
 		if (strncmp(hh_error_last(), "store: no job", 13) == 0)
@@ -262,7 +263,8 @@ int hh_status_page_job(hh_status_req *r, long long id)
 		return -1;
 	}
 	snprintf(title, sizeof(title), "Job #%lld", id);
-	hh_status_head(b, title, hh_job_state_final(j.state) ? 0 : HH_STATUS_REFRESH);
+	refresh = hh_job_state_final(j.state) ? 0 : HH_STATUS_REFRESH;
+	hh_status_head(b, title, refresh);
 	hh_buf_printf(b, "<h1>%s ", title);
 	hh_status_badge(b, hh_job_state_name(j.state));
 	hh_buf_puts(b, "</h1>");
@@ -282,7 +284,7 @@ int hh_status_page_job(hh_status_req *r, long long id)
 	} else {
 		hh_buf_puts(b, "<p class=\"muted\">none</p>");
 	}
-	hh_status_foot(b, r->now);
+	hh_status_foot(b, r->now, refresh);
 	hh_job_release(&j);
 	return 0;
 fail:

@@ -150,6 +150,6 @@ int hh_status_page_jobs(hh_status_req *r)
 	if (r->page < pages)
 		page_link(b, r, r->page + 1, "older &rarr;");
 	hh_buf_puts(b, "</div>");
-	hh_status_foot(b, r->now);
+	hh_status_foot(b, r->now, HH_STATUS_REFRESH);
 	return 0;
 }

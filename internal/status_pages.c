@@ -27,7 +27,7 @@ const char hh_status_css[] =
 	"a{color:var(--info)}\n"
 	".muted,footer{color:var(--muted)}\n"
 	"footer{max-width:1180px;margin:0 auto;padding:0 24px 24px;font-size:12px}\n"
-	".cards{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:8px}\n"
+	".cards{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:16px}\n"
 	".card{background:var(--card);border:1px solid var(--line);border-radius:8px;"
 	"padding:10px 16px;min-width:120px}\n"
 	".card b{display:block;font-size:22px}\n"
@@ -89,12 +89,15 @@ void hh_status_head(hh_buf *b, const char *title, int refresh)
 		       "<a href=\"/api/repos\">JSON</a></nav></header><main>");
 }
 
-void hh_status_foot(hh_buf *b, long long now)
+void hh_status_foot(hh_buf *b, long long now, int refresh)
 {
 	hh_buf_puts(b, "</main><footer>As of ");
 	hh_html_time(b, now);
-	hh_buf_printf(b, " UTC; this page refreshes every %d s.</footer></body></html>\n",
-		      HH_STATUS_REFRESH);
+	if (refresh > 0)
+		hh_buf_printf(b, " UTC; this page refreshes every %d s.", refresh);
+	else
+		hh_buf_puts(b, " UTC.");
+	hh_buf_puts(b, "</footer></body></html>\n");
 }
 
 void hh_status_badge(hh_buf *b, const char *state)
@@ -118,7 +121,7 @@ int hh_status_error_page(hh_status_req *r, int status, const char *msg)
 	hh_buf_puts(&r->body, "<h1>");
 	hh_html_esc(&r->body, msg);
 	hh_buf_puts(&r->body, "</h1><p><a href=\"/\">Repositories</a></p>");
-	hh_status_foot(&r->body, r->now);
+	hh_status_foot(&r->body, r->now, 0);
 	return 0;
 }
 
@@ -163,6 +166,10 @@ static void repo_row(hh_buf *b, const hh_repo_status *s)
 	hh_buf_printf(b, "</td><td class=\"fixes\"><span class=\"used\">%lld</span> / "
 			 "<span class=\"budget\">%ld</span> ", s->fixes_used, s->budget);
 	meter(b, s->fixes_used, s->budget);
+	if (s->window % 3600 == 0)
+		hh_buf_printf(b, "<span class=\"why\">in the last %ld h</span>", s->window / 3600);
+	else
+		hh_buf_printf(b, "<span class=\"why\">in the last %ld s</span>", s->window);
 	hh_buf_puts(b, "</td><td class=\"last\">");
 	if (s->act.last_job) {
 		hh_status_badge(b, s->act.last_state);
@@ -257,7 +264,7 @@ int hh_status_page_repos(hh_status_req *r)
 		      c[HH_JOB_HEALED], c[HH_JOB_REVERTED] + c[HH_JOB_REVERT_FAILED],
 		      c[HH_JOB_FAILED] + c[HH_JOB_EXPIRED], c[HH_JOB_QUEUED] + c[HH_JOB_WAITING]);
 	hh_buf_puts(b, "<table id=\"repos\"><thead><tr><th>Repository</th><th>Status</th>"
-		       "<th>Fixes in the window</th><th>Last outcome</th><th class=\"num\">Queue"
+		       "<th>Fixes used / budget</th><th>Last outcome</th><th class=\"num\">Queue"
 		       "</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++)
 		repo_row(b, &v[i]);
@@ -272,7 +279,7 @@ int hh_status_page_repos(hh_status_req *r)
 	if (hh_status_stage_chart(r, b) < 0)
 		goto out;
 	hh_buf_puts(b, "</div></div>");
-	hh_status_foot(b, r->now);
+	hh_status_foot(b, r->now, HH_STATUS_REFRESH);
 	ret = 0;
 out:
 	hh_repo_status_free(v, n);

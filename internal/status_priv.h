@@ -42,7 +42,7 @@ extern const char hh_status_css[];
 
 /* Page frame: <head> with the refresh, the stylesheet and the navigation; the end. */
 void hh_status_head(hh_buf *b, const char *title, int refresh);
-void hh_status_foot(hh_buf *b, long long now);
+void hh_status_foot(hh_buf *b, long long now, int refresh);
 /* A state as a coloured badge (class st-<state>). */
 void hh_status_badge(hh_buf *b, const char *state);
 /* A plain error page with status. */

@@ -90,10 +90,11 @@ def children(ppid):
 	return out
 
 
-@unittest.skipUnless(os.path.exists(CHROMIUM), "chromium is not installed (ci/deps.sh installs it)")
 class StatusPages(unittest.TestCase):
 	@classmethod
 	def setUpClass(cls):
+		if not os.path.exists(CHROMIUM):
+			raise AssertionError("%s is missing: `make deps` installs the chromium package" % CHROMIUM)
 		cls._tmp = H.tmpdir("hh-status-")
 		cls.tmp = cls._tmp.__enter__()
 		cls.proc = cls.browser = cls.tg = None
@@ -186,6 +187,7 @@ class StatusPages(unittest.TestCase):
 	def test_pages_render_without_console_errors(self):
 		p = self.load("/", "status-repos")
 		self.assertEqual(p.evaluate("document.title"), "Repositories · healhook")
+		self.assertEqual(p.evaluate("document.querySelector('meta[http-equiv=refresh]').content"), "30")
 		self.assertEqual(p.evaluate("getComputedStyle(document.body).margin"), "0px",
 				 "the stylesheet was not applied")
 		self.assertEqual(p.evaluate("document.querySelectorAll('svg.chart rect.healed').length") > 0,
