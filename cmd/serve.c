@@ -206,6 +206,12 @@ static hh_config *load(const struct serve_args *a)
 		cmd_die_msg("serve", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
 		goto fail;
 	}
+	if (!a->receiver && cfg->status_listen &&
+	    strcmp(cfg->status_listen, a->listen ? a->listen : cfg->listen) == 0) {
+		cmd_die_msg("serve", "status.listen must not be the webhook's address %s",
+			    cfg->status_listen);
+		goto fail;
+	}
 	if (!cfg->secret && !a->insecure) {
 		cmd_die_msg("serve", "no webhook secret: set server.secret-file or HEALHOOK_SECRET "
 				     "(or pass --insecure to accept unsigned deliveries)");

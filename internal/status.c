@@ -12,6 +12,7 @@
 #include "internal/log.h"
 #include "webhook/signature.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -222,7 +223,8 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
 	hh_status_server *s;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC;
 	int v6 = 0;
 
 	*out = NULL;
@@ -233,6 +235,7 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 		return hh_error("status: state.dir is not set");
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	errno = 0;
 	if (!(s = calloc(1, sizeof(*s))))
 		return hh_error("out of memory");
 	s->cfg = cfg;
@@ -242,11 +245,13 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+	/* No SO_REUSEPORT (the receiver sets it): the webhook's port can never be shared. */
 	if (!s->d) {
+		int e = errno;
 		free(s);
-		return hh_error("status: cannot listen on %s", listen);
+		return hh_error("status: cannot listen on %s: %s", listen,
+				e ? strerror(e) : "libmicrohttpd refused to start");
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;

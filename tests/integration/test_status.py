@@ -366,3 +366,26 @@ class StatusPages(unittest.TestCase):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class StatusListenConfig(unittest.TestCase):
+	"""status.listen can never share the webhook's port."""
+
+	def serve(self, tmp, listen, status):
+		cfg = os.path.join(tmp, "healhook.conf")
+		with open(cfg, "w") as f:
+			f.write("[state]\n\tdir = %s/state\n[status]\n\tlisten = %s\n" % (tmp, status))
+		p = subprocess.run([H.BIN, "serve", "--config", cfg, "--listen", listen, "--insecure"],
+				   env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE,
+				   stderr=subprocess.PIPE, timeout=30)
+		return p.returncode, p.stderr.decode(errors="replace")
+
+	def test_same_address_or_port_is_refused(self):
+		with H.tmpdir("hh-status-") as tmp:
+			port = H.free_port()
+			rc, err = self.serve(tmp, "127.0.0.1:%d" % port, "127.0.0.1:%d" % port)
+			self.assertEqual(rc, 2, err)
+			self.assertIn("status.listen must not be the webhook's address", err)
+			rc, err = self.serve(tmp, "0.0.0.0:%d" % port, "127.0.0.1:%d" % port)
+			self.assertEqual(rc, 1, err)
+			self.assertIn("status: cannot listen on 127.0.0.1:%d: Address already in use" % port, err)
