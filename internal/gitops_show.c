@@ -15,14 +15,14 @@ int hh_mirror_show_commit(const char *dir, const char *sha, size_t max, hh_buf *
 	git_commit *c = NULL, *parent = NULL;
 	git_tree *t = NULL, *pt = NULL;
 	git_diff *diff = NULL;
-	git_buf patch = {0};
+	git_buf patch = { 0 };
 	git_oid oid;
 	int ret = -1;
 
 	if (hh_gitops_init() < 0)
 		return -1;
-	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH |
-						   GIT_REPOSITORY_OPEN_BARE, NULL) < 0)
+	if (git_repository_open_ext(
+		    &repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0)
 		return hh_git_error("git: cannot open mirror '%s'", dir);
 	if (git_oid_fromstr(&oid, sha) < 0 || git_commit_lookup(&c, repo, &oid) < 0) {
 		hh_git_error("git: no commit %.12s in '%s'", sha, dir);

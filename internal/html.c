@@ -59,7 +59,8 @@ int hh_html_escn(hh_buf *b, const char *str, size_t len)
 		default: break;
 		}
 		k = rep ? 1 : utf8_len(s + i, len - i);
-		if (!rep && (k == 0 || (s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f))
+		if (!rep &&
+		    (k == 0 || (s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f))
 			rep = "\xef\xbf\xbd", k = k ? k : 1;
 		if (!rep) {
 			i += k;
@@ -133,16 +134,18 @@ int hh_html_ms(hh_buf *b, double ms)
 
 /* ---- charts ---- */
 
-#define ROW 22     /* height of one bar row */
-#define LABEL 130  /* width of the label column */
-#define PLOT 440   /* width of the bars */
-#define VALUE 110  /* width of the value column */
+#define ROW 22 /* height of one bar row */
+#define LABEL 130 /* width of the label column */
+#define PLOT 440 /* width of the bars */
+#define VALUE 110 /* width of the value column */
 
 static int svg_open(hh_buf *b, const char *title, int w, int h)
 {
-	if (hh_buf_printf(b, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
-			     "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-			     "aria-label=\"", w, h, w, h) < 0 ||
+	if (hh_buf_printf(b,
+			  "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+			  "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+			  "aria-label=\"",
+			  w, h, w, h) < 0 ||
 	    hh_html_esc(b, title) < 0 || hh_buf_puts(b, "\"><title>") < 0 ||
 	    hh_html_esc(b, title) < 0)
 		return -1;
@@ -160,8 +163,9 @@ static int bar_row(hh_buf *b, int y, const char *label, double x0, double w, dou
 	    hh_buf_printf(b, "</title><text class=\"label\" x=\"%d\" y=\"%d\">", LABEL - 8,
 			  y + 15) < 0 ||
 	    hh_html_esc(b, label) < 0 ||
-	    hh_buf_printf(b, "</text><rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
-			     "height=\"%d\" rx=\"2\"/><text class=\"value\" x=\"%d\" y=\"%d\">",
+	    hh_buf_printf(b,
+			  "</text><rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
+			  "height=\"%d\" rx=\"2\"/><text class=\"value\" x=\"%d\" y=\"%d\">",
 			  cls, LABEL + x0, y + 3, w, ROW - 6, LABEL + PLOT + 8, y + 15) < 0 ||
 	    hh_html_ms(b, v) < 0)
 		return -1;
@@ -202,9 +206,11 @@ int hh_svg_waterfall(hh_buf *b, const char *title, const hh_svg_bar *st, size_t 
 			return -1;
 		at += v;
 	}
-	if (hh_buf_printf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-			     "<text class=\"value\" x=\"%d\" y=\"%d\">total ", LABEL, (int)n * ROW + 4,
-			  LABEL + PLOT, (int)n * ROW + 4, LABEL + PLOT + 8, (int)n * ROW + 18) < 0 ||
+	if (hh_buf_printf(b,
+			  "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+			  "<text class=\"value\" x=\"%d\" y=\"%d\">total ",
+			  LABEL, (int)n * ROW + 4, LABEL + PLOT, (int)n * ROW + 4, LABEL + PLOT + 8,
+			  (int)n * ROW + 18) < 0 ||
 	    hh_html_ms(b, total) < 0)
 		return -1;
 	return hh_buf_puts(b, "</text></svg>");
@@ -230,14 +236,16 @@ int hh_svg_stacked(hh_buf *b, const char *title, const char *const *xl, size_t n
 	if (svg_open(b, title, w, h) < 0)
 		return -1;
 	for (k = 0; k < ns; k++)
-		if (hh_buf_printf(b, "<rect class=\"%s\" x=\"%d\" y=\"6\" width=\"12\" height=\"12\"/>"
-				     "<text class=\"legend\" x=\"%d\" y=\"16\">", s[k].cls,
-				  left + (int)k * 110, left + (int)k * 110 + 16) < 0 ||
+		if (hh_buf_printf(b,
+				  "<rect class=\"%s\" x=\"%d\" y=\"6\" width=\"12\" height=\"12\"/>"
+				  "<text class=\"legend\" x=\"%d\" y=\"16\">",
+				  s[k].cls, left + (int)k * 110, left + (int)k * 110 + 16) < 0 ||
 		    hh_html_esc(b, s[k].name) < 0 || hh_buf_puts(b, "</text>") < 0)
 			return -1;
-	if (hh_buf_printf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-			     "<text class=\"tick\" x=\"%d\" y=\"%d\">%.0f</text>"
-			     "<text class=\"tick\" x=\"%d\" y=\"%d\">0</text>",
+	if (hh_buf_printf(b,
+			  "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
+			  "<text class=\"tick\" x=\"%d\" y=\"%d\">%.0f</text>"
+			  "<text class=\"tick\" x=\"%d\" y=\"%d\">0</text>",
 			  left, h - bottom, w, h - bottom, left - 6, top + 10, max, left - 6,
 			  h - bottom) < 0)
 		return -1;
@@ -250,8 +258,10 @@ int hh_svg_stacked(hh_buf *b, const char *title, const char *const *xl, size_t n
 			if (s[k].v[i] <= 0)
 				continue;
 			y -= bh;
-			if (hh_buf_printf(b, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-					     "height=\"%.1f\"><title>", s[k].cls, x, y, col * 0.7, bh) < 0 ||
+			if (hh_buf_printf(b,
+					  "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+					  "height=\"%.1f\"><title>",
+					  s[k].cls, x, y, col * 0.7, bh) < 0 ||
 			    hh_html_esc(b, xl[i]) < 0 ||
 			    hh_buf_printf(b, " %s: %.0f</title></rect>", s[k].name, s[k].v[i]) < 0)
 				return -1;

@@ -145,7 +145,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!authorized(s, c))
 		return send_text(c, 401, "unauthorized: send Authorization: Bearer TOKEN");
 	if (strcmp(url, "/static/status.css") == 0) {
-		hh_buf css = {(char *)hh_status_css, strlen(hh_status_css), 0};
+		hh_buf css = { (char *)hh_status_css, strlen(hh_status_css), 0 };
 		return send_answer(c, 200, "text/css; charset=utf-8", &css, -1);
 	}
 	if (!s->st && hh_store_open(&s->st, s->cfg->state_dir) < 0) {
@@ -183,7 +183,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 /* ADDR:PORT or [V6]:PORT → a numeric socket address. */
 static int resolve(const char *listen, struct sockaddr_storage *ss, int *v6)
 {
-	struct addrinfo hints = {0}, *ai = NULL;
+	struct addrinfo hints = { 0 }, *ai = NULL;
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	size_t n;
@@ -223,8 +223,8 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
 	hh_status_server *s;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_USE_ITC;
+	unsigned flags =
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	int v6 = 0;
 
 	*out = NULL;
@@ -239,13 +239,12 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 	if (!(s = calloc(1, sizeof(*s))))
 		return hh_error("out of memory");
 	s->cfg = cfg;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)32, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(32 * 1024), MHD_OPTION_END);
 	/* No SO_REUSEPORT (the receiver sets it): the webhook's port can never be shared. */
 	if (!s->d) {
 		int e = errno;

@@ -30,14 +30,14 @@
 /* One repository as the `/` page shows it. */
 typedef struct hh_repo_status {
 	char *repo;
-	int configured;           /* 0: only the store knows it (removed from the config) */
+	int configured; /* 0: only the store knows it (removed from the config) */
 	int frozen;
-	char *why;                /* why it is frozen (NULL when not) */
+	char *why; /* why it is frozen (NULL when not) */
 	long long frozen_since;
-	long long fixes_used;     /* fixer runs in the last rate-window */
-	long budget;              /* max-fixes-per-hour (0 when not configured) */
-	long window;              /* rate-window, seconds */
-	hh_repo_activity act;     /* queue, job in progress, last outcome */
+	long long fixes_used; /* fixer runs in the last rate-window */
+	long budget; /* max-fixes-per-hour (0 when not configured) */
+	long window; /* rate-window, seconds */
+	hh_repo_activity act; /* queue, job in progress, last outcome */
 } hh_repo_status;
 
 /* The configured repositories (in configuration order), then any other the store knows.

@@ -38,8 +38,8 @@ static int api_jobs(hh_status_req *r)
 	long long ids[HH_STATUS_MAX_PER], total = 0;
 	size_t n = 0, i;
 
-	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * r->per, ids,
-			     (size_t)r->per, &n, &total) < 0)
+	if (hh_store_job_ids(r->st, r->repo, r->state, (r->page - 1) * r->per, ids, (size_t)r->per,
+			     &n, &total) < 0)
 		return -1;
 	hh_buf_putc(&r->body, '[');
 	for (i = 0; i < n; i++) {
@@ -104,7 +104,7 @@ static int notice_json(void *ctx, const hh_notification_rec *n)
 
 static int api_job(hh_status_req *r, long long id)
 {
-	struct list l = {&r->body, 0};
+	struct list l = { &r->body, 0 };
 	hh_buf *b = &r->body;
 	hh_job j;
 	int ret = -1;
@@ -120,7 +120,7 @@ static int api_job(hh_status_req *r, long long id)
 	b->ptr[--b->len] = '\0';
 	jstr(b, "detail", j.detail, 1);
 	jstr(b, "pr_url", j.pr_url, 1);
-	hh_buf_printf(b, ",\"pr_number\":%ld,\"diff_lines\":%ld", j.pr_number, j.diff_lines);
+	hh_buf_printf(b, ",\"pr_number\":%ld", j.pr_number);
 	hh_buf_puts(b, ",\"findings\":[");
 	if (hh_store_job_findings(r->st, id, finding_json, &l) < 0)
 		goto out;

@@ -59,7 +59,7 @@ static int fill(const hh_config *cfg, hh_store *st, long long now, const char *n
 int hh_status_repos(const hh_config *cfg, hh_store *st, long long now, hh_repo_status **out,
 		    size_t *n)
 {
-	struct names nm = {{NULL, 0}, cfg};
+	struct names nm = { { NULL, 0 }, cfg };
 	hh_repo_status *v = NULL;
 	size_t i, k = 0;
 	int ret = -1;
@@ -113,12 +113,13 @@ int hh_status_repos_json(const hh_repo_status *v, size_t n, hh_buf *b)
 
 		hh_buf_printf(b, "%s{\"repo\":\"", i ? "," : "");
 		hh_buf_put_json_str(b, r->repo);
-		hh_buf_printf(b, "\",\"configured\":%s,\"frozen\":%s", r->configured ? "true" : "false",
-			      r->frozen ? "true" : "false");
+		hh_buf_printf(b, "\",\"configured\":%s,\"frozen\":%s",
+			      r->configured ? "true" : "false", r->frozen ? "true" : "false");
 		str(b, "frozen_why", r->why);
-		hh_buf_printf(b, ",\"frozen_since\":%lld,\"fixes_used\":%lld,\"fixes_budget\":%ld,"
-				 "\"rate_window\":%ld,\"queue\":%lld,\"running_job\":%lld,"
-				 "\"last_job\":%lld",
+		hh_buf_printf(b,
+			      ",\"frozen_since\":%lld,\"fixes_used\":%lld,\"fixes_budget\":%ld,"
+			      "\"rate_window\":%ld,\"queue\":%lld,\"running_job\":%lld,"
+			      "\"last_job\":%lld",
 			      r->frozen ? r->frozen_since : 0, r->fixes_used, r->budget, r->window,
 			      r->act.queued, r->act.running, r->act.last_job);
 		str(b, "last_state", r->act.last_state);

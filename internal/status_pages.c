@@ -76,17 +76,19 @@ const char hh_status_css[] =
 
 void hh_status_head(hh_buf *b, const char *title, int refresh)
 {
-	hh_buf_puts(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+	hh_buf_puts(b,
+		    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
 	if (refresh > 0)
 		hh_buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh);
 	hh_buf_puts(b, "<title>");
 	hh_html_esc(b, title);
-	hh_buf_puts(b, " · healhook</title><link rel=\"icon\" href=\"data:,\">"
-		       "<link rel=\"stylesheet\" href=\"/static/status.css\"></head><body>"
-		       "<header><a class=\"brand\" href=\"/\">healhook</a><nav>"
-		       "<a href=\"/\">Repositories</a><a href=\"/jobs\">Jobs</a>"
-		       "<a href=\"/api/repos\">JSON</a></nav></header><main>");
+	hh_buf_puts(b,
+		    " · healhook</title><link rel=\"icon\" href=\"data:,\">"
+		    "<link rel=\"stylesheet\" href=\"/static/status.css\"></head><body>"
+		    "<header><a class=\"brand\" href=\"/\">healhook</a><nav>"
+		    "<a href=\"/\">Repositories</a><a href=\"/jobs\">Jobs</a>"
+		    "<a href=\"/api/repos\">JSON</a></nav></header><main>");
 }
 
 void hh_status_foot(hh_buf *b, long long now, int refresh)
@@ -131,10 +133,11 @@ static void meter(hh_buf *b, long long used, long budget)
 {
 	double w = budget > 0 ? (double)(used > budget ? budget : used) / (double)budget * 80 : 0;
 
-	hh_buf_printf(b, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"80\" "
-			 "height=\"8\" viewBox=\"0 0 80 8\" aria-hidden=\"true\">"
-			 "<rect class=\"meter-bg\" width=\"80\" height=\"8\" rx=\"4\"/>"
-			 "<rect class=\"%s\" width=\"%.1f\" height=\"8\" rx=\"4\"/></svg>",
+	hh_buf_printf(b,
+		      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"80\" "
+		      "height=\"8\" viewBox=\"0 0 80 8\" aria-hidden=\"true\">"
+		      "<rect class=\"meter-bg\" width=\"80\" height=\"8\" rx=\"4\"/>"
+		      "<rect class=\"%s\" width=\"%.1f\" height=\"8\" rx=\"4\"/></svg>",
 		      budget > 0 && used >= budget ? "meter-full" : "meter", w);
 }
 
@@ -157,14 +160,19 @@ static void repo_row(hh_buf *b, const hh_repo_status *s)
 		hh_html_esc(b, s->repo);
 		hh_buf_puts(b, "</code>)</span>");
 	} else if (s->act.running) {
-		hh_buf_printf(b, "<span class=\"badge st-fixing\">healing</span> "
-				 "<a href=\"/jobs/%lld\">#%lld</a>", s->act.running, s->act.running);
+		hh_buf_printf(b,
+			      "<span class=\"badge st-fixing\">healing</span> "
+			      "<a href=\"/jobs/%lld\">#%lld</a>",
+			      s->act.running, s->act.running);
 	} else {
-		hh_buf_puts(b, s->configured ? "<span class=\"badge\">idle</span>"
-					     : "<span class=\"badge\">not configured</span>");
+		hh_buf_puts(b,
+			    s->configured ? "<span class=\"badge\">idle</span>"
+					  : "<span class=\"badge\">not configured</span>");
 	}
-	hh_buf_printf(b, "</td><td class=\"fixes\"><span class=\"used\">%lld</span> / "
-			 "<span class=\"budget\">%ld</span> ", s->fixes_used, s->budget);
+	hh_buf_printf(b,
+		      "</td><td class=\"fixes\"><span class=\"used\">%lld</span> / "
+		      "<span class=\"budget\">%ld</span> ",
+		      s->fixes_used, s->budget);
 	meter(b, s->fixes_used, s->budget);
 	if (s->window % 3600 == 0)
 		hh_buf_printf(b, "<span class=\"why\">in the last %ld h</span>", s->window / 3600);
@@ -173,7 +181,8 @@ static void repo_row(hh_buf *b, const hh_repo_status *s)
 	hh_buf_puts(b, "</td><td class=\"last\">");
 	if (s->act.last_job) {
 		hh_status_badge(b, s->act.last_state);
-		hh_buf_printf(b, " <a href=\"/jobs/%lld\">#%lld</a>", s->act.last_job, s->act.last_job);
+		hh_buf_printf(b, " <a href=\"/jobs/%lld\">#%lld</a>", s->act.last_job,
+			      s->act.last_job);
 		if (s->act.last_reason[0]) {
 			hh_buf_puts(b, " <span class=\"muted\">");
 			hh_html_esc(b, s->act.last_reason);
@@ -218,8 +227,10 @@ static int outcome_chart(hh_status_req *r, hh_buf *b)
 	struct day_counts d;
 	char labels[14][8];
 	const char *xl[14];
-	hh_svg_series s[4] = {{"healed", "healed", NULL}, {"reverted", "reverted", NULL},
-			      {"failed", "failed", NULL}, {"rejected", "rejected", NULL}};
+	hh_svg_series s[4] = { { "healed", "healed", NULL },
+			       { "reverted", "reverted", NULL },
+			       { "failed", "failed", NULL },
+			       { "rejected", "rejected", NULL } };
 	int i;
 
 	memset(&d, 0, sizeof(d));
@@ -247,7 +258,7 @@ static void count_state(void *ctx, enum hh_job_state s, long long n)
 int hh_status_page_repos(hh_status_req *r)
 {
 	hh_repo_status *v = NULL;
-	long long c[HH_JOB_STATE_COUNT] = {0};
+	long long c[HH_JOB_STATE_COUNT] = { 0 };
 	hh_buf *b = &r->body;
 	size_t n = 0, i;
 	int ret = -1;
@@ -257,22 +268,27 @@ int hh_status_page_repos(hh_status_req *r)
 		goto out;
 	hh_status_head(b, "Repositories", HH_STATUS_REFRESH);
 	hh_buf_puts(b, "<h1>Repositories</h1><div class=\"cards\">");
-	hh_buf_printf(b, "<div class=\"card\"><b id=\"n-healed\">%lld</b>healed</div>"
-			 "<div class=\"card\"><b id=\"n-reverted\">%lld</b>reverted</div>"
-			 "<div class=\"card\"><b id=\"n-failed\">%lld</b>failed</div>"
-			 "<div class=\"card\"><b id=\"n-queued\">%lld</b>queued or waiting</div></div>",
-		      c[HH_JOB_HEALED], c[HH_JOB_REVERTED] + c[HH_JOB_REVERT_FAILED],
-		      c[HH_JOB_FAILED] + c[HH_JOB_EXPIRED], c[HH_JOB_QUEUED] + c[HH_JOB_WAITING]);
-	hh_buf_puts(b, "<table id=\"repos\"><thead><tr><th>Repository</th><th>Status</th>"
-		       "<th>Fixes used / budget</th><th>Last outcome</th><th class=\"num\">Queue"
-		       "</th></tr></thead><tbody>");
+	hh_buf_printf(
+		b,
+		"<div class=\"card\"><b id=\"n-healed\">%lld</b>healed</div>"
+		"<div class=\"card\"><b id=\"n-reverted\">%lld</b>reverted</div>"
+		"<div class=\"card\"><b id=\"n-failed\">%lld</b>failed</div>"
+		"<div class=\"card\"><b id=\"n-queued\">%lld</b>queued or waiting</div></div>",
+		c[HH_JOB_HEALED], c[HH_JOB_REVERTED] + c[HH_JOB_REVERT_FAILED],
+		c[HH_JOB_FAILED] + c[HH_JOB_EXPIRED], c[HH_JOB_QUEUED] + c[HH_JOB_WAITING]);
+	hh_buf_puts(b,
+		    "<table id=\"repos\"><thead><tr><th>Repository</th><th>Status</th>"
+		    "<th>Fixes used / budget</th><th>Last outcome</th><th class=\"num\">Queue"
+		    "</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++)
 		repo_row(b, &v[i]);
 	if (!n)
-		hh_buf_puts(b, "<tr><td colspan=\"5\" class=\"muted\">no repository configured"
-			       "</td></tr>");
-	hh_buf_puts(b, "</tbody></table><div class=\"charts\"><div class=\"panel\">"
-		       "<h2>Outcomes per day</h2>");
+		hh_buf_puts(b,
+			    "<tr><td colspan=\"5\" class=\"muted\">no repository configured"
+			    "</td></tr>");
+	hh_buf_puts(b,
+		    "</tbody></table><div class=\"charts\"><div class=\"panel\">"
+		    "<h2>Outcomes per day</h2>");
 	if (outcome_chart(r, b) < 0)
 		goto out;
 	hh_buf_puts(b, "</div><div class=\"panel\"><h2>Heal time per stage</h2>");
@@ -304,7 +320,8 @@ int hh_status_parse_stages(const char *json, hh_svg_bar **bars, size_t *n, hh_st
 		cJSON_Delete(root);
 		return hh_error("out of memory");
 	}
-	cJSON_ArrayForEach(it, root) {
+	cJSON_ArrayForEach(it, root)
+	{
 		if (!cJSON_IsNumber(it) || !it->string || hh_strv_push(names, it->string) < 0)
 			continue;
 		(*bars)[k].v = it->valuedouble;
@@ -321,9 +338,9 @@ int hh_status_parse_stages(const char *json, hh_svg_bar **bars, size_t *n, hh_st
 int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 {
 	long long ids[100], total;
-	double sum[32] = {0};
-	int count[32] = {0};
-	hh_strv order = {NULL, 0};
+	double sum[32] = { 0 };
+	int count[32] = { 0 };
+	hh_strv order = { NULL, 0 };
 	hh_svg_bar bars[32];
 	size_t n, i, k, nb = 0, jobs = 0;
 	int ret = -1;
@@ -333,7 +350,7 @@ int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 	for (i = 0; i < n; i++) {
 		hh_job j;
 		hh_svg_bar *st = NULL;
-		hh_strv names = {NULL, 0};
+		hh_strv names = { NULL, 0 };
 		size_t ns = 0;
 
 		if (hh_store_job_get(r->st, ids[i], &j) < 0)
@@ -346,7 +363,8 @@ int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 				size_t at;
 				for (at = 0; at < order.n && strcmp(order.v[at], st[k].label); at++)
 					;
-				if (at == order.n && (at >= 32 || hh_strv_push(&order, st[k].label) < 0))
+				if (at == order.n &&
+				    (at >= 32 || hh_strv_push(&order, st[k].label) < 0))
 					continue;
 				sum[at] += st[k].v;
 				count[at]++;
@@ -360,7 +378,8 @@ int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 		bars[nb].label = order.v[k];
 		bars[nb].v = count[k] ? sum[k] / count[k] : 0;
 	}
-	hh_buf_printf(b, "<p class=\"muted\">Average of the %zu newest jobs that landed.</p>", jobs);
+	hh_buf_printf(b, "<p class=\"muted\">Average of the %zu newest jobs that landed.</p>",
+		      jobs);
 	if (nb)
 		hh_svg_hbars(b, "Average time per stage", bars, nb);
 	else

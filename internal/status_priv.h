@@ -9,9 +9,9 @@
 #include "internal/html.h"
 #include "internal/status.h"
 
-#define HH_STATUS_PAGE 50       /* jobs per page */
+#define HH_STATUS_PAGE 50 /* jobs per page */
 #define HH_STATUS_MAX_PER 200
-#define HH_STATUS_REFRESH 30    /* seconds between refreshes of a page */
+#define HH_STATUS_REFRESH 30 /* seconds between refreshes of a page */
 #define HH_STATUS_DIFF_MAX (256 * 1024)
 
 /* One request: what the router parsed, and the answer a page fills. */
@@ -20,12 +20,12 @@ typedef struct hh_status_req {
 	hh_store *st;
 	long long now;
 	const char *repo, *state; /* ?repo= and ?state= (NULL when absent or empty) */
-	long long page;           /* ?page= (from 1) */
-	long long per;            /* ?per= jobs a page (1..HH_STATUS_MAX_PER, default HH_STATUS_PAGE) */
+	long long page; /* ?page= (from 1) */
+	long long per; /* ?per= jobs a page (1..HH_STATUS_MAX_PER, default HH_STATUS_PAGE) */
 	/* out */
-	int status;               /* 200 unless a page says otherwise */
-	const char *ctype;        /* "text/html; charset=utf-8" unless a page says otherwise */
-	long long total;          /* X-Total-Count when >= 0 */
+	int status; /* 200 unless a page says otherwise */
+	const char *ctype; /* "text/html; charset=utf-8" unless a page says otherwise */
+	long long total; /* X-Total-Count when >= 0 */
 	hh_buf body;
 } hh_status_req;
 

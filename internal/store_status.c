@@ -120,8 +120,8 @@ int hh_store_notification_add(hh_store *st, const hh_notification_rec *n)
 
 /* ---- a job's records ---- */
 
-int hh_store_job_probes(hh_store *st, long long job_id,
-			int (*fn)(void *ctx, const hh_probe_rec *p), void *ctx)
+int hh_store_job_probes(hh_store *st, long long job_id, int (*fn)(void *ctx, const hh_probe_rec *p),
+			void *ctx)
 {
 	static const char sql[] = "SELECT sha, at, status, verdict, answer FROM health_probes"
 				  " WHERE job_id = ?1 ORDER BY id";
@@ -133,7 +133,7 @@ int hh_store_job_probes(hh_store *st, long long job_id,
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_probe_rec p = {0};
+		hh_probe_rec p = { 0 };
 
 		p.job_id = job_id;
 		p.sha = col(s, 0);
@@ -162,7 +162,7 @@ int hh_store_job_notifications(hh_store *st, long long job_id,
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_notification_rec n = {0};
+		hh_notification_rec n = { 0 };
 
 		n.job_id = job_id;
 		n.outcome = col(s, 0);
@@ -193,7 +193,7 @@ int hh_store_job_findings(hh_store *st, long long job_id,
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_finding_rec f = {0};
+		hh_finding_rec f = { 0 };
 
 		f.delivery_id = col(s, 0);
 		f.repo = col(s, 1);
@@ -256,7 +256,8 @@ int hh_store_job_ids(hh_store *st, const char *repo, const char *state, long lon
 int hh_store_repo_activity(hh_store *st, const char *repo, hh_repo_activity *out)
 {
 	static const char counts[] =
-		"SELECT COALESCE(SUM(CASE WHEN state IN ('queued', 'waiting') THEN 1 ELSE 0 END), 0),"
+		"SELECT COALESCE(SUM(CASE WHEN state IN ('queued', 'waiting') THEN 1 ELSE 0 END), "
+		"0),"
 		" COALESCE(MAX(CASE WHEN state IN ('fixing', 'committed', 'watching', 'reverting')"
 		" THEN id ELSE 0 END), 0) FROM jobs WHERE repo = ?1";
 	static const char last[] = "SELECT id, state, reason, updated FROM jobs WHERE repo = ?1"
@@ -279,7 +280,8 @@ int hh_store_repo_activity(hh_store *st, const char *repo, hh_repo_activity *out
 	hh_st_bind_text(s, 1, repo);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		out->last_job = sqlite3_column_int64(s, 0);
-		snprintf(out->last_state, sizeof(out->last_state), "%s", col(s, 1) ? col(s, 1) : "");
+		snprintf(out->last_state, sizeof(out->last_state), "%s",
+			 col(s, 1) ? col(s, 1) : "");
 		snprintf(out->last_reason, sizeof(out->last_reason), "%s",
 			 col(s, 2) ? col(s, 2) : "");
 		out->last_at = sqlite3_column_int64(s, 3);

@@ -78,6 +78,12 @@ def socket_owners(inode):
 	return pids
 
 
+def no_duplicates(pairs):
+	keys = [k for k, _ in pairs]
+	assert len(keys) == len(set(keys)), "duplicate keys in %s" % keys
+	return dict(pairs)
+
+
 def children(ppid):
 	out = []
 	for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -320,17 +326,18 @@ class StatusPages(unittest.TestCase):
 	def test_api_has_the_shapes_of_history(self):
 		st, hdrs, body = fetch(self.base + "/api/jobs", TOKEN)
 		self.assertEqual((st, hdrs["Content-Type"], hdrs["X-Total-Count"]), (200, "application/json", "5"))
-		api = json.loads(body)
+		api = json.loads(body, object_pairs_hook=no_duplicates)
 		rc, out, _ = run(["history", "--config", self.cfg, "--json"])
 		hist = json.loads(out)
 		self.assertEqual([j["job"] for j in api], [j["job"] for j in hist])
 		self.assertEqual(api, hist)
-		one = json.loads(fetch(self.base + "/api/jobs/%d" % self.reverted, TOKEN)[2])
+		raw = fetch(self.base + "/api/jobs/%d" % self.reverted, TOKEN)[2]
+		one = json.loads(raw, object_pairs_hook=no_duplicates)
 		self.assertEqual({k: one[k] for k in hist[0]}, [j for j in hist if j["job"] == self.reverted][0])
 		self.assertEqual([f["message"] for f in one["findings"]], [MSG + BREAK])
 		self.assertEqual(one["probes"][-1]["verdict"], "ok")
 		self.assertTrue(any(n["outcome"] == "reverted" and n["ok"] for n in one["notifications"]))
-		repos = json.loads(fetch(self.base + "/api/repos", TOKEN)[2])
+		repos = json.loads(fetch(self.base + "/api/repos", TOKEN)[2], object_pairs_hook=no_duplicates)
 		rc, out, err = run(["status", "--config", self.cfg, "--json"])
 		self.assertEqual(rc, 0, err)
 		self.assertEqual(json.loads(out), repos)

@@ -25,9 +25,16 @@ TEST(html_escape_hostile_text)
 	hh_buf_clear(&b);
 	/* invalid UTF-8, an overlong form, a surrogate and control characters become U+FFFD;
 	 * valid multi-byte text, tabs and newlines stay */
-	hh_html_esc(&b, "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\x01\x7f\t\n\xe5\x8f\xb0");
-	CHECK_STR(b.ptr, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-			 "d\xef\xbf\xbd\xef\xbf\xbd\t\n\xe5\x8f\xb0");
+	hh_html_esc(&b,
+		    "a\xff"
+		    "b\xc0\xaf"
+		    "c\xed\xa0\x80"
+		    "d\x01\x7f\t\n\xe5\x8f\xb0");
+	CHECK_STR(b.ptr,
+		  "a\xef\xbf\xbd"
+		  "b\xef\xbf\xbd\xef\xbf\xbd"
+		  "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		  "d\xef\xbf\xbd\xef\xbf\xbd\t\n\xe5\x8f\xb0");
 	hh_buf_clear(&b);
 	hh_html_escn(&b, "abc<def", 4);
 	CHECK_STR(b.ptr, "abc&lt;");
@@ -42,7 +49,8 @@ TEST(html_links_and_urls)
 	CHECK_STR(b.ptr, "x");
 	hh_buf_clear(&b);
 	hh_html_link(&b, "https://git.example/a/b/pulls/7?\"x", "#7");
-	CHECK_STR(b.ptr, "<a href=\"https://git.example/a/b/pulls/7?&quot;x\" rel=\"noreferrer\">#7</a>");
+	CHECK_STR(b.ptr,
+		  "<a href=\"https://git.example/a/b/pulls/7?&quot;x\" rel=\"noreferrer\">#7</a>");
 	hh_buf_clear(&b);
 	hh_url_esc(&b, "acme/shop api&x=<1>");
 	CHECK_STR(b.ptr, "acme%2Fshop%20api%26x%3D%3C1%3E");
@@ -51,7 +59,7 @@ TEST(html_links_and_urls)
 
 TEST(html_svg_waterfall_is_cumulative)
 {
-	hh_svg_bar st[] = {{"connect", 100}, {"fix", 300}, {"<push>", 600}};
+	hh_svg_bar st[] = { { "connect", 100 }, { "fix", 300 }, { "<push>", 600 } };
 	hh_buf b = HH_BUF_INIT;
 
 	CHECK(hh_svg_waterfall(&b, "t", st, 3) == 0);
@@ -83,8 +91,8 @@ static int on_day(void *ctx, long long day, const char *name, long long n)
 {
 	struct seen *s = ctx;
 
-	snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text), "%lld %s %lld;",
-		 day, name, n);
+	snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text), "%lld %s %lld;", day,
+		 name, n);
 	return 0;
 }
 
@@ -92,15 +100,15 @@ TEST(store_status_queries)
 {
 	char root[] = "/tmp/hh-status-XXXXXX", dir[64], cmd[96], big[1000];
 	hh_store *st = NULL;
-	hh_job j = {0};
-	hh_probe_rec p = {0};
+	hh_job j = { 0 };
+	hh_probe_rec p = { 0 };
 	hh_repo_activity a;
-	hh_finding_rec f = {0};
-	struct seen s = {0, ""};
+	hh_finding_rec f = { 0 };
+	struct seen s = { 0, "" };
 	long long ids[4], total, i, id[6];
 	size_t n;
-	static const enum hh_job_state states[] = {HH_JOB_HEALED, HH_JOB_FAILED, HH_JOB_REVERTED,
-						   HH_JOB_QUEUED, HH_JOB_WAITING, HH_JOB_FIXING};
+	static const enum hh_job_state states[] = { HH_JOB_HEALED, HH_JOB_FAILED,  HH_JOB_REVERTED,
+						    HH_JOB_QUEUED, HH_JOB_WAITING, HH_JOB_FIXING };
 
 	CHECK(mkdtemp(root) != NULL);
 	snprintf(dir, sizeof(dir), "%s/state", root);
@@ -118,7 +126,8 @@ TEST(store_status_queries)
 	CHECK(n == 4 && total == 6 && ids[0] == id[4] && ids[3] == id[1]);
 	CHECK(hh_store_job_ids(st, "acme/shop", "reverted", 0, ids, 4, &n, &total) == 0);
 	CHECK(n == 1 && total == 1 && ids[0] == id[2]);
-	CHECK(hh_store_job_ids(st, "other/x", NULL, 0, ids, 4, &n, &total) == 0 && n == 0 && !total);
+	CHECK(hh_store_job_ids(st, "other/x", NULL, 0, ids, 4, &n, &total) == 0 && n == 0 &&
+	      !total);
 	CHECK(hh_store_repo_activity(st, "acme/shop", &a) == 0);
 	CHECK(a.queued == 2 && a.running == id[5] && a.last_job == id[2]);
 	CHECK_STR(a.last_state, "reverted");
