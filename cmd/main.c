@@ -19,6 +19,7 @@ static const char usage[] =
 	"  action    run as a Gitea Actions step: heal the findings of the run's event\n"
 	"  heal      fix one finding now, through the same pipeline as the worker\n"
 	"  history   list recent jobs and their outcomes\n"
+	"  status    show every repository: frozen, budget used, last outcome, queue\n"
 	"  doctor    check every configured repository end to end\n"
 	"  unfreeze  let a frozen repository heal again\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
@@ -39,6 +40,7 @@ static const struct command commands[] = {
 	{"sign", cmd_sign},
 	{"heal", cmd_heal},
 	{"history", cmd_history},
+	{"status", cmd_status},
 	{"doctor", cmd_doctor},
 	{"unfreeze", cmd_unfreeze},
 	{"version", cmd_version},

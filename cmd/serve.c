@@ -15,6 +15,7 @@
 #include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/sdnotify.h"
+#include "internal/status.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -45,6 +46,9 @@ static const char usage[] =
 	"  --insecure        serve without a webhook secret (deliveries are not authenticated)\n"
 	"  --log-format F    text (key=value, default) or json\n"
 	"  --log-level L     error, warn, info (default) or debug\n"
+	"\n"
+	"With status.listen set, the main process also serves read-only status pages on that\n"
+	"address (docs/operations.md, \"Status pages\").\n"
 	"\n"
 	"serve runs two processes: a receiver that faces the network and holds no token or key,\n"
 	"and the main process that heals; they meet only in the store (docs/security.md).\n";
@@ -200,6 +204,12 @@ static hh_config *load(const struct serve_args *a)
 	}
 	if (!cfg->state_dir) {
 		cmd_die_msg("serve", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+		goto fail;
+	}
+	if (!a->receiver && cfg->status_listen &&
+	    strcmp(cfg->status_listen, a->listen ? a->listen : cfg->listen) == 0) {
+		cmd_die_msg("serve", "status.listen must not be the webhook's address %s",
+			    cfg->status_listen);
 		goto fail;
 	}
 	if (!cfg->secret && !a->insecure) {
@@ -396,12 +406,27 @@ static void stop_receiver(pid_t pid, long grace_ms)
 	}
 }
 
+static int start_status(const hh_config *cfg, hh_status_server **out)
+{
+	char port[16];
+
+	if (hh_status_start(out, cfg, cfg->status_listen) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%d", hh_status_port(*out));
+	hh_log(HH_LOG_INFO, "status.listening", "listen", cfg->status_listen, "port", port,
+	       "token", cfg->status_token ? "required" : "none", NULL);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a;
 	struct lookup_thread lt = {0};
 	hh_worker *worker = NULL;
 	hh_notifier *notifier = NULL;
+	hh_status_server *pages = NULL;
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
 	pthread_t lookup;
@@ -441,6 +466,13 @@ int cmd_serve(int argc, char **argv)
 		return HH_EXIT_FAIL;
 	}
 	snprintf(port, sizeof(port), "%d", p);
+	/* The status pages: in this process (they read the store and the mirrors), never in the
+	 * receiver, on their own port. */
+	if (cfg->status_listen && start_status(cfg, &pages) < 0) {
+		stop_receiver(receiver, 5000);
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
+	}
 	lt.cfg = cfg;
 	pthread_mutex_init(&lt.lock, NULL);
 	pthread_cond_init(&lt.cond, NULL);
@@ -490,6 +522,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_cond_signal(&lt.cond);
 	pthread_mutex_unlock(&lt.lock);
 	pthread_join(lookup, NULL);
+	hh_status_stop(pages);
 	hh_worker_stop(worker);
 	hh_notifier_stop(notifier, 5000);
 	pthread_mutex_destroy(&lt.lock);

@@ -75,6 +75,8 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"worker", "parallel", HH_CT_NUM0, G(worker_parallel)},
 	{"log", "level", HH_CT_LEVEL, G(log_level)},
 	{"log", "format", HH_CT_FORMAT, G(log_format)},
+	{"status", "listen", HH_CT_LISTEN, G(status_listen)},
+	{"status", "token-file", HH_CT_SECRET_FILE, G(status_token)},
 	{NULL, NULL, 0, 0},
 };
 
@@ -756,6 +758,8 @@ void hh_config_free(hh_config *cfg)
 	free(cfg->lang);
 	free(cfg->commit_name);
 	free(cfg->commit_email);
+	free(cfg->status_listen);
+	hh_cfg_free_secret(&cfg->status_token);
 	for (i = 0; i < cfg->nrepos; i++)
 		repo_release(&cfg->repos[i]);
 	free(cfg->repos);
@@ -772,6 +776,7 @@ int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp
 	if (rc == 0) {
 		hh_cfg_free_secret(&(*out)->gitea_token);
 		hh_cfg_free_secret(&(*out)->telegram_token);
+		hh_cfg_free_secret(&(*out)->status_token);
 	}
 	return rc;
 }

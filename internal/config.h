@@ -17,6 +17,7 @@
  *   [commit]  name, email (author and committer of healhook's commits)
  *   [worker]  parallel (repositories healed at the same time)
  *   [log]     level, format
+ *   [status]  listen, token-file (the status pages, served by the main process of serve)
  *
  * Unknown sections or keys, `include`/`includeIf`, and bad values are errors whose message
  * names the key and the file (and the line when it can be found). Durations take an integer
@@ -122,6 +123,9 @@ typedef struct hh_config {
 	/* [log] */
 	int log_level;            /* enum hh_log_level, info */
 	int log_format;           /* enum hh_log_format, text */
+	/* [status] */
+	char *status_listen;      /* ADDR:PORT of the status pages; NULL = off */
+	char *status_token;       /* Bearer token the status pages require; NULL = none */
 
 	hh_repo_config *repos;
 	size_t nrepos;

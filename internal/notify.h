@@ -128,4 +128,15 @@ int hh_notifier_stop(hh_notifier *n, long grace_ms);
 /* The same, and *out (may be NULL) gets the counters as they are when it returns. */
 int hh_notifier_stop_stats(hh_notifier *n, long grace_ms, hh_notifier_stats *out);
 
+/*
+ * notify_record.c: the notifier's thread records every delivery it made or gave up in the
+ * store of state_dir (the configuration's state.dir; NULL: nothing is recorded), for the
+ * status pages. *st is the thread's own handle, opened on first use and closed by
+ * hh_notify_record_close(). A store error is logged, never fatal to the notification.
+ */
+struct hh_store;
+void hh_notify_record(struct hh_store **st, const char *state_dir, const hh_notice *n,
+		      const char *target, int ok, int attempts, const char *error);
+void hh_notify_record_close(struct hh_store **st);
+
 #endif

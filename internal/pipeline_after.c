@@ -108,6 +108,22 @@ static void quarantine(struct run *x)
 		hh_log(HH_LOG_ERROR, "job.quarantine", "error", hh_error_last(), NULL);
 }
 
+/* Stores one probe of the watch for the status pages (at most HH_STORE_MAX_PROBES a job). */
+static void record_probe(void *ctx, long status, const char *verdict, const char *answer)
+{
+	struct run *x = ctx;
+	hh_probe_rec p = {0};
+
+	p.job_id = x->job->id;
+	p.sha = x->watch_sha;
+	p.at = (long long)time(NULL);
+	p.status = status;
+	p.verdict = verdict;
+	p.answer = answer;
+	if (x->p->store && x->job->id && hh_store_probe_add(x->p->store, &p) < 0)
+		hh_log(HH_LOG_WARN, "job.probe", "error", hh_error_last(), NULL);
+}
+
 /* Watches health for sha. Returns the verdict; w->why says what was seen. */
 static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_watch *w)
 {
@@ -115,6 +131,9 @@ static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_wa
 	w->repo = x->repo;
 	w->sha = sha;
 	w->stop = x->p->stop;
+	w->on_probe = record_probe;
+	w->probe_ctx = x;
+	x->watch_sha = sha;
 	return hh_health_run(w);
 }
 

@@ -22,6 +22,7 @@ struct run {
 	hh_git_peer peer;    /* where the mirror fetches from and pushes to */
 	hh_buf stages;       /* JSON of stage durations, being built */
 	double t0, ts;
+	const char *watch_sha; /* the commit the current health watch waits for (borrowed) */
 };
 
 void hh_pl_stage(struct run *x, const char *name, const char *note);
