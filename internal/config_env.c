@@ -80,6 +80,25 @@ static const struct hh_cfg_key *key(const struct hh_cfg_key *t, const char *name
 	return NULL;
 }
 
+/* TELEGRAM_CHAT_IDS / TELEGRAM_CHAT_ID: a JSON array or a comma-separated list (config_chat.c). */
+static int set_chats(hh_config *cfg, const struct hh_cfg_key *k, const char *var, const char *v)
+{
+	hh_buf ids = HH_BUF_INIT;
+	int rc = -1;
+
+	if (hh_cfg_chat_ids(var, v, &ids) < 0)
+		goto out;
+	if (!ids.len) {
+		hh_strv_release(&cfg->telegram_chats);
+		rc = 0;
+		goto out;
+	}
+	rc = env_set(cfg, k, var, ids.ptr);
+out:
+	hh_buf_release(&ids);
+	return rc;
+}
+
 static int apply_global(hh_config *cfg, char *const *envp)
 {
 	static const struct hh_cfg_key secret = {"server", "secret", HH_CT_SECRET,
@@ -101,9 +120,9 @@ static int apply_global(hh_config *cfg, char *const *envp)
 	if ((v = hh_cfg_env(envp, "TELEGRAM_BOT_TOKEN")) &&
 	    env_set(cfg, &tg, "TELEGRAM_BOT_TOKEN", v) < 0)
 		return -1;
-	if (ids && env_set(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
+	if (ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
 		return -1;
-	if (id && !ids && env_set(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
+	if (id && !ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
 		return -1;
 	if (id && ids && !hh_strv_contains(&cfg->telegram_chats, id) &&
 	    hh_strv_push(&cfg->telegram_chats, id) < 0)

@@ -80,4 +80,11 @@ int hh_cfg_apply_env(hh_config *cfg, char *const *envp);
 /* The main environment variable for a full key name ("server.listen" → HEALHOOK_SERVER_LISTEN). */
 void hh_cfg_env_name(char *out, size_t size, const char *key);
 
+/*
+ * TELEGRAM_CHAT_IDS as the predecessor wrote it: a JSON array of chat ids (strings or
+ * integers) or a comma-separated list. Appends the ids, comma-separated, to out (empty for
+ * "[]"). Returns 0, or -1 with the error naming var when v is anything else.
+ */
+int hh_cfg_chat_ids(const char *var, const char *v, hh_buf *out);
+
 #endif
