@@ -104,7 +104,9 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 {
 	if (!msg)
 		return HH_SSH_OTHER;
-	if (strstr(msg, "needs an identity and a known-hosts file") || strstr(msg, "host spec") ||
+	if ((strstr(msg, "ssh host '") && (strstr(msg, "' needs an identity") ||
+					    strstr(msg, "' needs a known-hosts file"))) ||
+	    strstr(msg, "host spec") ||
 	    strstr(msg, "no fix host given"))
 		return HH_SSH_CONFIG;
 	if (strstr(msg, "cannot read ssh key"))

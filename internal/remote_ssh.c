@@ -339,8 +339,10 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	int rc;
 
 	if (!opts->identity || !opts->known_hosts)
-		return hh_error("ssh host '%s' needs an identity and a known-hosts file",
-				opts->host);
+		return hh_error("ssh host '%s' needs %s", opts->host,
+				!opts->identity && !opts->known_hosts ? "an identity and a known-hosts file"
+				: !opts->identity ? "an identity (a private key file)"
+				: "a known-hosts file");
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
