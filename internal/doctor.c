@@ -123,6 +123,8 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 		return HH_SSH_HOST_CHANGED;
 	if (strstr(msg, "authentication failed"))
 		return HH_SSH_AUTH;
+	if (strstr(msg, " has no sftp subsystem"))
+		return HH_SSH_SFTP;
 	return HH_SSH_OTHER;
 }
 
@@ -198,6 +200,8 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
 					  hs->user ? "@" : "", hs->hostname, repo->identity),
 			      NULL);
+		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
+			      hh_asprintf("files can be copied to %s", hs->hostname), NULL);
 		free(name);
 		return r;
 	}
@@ -210,7 +214,10 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	    step == HH_SSH_KNOWN_HOSTS_FILE)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
 			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-	if (step == HH_SSH_AUTH)
+	if (step == HH_SSH_SFTP)
+		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+	if (step == HH_SSH_AUTH || step == HH_SSH_SFTP)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
 			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
 	switch (step) {
@@ -259,6 +266,15 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
 				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
 				hs->hostname, scope));
+		break;
+	case HH_SSH_SFTP:
+		hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
+			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
+					  hs->user ? "@" : "", hs->hostname, repo->identity), NULL);
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "sftp subsystem", hh_strdup(msg),
+			      hh_asprintf("healhook copies files over SFTP: add 'Subsystem sftp "
+					  "/usr/lib/openssh/sftp-server' (or internal-sftp) to "
+					  "/etc/ssh/sshd_config on %s and reload sshd", hs->hostname));
 		break;
 	case HH_SSH_KEY_FILE:
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),

@@ -377,7 +377,8 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 				opts->identity,
 				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
 				is_rsa_key(opts->identity) ? RSA_HINT : "");
-	return 0;
+	/* Files go over SFTP: a host without it fails here, within the connect timeout. */
+	return hh_ssh_sftp_start(s, hh_now_ms() + r->connect_timeout_ms);
 }
 
 void hh_ssh_close(hh_remote *r)

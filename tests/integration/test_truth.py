@@ -20,6 +20,7 @@ import time
 import unittest
 
 from lib import harness as H
+from lib.sshd import Sshd
 from lib.telegram_mock import TelegramMock
 
 import test_aftercare as A
@@ -348,6 +349,57 @@ class SmallTruths(Base):
 				   stderr=subprocess.PIPE, timeout=30)
 		self.assertEqual(p.returncode, 2)
 		self.assertIn("--log-format must be text or json", p.stderr.decode())
+
+
+class NoSftp(unittest.TestCase):
+	"""Item 6: a fix host whose sshd has no sftp subsystem."""
+
+	@classmethod
+	def setUpClass(cls):
+		cls.sshd = Sshd(sftp=False).start()
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sshd.stop()
+
+	def setUp(self):
+		self._tmp = H.tmpdir("hh-nosftp-")
+		self.tmp = self._tmp.__enter__()
+		os.chmod(self.tmp, 0o755)
+		self.repos = H.make_origin_and_worktree(self.tmp, {A.ORDER: A.FILES[A.ORDER]})
+		self.cfg = os.path.join(self.tmp, "healhook.conf")
+		with open(self.cfg, "w") as f:
+			f.write("[state]\n\tdir = %s\n" % os.path.join(self.tmp, "state"))
+			f.write("[fixer]\n\tcommand = %s --message-file {prompt} {file}\n" % H.FAKE_AIDER)
+			f.write('[repo "%s"]\n\thost = %s\n\tidentity = %s\n\tknown-hosts = %s\n'
+				"\treviewers = bob\n" % (A.REPO, self.sshd.host_spec(self.repos.worktree),
+							  self.sshd.user_key_ed25519, self.sshd.known_hosts))
+
+	def tearDown(self):
+		self._tmp.__exit__(None, None, None)
+
+	def test_heal_fails_in_preflight_naming_the_sftp_subsystem(self):
+		t0 = time.time()
+		rc, res, err = run_heal(self.cfg)
+		took = time.time() - t0
+		self.assertEqual((rc, res["state"], res["reason"]), (1, "failed", "preflight-failed"),
+				 err)
+		self.assertRegex(res["message"], r"^\S+@127\.0\.0\.1 has no sftp subsystem.*"
+				 r"Subsystem sftp")
+		self.assertLess(took, 10 + 5, "not within the connect timeout (10 s)")
+		self.assertEqual(H.rev(self.repos.origin, "main"), self.repos.head)
+
+	def test_doctor_reports_the_sftp_subsystem(self):
+		p = subprocess.run([H.BIN, "doctor", "--config", self.cfg], stdout=subprocess.PIPE,
+				   stderr=subprocess.PIPE, text=True, timeout=60,
+				   env={"PATH": os.environ["PATH"]})
+		self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+		lines = p.stdout.splitlines()
+		self.assertTrue([l for l in lines if l.startswith("✓") and "key accepted" in l], p.stdout)
+		bad = [l for l in lines if l.startswith("✗") and "sftp subsystem" in l]
+		self.assertTrue(bad, p.stdout)
+		self.assertIn("no sftp subsystem", bad[0])
+		self.assertIn("Subsystem sftp", p.stdout)
 
 
 if __name__ == "__main__":
