@@ -12,6 +12,7 @@
  * Signals: SIGTERM/SIGINT stop accepting, let in-flight requests finish, exit 0.
  */
 #include "cmd/cmd.h"
+#include "internal/compat.h"
 #include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/sdnotify.h"
@@ -193,6 +194,18 @@ static hh_config *load(const struct serve_args *a)
 	if (a->lvl)
 		cfg->log_level = hh_log_level_parse(a->lvl);
 	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	/* The predecessor's .env: the repository's name from the host, told to the receiver
+	 * (which cannot connect) as HEALHOOK_REPO. */
+	if (!a->receiver && cfg->predecessor) {
+		if (hh_compat_resolve(cfg) < 0) {
+			fprintf(stderr, "healhook: %s\n", hh_error_last());
+			goto fail;
+		}
+		if (cfg->nrepos == 1 && setenv("HEALHOOK_REPO", cfg->repos[0].name, 1) < 0) {
+			cmd_die_msg("serve", "cannot set HEALHOOK_REPO: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	if (!a->listen && !cfg->listen) {
 		cmd_die_msg("serve", "server.listen is not set (use --listen ADDR:PORT, the config "
 				     "file or HEALHOOK_SERVER_LISTEN)");

@@ -33,8 +33,10 @@
  *   HEAL_SSH_HOST HEAL_SSH_USER HEAL_SSH_PORT AIDER_REPO_PATH (→ host = ssh://user@host:port/path),
  *   DEPLOY_SSH_KEY_PATH (→ identity), MOMO_BASE_URL (→ health-url = it + "/health"),
  *   OLLAMA_API_BASE (→ fixer.ollama), AIDER_MODEL (→ fixer.model),
- *   AIDER_MAX_DIFF_LINES, AIDER_MAX_HOURLY_FIX, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS,
- *   TELEGRAM_CHAT_ID.
+ *   AIDER_MAX_DIFF_LINES, AIDER_MAX_HOURLY_FIX, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS
+ *   (a JSON array as the predecessor wrote it, or comma-separated), TELEGRAM_CHAT_ID.
+ *   With the predecessor's variables and no config file (config_compat.c), state.dir and
+ *   known-hosts have defaults and the repository's name may come from the host (compat.h).
  */
 #ifndef HH_CONFIG_H
 #define HH_CONFIG_H
@@ -122,7 +124,14 @@ typedef struct hh_config {
 
 	hh_repo_config *repos;
 	size_t nrepos;
+	/* Environment-only with the predecessor's variables (no config file): state.dir and
+	 * known-hosts have defaults, and when HEALHOOK_REPO is unset the one repository is named
+	 * HH_REPO_FROM_HOST until hh_compat_resolve() reads its name from the host. */
+	int predecessor;
 } hh_config;
+
+/* The placeholder name of the predecessor's repository before hh_compat_resolve(). */
+#define HH_REPO_FROM_HOST "healhook-pending/repository-from-host"
 
 /*
  * Loads the configuration. path may be NULL (then HEALHOOK_CONFIG from envp, else only the

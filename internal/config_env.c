@@ -217,6 +217,9 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 	} else if (cfg->nrepos) {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository and %s has "
 				"%zu)", var, cfg->path, cfg->nrepos);
+	} else if (hh_cfg_predecessor_mode(cfg, envp)) {
+		if (!(r = hh_cfg_predecessor_repo(cfg))) /* named from the host later */
+			return -1;
 	} else {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository: name it "
 				"owner/name)", var);
@@ -252,7 +255,9 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 
 int hh_cfg_apply_env(hh_config *cfg, char *const *envp)
 {
-	if (apply_global(cfg, envp) < 0)
+	if (hh_cfg_predecessor_check(cfg, envp) < 0 || apply_global(cfg, envp) < 0)
 		return -1;
-	return apply_repo(cfg, envp);
+	if (apply_repo(cfg, envp) < 0)
+		return -1;
+	return hh_cfg_predecessor_defaults(cfg, envp);
 }

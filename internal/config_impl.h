@@ -87,4 +87,15 @@ void hh_cfg_env_name(char *out, size_t size, const char *key);
  */
 int hh_cfg_chat_ids(const char *var, const char *v, hh_buf *out);
 
+/* Environment-only mode with the predecessor's variables (config_compat.c). */
+/* 1 without a config file and HEALHOOK_HOST, when one of HEAL_SSH_HOST HEAL_SSH_USER
+ * HEAL_SSH_PORT AIDER_REPO_PATH DEPLOY_SSH_KEY_PATH is set. */
+int hh_cfg_predecessor_mode(const hh_config *cfg, char *const *envp);
+/* Before the variables are applied: one error listing every missing variable, or 0. */
+int hh_cfg_predecessor_check(hh_config *cfg, char *const *envp);
+/* The one repository, named HH_REPO_FROM_HOST until compat.c reads its name from the host. */
+hh_repo_config *hh_cfg_predecessor_repo(hh_config *cfg);
+/* After the variables: the default state.dir and known-hosts. */
+int hh_cfg_predecessor_defaults(hh_config *cfg, char *const *envp);
+
 #endif
