@@ -4,7 +4,7 @@
  *
  * The file (see docs/configuration.md):
  *   [server]  listen, secret-file, authorization, max-body, record, max-connections,
- *             max-queue, request-timeout, max-headers
+ *             max-queue, request-timeout, max-headers, receiver-user
  *   [state]   dir
  *   [gitea]   url, token-file, user, timeout
  *   [fixer]   command, model, ollama (several), timeout
@@ -88,6 +88,8 @@ typedef struct hh_config {
 	char *authorization;      /* required Authorization header value; NULL = none */
 	size_t max_body;          /* bytes, 5 MiB */
 	char *record;             /* directory to record deliveries into; NULL = off */
+	char *receiver_user;      /* user the receiver drops to when serve starts as root; NULL =
+				     none (it runs as serve's user) */
 	long max_connections;     /* 64 */
 	long max_queue;           /* queued jobs before intake answers 503; 10000 */
 	long request_timeout;     /* seconds a request may take in total, 10 */
@@ -146,6 +148,10 @@ void hh_config_free(hh_config *cfg);
 /* Like hh_config_load() for the process that faces the network: the Gitea and Telegram token
  * files are not read, and no token is kept (the webhook secret is). */
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp);
+/* Like hh_config_load_receiver(); with skip_secret_file the webhook secret file is not read
+ * either (a receiver whose user was dropped gets the secret from its parent). */
+int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
+			       int skip_secret_file);
 
 /* The repository named full_name (compared case-insensitively, like Gitea), or NULL. */
 const hh_repo_config *hh_config_repo(const hh_config *cfg, const char *full_name);
