@@ -505,6 +505,10 @@ int cmd_serve(int argc, char **argv)
 		return run_receiver(&a);
 	if (!(cfg = load(&a)))
 		return HH_EXIT_USAGE;
+	/* The process that holds the secrets: no core dump, and no ptrace or /proc/PID/mem from
+	 * processes of the same user (a compromised receiver without its own user). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		hh_log(HH_LOG_WARN, "serve.dumpable", "error", strerror(errno), NULL);
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
 		hh_config_free(cfg);

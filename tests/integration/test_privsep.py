@@ -162,27 +162,39 @@ class ReceiverUser(unittest.TestCase):
 
 class SameUser(unittest.TestCase):
 	"""Without receiver-user the receiver keeps serve's user (docs/security.md says what then
-	holds): still no_new_privs and no inherited descriptor."""
+	holds): still no_new_privs and no inherited descriptor, and the main process, which holds
+	the secrets, cannot be read by a process of the same user. serve runs as nobody here."""
 
+	@unittest.skipUnless(os.geteuid() == 0, "needs root to start serve as nobody")
 	def test_receiver_without_its_user(self):
+		pw = pwd.getpwnam(USER)
 		with H.tmpdir("hh-privsep-") as tmp:
+			os.chmod(tmp, 0o755)
+			state = os.path.join(tmp, "state")
+			os.makedirs(state)
+			os.chown(state, pw.pw_uid, pw.pw_gid)
 			cfg = os.path.join(tmp, "c.conf")
 			with open(cfg, "w") as f:
-				f.write("[state]\n\tdir = %s\n[worker]\n\tparallel = 0\n"
-					% os.path.join(tmp, "state"))
+				f.write("[state]\n\tdir = %s\n[worker]\n\tparallel = 0\n" % state)
+			os.chmod(cfg, 0o644)
 			leak = open(os.path.join(tmp, "inherited"), "w")  # an fd serve inherits
+
+			def become():
+				os.setgroups([pw.pw_gid])
+				os.setgid(pw.pw_gid)
+				os.setuid(pw.pw_uid)
 			port = H.free_port()
 			proc = subprocess.Popen([H.BIN, "serve", "--config", cfg, "--insecure", "--listen",
 						 "127.0.0.1:%d" % port], env={"PATH": os.environ["PATH"]},
 						stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-						pass_fds=(leak.fileno(),))
+						pass_fds=(leak.fileno(),), preexec_fn=become)
 			try:
 				H.wait_http("http://127.0.0.1:%d/healthz" % port, timeout=15)
 				kids = subprocess.run(["pgrep", "-P", str(proc.pid)], stdout=subprocess.PIPE,
 						      text=True).stdout.split()
 				rpid = int(kids[0])
 				self.assertEqual(status(rpid)["NoNewPrivs"], ["1"])
-				self.assertEqual(status(rpid)["Uid"][0], str(os.geteuid()))
+				self.assertEqual(status(rpid)["Uid"][0], str(pw.pw_uid))
 				links = []
 				for fd in os.listdir("/proc/%d/fd" % rpid):
 					try:
@@ -192,6 +204,12 @@ class SameUser(unittest.TestCase):
 				self.assertNotIn(os.path.join(tmp, "inherited"), links)
 				self.assertIn(os.path.join(tmp, "inherited"),
 					      [os.readlink("/proc/%d/fd/%d" % (proc.pid, leak.fileno()))])
+				# the main process is not dumpable: same-user processes cannot read it
+				self.assertEqual(status(proc.pid)["Uid"][0], str(pw.pw_uid))
+				self.assertEqual(open_as(pw.pw_uid, pw.pw_gid, "/proc/%d/environ" % proc.pid),
+						 "EACCES")
+				self.assertEqual(open_as(pw.pw_uid, pw.pw_gid, "/proc/%d/environ" % rpid),
+						 "ok", "the check itself works (the receiver is dumpable)")
 			finally:
 				proc.terminate()
 				proc.wait(15)
