@@ -163,6 +163,24 @@ static char *kh_name(const hh_host_spec *hs)
 	return hh_asprintf("[%s]:%d", hs->hostname, hs->port);
 }
 
+
+/* The sftp subsystem check: ok when msg is NULL, else logged in but no sftp subsystem. */
+static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs,
+		       const hh_repo_config *repo, const char *msg)
+{
+	if (!msg) {
+		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
+			      hh_asprintf("files can be copied to %s", hs->hostname), NULL);
+		return;
+	}
+	hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
+		      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "", hs->user ? "@" : "",
+				  hs->hostname, repo->identity), NULL);
+	hh_doctor_add(d, HH_CHECK_FAIL, scope, "sftp subsystem", hh_strdup(msg),
+		      hh_asprintf("healhook copies files over SFTP: add 'Subsystem sftp "
+				  "/usr/lib/openssh/sftp-server' (or internal-sftp) to "
+				  "/etc/ssh/sshd_config on %s and reload sshd", hs->hostname));
+}
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
  * step failed (then reported with its fix).
@@ -200,8 +218,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
 					  hs->user ? "@" : "", hs->hostname, repo->identity),
 			      NULL);
-		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
-			      hh_asprintf("files can be copied to %s", hs->hostname), NULL);
+		sftp_check(d, scope, hs, repo, NULL);
 		free(name);
 		return r;
 	}
@@ -211,10 +228,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	qid = shq(repo->identity);
 	qkh = shq(repo->known_hosts);
 	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
-	    step == HH_SSH_KNOWN_HOSTS_FILE)
-		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
-			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-	if (step == HH_SSH_SFTP)
+	    step == HH_SSH_KNOWN_HOSTS_FILE || step == HH_SSH_SFTP)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
 			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
 	if (step == HH_SSH_AUTH || step == HH_SSH_SFTP)
@@ -268,13 +282,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 				hs->hostname, scope));
 		break;
 	case HH_SSH_SFTP:
-		hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
-			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
-					  hs->user ? "@" : "", hs->hostname, repo->identity), NULL);
-		hh_doctor_add(d, HH_CHECK_FAIL, scope, "sftp subsystem", hh_strdup(msg),
-			      hh_asprintf("healhook copies files over SFTP: add 'Subsystem sftp "
-					  "/usr/lib/openssh/sftp-server' (or internal-sftp) to "
-					  "/etc/ssh/sshd_config on %s and reload sshd", hs->hostname));
+		sftp_check(d, scope, hs, repo, msg);
 		break;
 	case HH_SSH_KEY_FILE:
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
