@@ -151,8 +151,9 @@ static void apply_log_args(hh_config *cfg, const struct args *a)
 	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
 }
 
-/* Ends job as failed with reason and detail, stored and told. */
-static void refuse(hh_pipeline *p, hh_job *job, const char *reason, char *detail)
+/* Ends job, not yet stored, as failed with reason and detail: stored (as failed, never in
+ * progress) and told. Returns -1 if it could not be stored, else 1. */
+static int refuse(hh_pipeline *p, hh_job *job, const char *reason, char *detail)
 {
 	char id[24];
 
@@ -161,12 +162,14 @@ static void refuse(hh_pipeline *p, hh_job *job, const char *reason, char *detail
 	free(job->detail);
 	job->detail = detail;
 	job->state = HH_JOB_FAILED;
+	job->created = job->updated = (long long)time(NULL);
+	if (hh_store_job_insert(p->store, job) < 0)
+		return -1;
 	snprintf(id, sizeof(id), "%lld", job->id);
 	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", job->repo, "file", job->file,
 	       "reason", reason, "detail", job->detail, NULL);
-	if (p->store && job->id && hh_store_job_update(p->store, job) < 0)
-		hh_log(HH_LOG_ERROR, "job.store", "error", hh_error_last(), NULL);
 	hh_pipeline_notify(p, job, HH_OUT_REJECTED, NULL);
+	return 1;
 }
 
 /* 1 if the finding is quarantined (and not forced), 0 if not, -1 on error. */
@@ -210,12 +213,10 @@ static int claim(hh_pipeline *p, hh_job *job, const struct args *a)
 		}
 		sleep(1);
 	}
-	job->created = job->updated = (long long)time(NULL);
-	if (hh_store_job_insert(p->store, job) < 0)
+	if (refuse(p, job, "repo-busy",
+		   hh_asprintf("%s has job %lld in progress (%s): one job at a time per repository%s",
+			       job->repo, busy, state, a->wait ? "; gave up waiting" : "")) < 0)
 		return -1;
-	refuse(p, job, "repo-busy",
-	       hh_asprintf("%s has job %lld in progress (%s): one job at a time per repository%s",
-			   job->repo, busy, state, a->wait ? "; gave up waiting" : ""));
 	return 0;
 }
 
@@ -256,15 +257,11 @@ static int run(hh_pipeline *p, hh_job *job, const struct args *a)
 	if (!a->dry) {
 		if ((c = quarantined(p->store, job, a->force)) < 0)
 			return -1;
-		if (c) {
-			job->created = job->updated = (long long)time(NULL);
-			if (hh_store_job_insert(p->store, job) < 0)
-				return -1;
-			refuse(p, job, "quarantined",
-			       hh_asprintf("this finding is quarantined: a fix of it was reverted "
-					   "or its revert failed; --force to heal it anyway"));
-			return 1;
-		}
+		if (c)
+			return refuse(p, job, "quarantined",
+				      hh_asprintf("this finding is quarantined: a fix of it was "
+						  "reverted or its revert failed; --force to heal it "
+						  "anyway"));
 		if ((c = claim(p, job, a)) <= 0)
 			return c < 0 ? -1 : 1;
 	}
