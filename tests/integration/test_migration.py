@@ -162,6 +162,14 @@ class Predecessor(unittest.TestCase):
 		self.assertEqual(p.returncode, 2, p.stderr)
 		self.assertIn("lacks DEPLOY_SSH_KEY_PATH (the ssh key), HEALHOOK_REPO", p.stderr)
 
+	def test_chat_ids_not_json_nor_a_list_stop_serve_at_start(self):
+		for bad in ('["1001" "1002"]', '["1001","1002"', "chat one"):
+			p = subprocess.run([H.BIN, "serve", "--listen", "127.0.0.1:1"],
+					   env=self.env(TELEGRAM_CHAT_IDS=bad), stdout=subprocess.PIPE,
+					   stderr=subprocess.PIPE, text=True, timeout=30)
+			self.assertEqual(p.returncode, 2, p.stderr)
+			self.assertIn("bad value for TELEGRAM_CHAT_IDS: ", p.stderr)
+
 	def test_name_unreadable_from_the_host_is_one_clear_error(self):
 		H.git(self.repos.worktree, "remote", "remove", "origin")
 		p = subprocess.run([H.BIN, "serve", "--listen", "127.0.0.1:1"], env=self.env(),
