@@ -3,6 +3,7 @@
  * main() dispatches to one file per subcommand (cmd/NAME.c).
  */
 #include "cmd/cmd.h"
+#include "internal/compat.h"
 #include "internal/log.h"
 
 #include <signal.h>
@@ -66,6 +67,11 @@ hh_config *cmd_load_config(const char *path)
 		return NULL;
 	}
 	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	if (hh_compat_resolve(cfg) < 0) { /* the predecessor's .env: the name from the host */
+		fprintf(stderr, "healhook: %s\n", hh_error_last());
+		hh_config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 

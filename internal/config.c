@@ -52,6 +52,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"server", "authorization", HH_CT_SECRET, G(authorization)},
 	{"server", "max-body", HH_CT_SIZE, G(max_body)},
 	{"server", "record", HH_CT_STR, G(record)},
+	{"server", "receiver-user", HH_CT_STR, G(receiver_user)},
 	{"server", "max-connections", HH_CT_NUM, G(max_connections)},
 	{"server", "max-queue", HH_CT_NUM, G(max_queue)},
 	{"server", "request-timeout", HH_CT_DUR, G(request_timeout)},
@@ -468,8 +469,9 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 	case HH_CT_SECRET_FILE:
 		if (!*v)
 			return hh_cfg_free_secret((char **)f), 0;
-		if (skip_token_files && strcmp(k->section, "server") != 0)
-			return 0; /* the receiver never reads the Gitea or Telegram token */
+		if (skip_token_files && (skip_token_files == 2 || strcmp(k->section, "server") != 0))
+			return 0; /* the receiver never reads the Gitea or Telegram token (nor,
+				     when its user was dropped, the secret: it gets it by pipe) */
 		return read_secret_file((char **)f, v, why);
 	case HH_CT_URL:
 		if (*v && !valid_url(v))
@@ -745,6 +747,7 @@ void hh_config_free(hh_config *cfg)
 	hh_cfg_free_secret(&cfg->secret);
 	hh_cfg_free_secret(&cfg->authorization);
 	free(cfg->record);
+	free(cfg->receiver_user);
 	free(cfg->state_dir);
 	free(cfg->gitea_url);
 	hh_cfg_free_secret(&cfg->gitea_token);
@@ -768,9 +771,15 @@ void hh_config_free(hh_config *cfg)
 
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp)
 {
+	return hh_config_load_receiver_ex(out, path, envp, 0);
+}
+
+int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
+			       int skip_secret_file)
+{
 	int rc;
 
-	skip_token_files = 1;
+	skip_token_files = skip_secret_file ? 2 : 1;
 	rc = hh_config_load(out, path, envp);
 	skip_token_files = 0;
 	if (rc == 0) {

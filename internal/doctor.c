@@ -104,7 +104,9 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 {
 	if (!msg)
 		return HH_SSH_OTHER;
-	if (strstr(msg, "needs an identity and a known-hosts file") || strstr(msg, "host spec") ||
+	if ((strstr(msg, "ssh host '") && (strstr(msg, "' needs an identity") ||
+					    strstr(msg, "' needs a known-hosts file"))) ||
+	    strstr(msg, "host spec") ||
 	    strstr(msg, "no fix host given"))
 		return HH_SSH_CONFIG;
 	if (strstr(msg, "cannot read ssh key"))
@@ -121,6 +123,8 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 		return HH_SSH_HOST_CHANGED;
 	if (strstr(msg, "authentication failed"))
 		return HH_SSH_AUTH;
+	if (strstr(msg, " has no sftp subsystem"))
+		return HH_SSH_SFTP;
 	return HH_SSH_OTHER;
 }
 
@@ -159,6 +163,24 @@ static char *kh_name(const hh_host_spec *hs)
 	return hh_asprintf("[%s]:%d", hs->hostname, hs->port);
 }
 
+
+/* The sftp subsystem check: ok when msg is NULL, else logged in but no sftp subsystem. */
+static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs,
+		       const hh_repo_config *repo, const char *msg)
+{
+	if (!msg) {
+		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
+			      hh_asprintf("files can be copied to %s", hs->hostname), NULL);
+		return;
+	}
+	hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
+		      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "", hs->user ? "@" : "",
+				  hs->hostname, repo->identity), NULL);
+	hh_doctor_add(d, HH_CHECK_FAIL, scope, "sftp subsystem", hh_strdup(msg),
+		      hh_asprintf("healhook copies files over SFTP: add 'Subsystem sftp "
+				  "/usr/lib/openssh/sftp-server' (or internal-sftp) to "
+				  "/etc/ssh/sshd_config on %s and reload sshd", hs->hostname));
+}
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
  * step failed (then reported with its fix).
@@ -196,6 +218,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
 					  hs->user ? "@" : "", hs->hostname, repo->identity),
 			      NULL);
+		sftp_check(d, scope, hs, repo, NULL);
 		free(name);
 		return r;
 	}
@@ -205,10 +228,10 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	qid = shq(repo->identity);
 	qkh = shq(repo->known_hosts);
 	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
-	    step == HH_SSH_KNOWN_HOSTS_FILE)
+	    step == HH_SSH_KNOWN_HOSTS_FILE || step == HH_SSH_SFTP)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
 			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-	if (step == HH_SSH_AUTH)
+	if (step == HH_SSH_AUTH || step == HH_SSH_SFTP)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
 			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
 	switch (step) {
@@ -257,6 +280,9 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
 				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
 				hs->hostname, scope));
+		break;
+	case HH_SSH_SFTP:
+		sftp_check(d, scope, hs, repo, msg);
 		break;
 	case HH_SSH_KEY_FILE:
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),

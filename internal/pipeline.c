@@ -347,9 +347,16 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 	if (res.timed_out)
 		rc = hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
 			  cfg->fixer_timeout);
-	else if (res.status != 0)
-		rc = hh_pl_fail(x, "fixer-failed", "the fixer exited with %s %d",
-			  res.signal ? "signal" : "status", res.signal ? res.signal : res.status);
+	else if (res.status != 0) {
+		const char *t = hh_pl_tail(&res); /* the fixer's own words, e.g. env's error */
+		int n = (int)strlen(t);
+
+		while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+			n--;
+		rc = hh_pl_fail(x, "fixer-failed", "the fixer exited with %s %d%s%.*s",
+			  res.signal ? "signal" : "status", res.signal ? res.signal : res.status,
+			  n ? ": " : "", n, t);
+	}
 out:
 	hh_exec_result_release(&res);
 	hh_strv_release(&argv);
@@ -505,6 +512,10 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 		return hh_pl_fail(x, "error", "%s", hh_error_last());
 	x->job->diff_lines = added + deleted;
 	hh_pl_stage(x, "diff", NULL);
+	if (x->job->diff_lines == 0 && (before->len != after->len ||
+					(before->len && memcmp(before->ptr, after->ptr, before->len))))
+		return hh_pl_fail(x, "binary-change", "the fixer changed %s, but not as text lines "
+				  "(binary content): not landed", x->job->file);
 	if (x->job->diff_lines == 0)
 		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	if (x->job->diff_lines > x->repo->max_diff_lines)

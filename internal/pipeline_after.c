@@ -3,10 +3,13 @@
  *
  *   pushed → (PR head: CI wait with ci-wait, else done) | (health-url: watching → healed, or
  *   reverting → revert commit built in the mirror on the branch's current tip, pushed the
- *   same way → health watched again → reverted | revert-failed) | (nothing to watch: done)
+ *   same way → health watched again → reverted | reverted with reason unhealthy-after-revert
+ *   | revert-failed) | (nothing to watch: done)
  *
- * A reverted job's findings are quarantined; max-reverts reverts in a row, or a failed revert,
- * freeze the repository until `healhook unfreeze`. Every step writes the job's state first, so
+ * A job is reverted exactly when its revert commit is on the branch. A reverted or
+ * revert-failed job's findings are quarantined; max-reverts reverts in a row, a failed revert,
+ * or health still failing after a landed revert freeze the repository until `healhook
+ * unfreeze`. Every step writes the job's state first, so
  * a restart resumes it: an existing revert commit is recognised by its Healhook-Job trailer and
  * never built or pushed twice.
  */
@@ -250,12 +253,39 @@ static int revert_failed(struct run *x, const char *why)
 	set_str(&x->job->detail, why);
 	/* why may have been the old detail, which set_str() just freed. */
 	why = x->job->detail ? x->job->detail : "revert failed";
+	quarantine(x); /* the fix is known bad: never made again without a human */
 	freeze(x, w ? w : why);
 	free(w);
 	log_job(x->job, "job.revert-failed", why);
 	if (hh_pl_save(x, HH_JOB_REVERT_FAILED) < 0)
 		return -1;
 	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_FAILED, NULL);
+	return 1;
+}
+
+/*
+ * The revert landed (it is on the branch) but health still fails: the job is reverted
+ * (reverted: true) with its own reason and notice, its finding quarantined, the repository
+ * frozen with that reason. Not a failed revert: the revert did what it could.
+ */
+static int revert_unhealthy(struct run *x, const char *seen)
+{
+	char *d = hh_asprintf("health still failing after the revert: %s", seen);
+	char *w = hh_asprintf("health still failing after the revert %.12s of job %lld: %s",
+			      x->job->revert_sha ? x->job->revert_sha : "", x->job->id, seen);
+	const char *why;
+
+	set_str(&x->job->reason, "unhealthy-after-revert");
+	set_str(&x->job->detail, d ? d : seen);
+	why = x->job->detail ? x->job->detail : "health still failing after the revert";
+	free(d);
+	quarantine(x);
+	freeze(x, w ? w : why);
+	free(w);
+	if (hh_pl_save(x, HH_JOB_REVERTED) < 0)
+		return -1;
+	log_job(x->job, "job.revert-unhealthy", why);
+	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_UNHEALTHY, NULL);
 	return 1;
 }
 
@@ -286,12 +316,8 @@ static int do_revert(struct run *x, const char *why)
 		if (v == HH_VERDICT_STOPPED)
 			return 1;
 		hh_pl_stage(x, "watch-revert", NULL);
-		if (v != HH_VERDICT_HEALTHY) {
-			char *m = hh_asprintf("health still failing after the revert: %s", w.why);
-			rc = revert_failed(x, m ? m : w.why);
-			free(m);
-			return rc;
-		}
+		if (v != HH_VERDICT_HEALTHY)
+			return revert_unhealthy(x, w.why);
 	}
 	set_str(&x->job->reason, "unhealthy");
 	set_str(&x->job->detail, why);

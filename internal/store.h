@@ -186,6 +186,17 @@ long long hh_store_queue_depth(hh_store *st);
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);
 
+/*
+ * The claim of `healhook heal`: in one write transaction, if job->repo has no job in progress
+ * (fixing, committed, watching, reverting: the worker's rule), inserts job in state fixing and
+ * returns 1 (job->id set). Returns 0 with *busy the id of the job in progress and *state its
+ * state (a static string) when there is one, -1 on error.
+ */
+int hh_store_job_insert_claimed(hh_store *st, hh_job *job, long long *busy, const char **state);
+
+/* 1 if a quarantined fingerprint belongs to job job_id, 0 if not, -1 on error. */
+int hh_store_job_quarantined(hh_store *st, long long job_id);
+
 /* Quarantines the fingerprints of job_id's findings, and extra_fingerprint when non-NULL. */
 int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
 			    const char *extra_fingerprint, long long when);
