@@ -46,6 +46,8 @@ need_cmd python3       python3
 need_cmd ssh-keygen    openssh-client
 need_cmd /usr/sbin/sshd openssh-server
 need_cmd sqlite3       sqlite3
+need_cmd promtool      prometheus
+need_cmd systemd-analyze systemd
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
