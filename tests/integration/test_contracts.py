@@ -9,10 +9,12 @@ import os
 import re
 import subprocess
 import unittest
+import urllib.parse
 
 from lib import harness as H
 from lib.gitea_mock import GiteaMock
 from test_aftercare import BREAK, MSG, ORDER, World, comment_delivery
+from test_intake import write_config
 
 UNIT = os.path.join(H.ROOT, "ci", "systemd", "healhook.service")
 
@@ -90,3 +92,61 @@ class Systemd(unittest.TestCase):
 			doc = f.read()
 		missing = [k for k in keys if "`%s=" % k not in doc]
 		self.assertEqual(missing, [], "directives of the unit not explained in operations.md")
+
+
+class SignatureFirst(unittest.TestCase):
+	"""A request without a signature header is refused on its headers: 401 whatever its body
+	and content type (a form body is not decoded, an unknown type is not judged)."""
+
+	def setUp(self):
+		self._tmp = H.tmpdir("hh-sig-")
+		self.tmp = self._tmp.__enter__()
+		self.cfg, self.state = write_config(self.tmp)
+		port = H.free_port()
+		self.url = "http://127.0.0.1:%d" % port
+		self.proc = H.start_process([H.BIN, "serve", "--config", self.cfg, "--listen",
+					     "127.0.0.1:%d" % port], env={"PATH": os.environ["PATH"]},
+					    log_path=os.path.join(self.tmp, "serve.log"))
+		H.wait_http(self.url + "/healthz", timeout=10)
+
+	def tearDown(self):
+		self.proc.stop()
+		self._tmp.__exit__(None, None, None)
+
+	def post(self, ctype, body, extra=()):
+		hdrs = [("Content-Type", ctype), ("X-Gitea-Event", "pull_request_comment"),
+			("X-Gitea-Event-Type", "pull_request_comment")] + list(extra)
+		st, _, data = H.post(self.url + "/hooks/gitea", body, hdrs)
+		return st, json.loads(data)
+
+	def test_unsigned_requests_get_401_before_the_body_is_read(self):
+		cases = [
+			("application/x-www-form-urlencoded", b"payload=%7B%22a%22%3A1%7D"),
+			("application/x-www-form-urlencoded", b"payload=%zz-not-an-escape"),
+			("application/x-www-form-urlencoded", b"no-payload-field=1"),
+			("application/json", b"{not json"),
+			("text/plain", b"anything"),
+		]
+		for ctype, body in cases:
+			for extra in ((), [("X-Hub-Signature-256", "sha256=")], [("X-Gitea-Signature", "")]):
+				st, a = self.post(ctype, body, extra)
+				self.assertEqual((st, a.get("error")), (401, "signature missing"),
+						 (ctype, body, extra))
+
+	def test_signed_form_is_still_decoded_and_judged(self):
+		# with a signature the body is read: a bad form is 400, a bad signature 401
+		st, a = self.post("application/x-www-form-urlencoded", b"payload=%zz",
+				  [("X-Gitea-Signature", "0" * 64)])
+		self.assertEqual(st, 400, a)
+		self.assertIn("malformed form body", a["error"])
+		hdrs, body = H.read_fixture("review_rejected_body")
+		form = b"payload=" + urllib.parse.quote_from_bytes(body).encode()
+		hdrs = H.replace_header(hdrs, "Content-Type", "application/x-www-form-urlencoded")
+		st, _, data = H.post(self.url + "/hooks/gitea", form,
+				     H.resign(hdrs, form, H.FIXTURE_SECRET, form=True))
+		self.assertEqual(st, 202, data)
+		st, _, data = H.post(self.url + "/hooks/gitea", form,
+				     H.replace_header(H.resign(hdrs, form, H.FIXTURE_SECRET, form=True),
+						      "X-Gitea-Signature", "1" * 64))
+		self.assertEqual(st, 401, data)
+		self.assertEqual(json.loads(data)["error"], "signature invalid")
