@@ -130,11 +130,9 @@ int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixe
 		free(out->found);
 		out->found = NULL;
 	}
-	if (!*home && uses_home(spec)) {
-		hh_error("the host reports no home directory (HOME is empty) for fixer.path '%s'",
-			 spec);
-		goto out;
-	}
+	if (!*home && uses_home(spec))
+		hh_log(HH_LOG_WARN, "fixer.path", "path", spec, "why",
+		       "the host reports no HOME: its ~ elements are left out", NULL);
 	rc = 0;
 out:
 	free(home);

@@ -25,8 +25,8 @@ typedef struct hh_fixer_where {
 
 /*
  * Runs the probe on r (cwd "/", at most timeout_ms). Returns 0 with out filled (out->found NULL
- * when the program is not there), -1 when the probe itself could not run or the host reports
- * no home while fixer.path needs one (error set).
+ * when the program is not there), -1 when the probe itself could not run (error set). When the
+ * host reports no HOME, the "~" elements are left out of out->path (with a warning).
  */
 int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixer_where *out);
 

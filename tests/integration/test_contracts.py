@@ -12,7 +12,8 @@ import unittest
 import urllib.parse
 
 from lib import harness as H
-from lib.gitea_mock import GiteaMock
+from lib.gitea_mock import GiteaMock, gitea_spec
+from lib.openapi_check import Spec
 from test_aftercare import BREAK, MSG, ORDER, World, comment_delivery
 from test_intake import write_config
 
@@ -150,3 +151,116 @@ class SignatureFirst(unittest.TestCase):
 						      "X-Gitea-Signature", "1" * 64))
 		self.assertEqual(st, 401, data)
 		self.assertEqual(json.loads(data)["error"], "signature invalid")
+
+
+class GiteaSpec(unittest.TestCase):
+	"""The Gitea stand-in answers only what Gitea's swagger spec allows."""
+	SHA = "9f2c4a7e1b3d5f6a8c0e2b4d6f8a1c3e5b7d9f10"
+
+	def setUp(self):
+		self.g = GiteaMock(token="tok", routes=GiteaMock.fixture_routes(), strict=False).start()
+		self.addCleanup(self.g.stop)
+		self.api = self.g.url + "/api/v1/repos/acme/shop-api"
+		self.json = [("Authorization", "token tok"), ("Content-Type", "application/json")]
+
+	def call(self, method, url, body=None, hdrs=None):
+		st, _, data = H.post(url, body, self.json if hdrs is None else hdrs, method=method)
+		return st, data
+
+	def test_the_subset_is_gitea_s(self):
+		doc = gitea_spec().doc
+		self.assertEqual(doc["info"]["x-source"]["commit"], "67ce9ca11034c00ea81f36f0e574529079534071")
+		self.assertEqual(gitea_spec().operation_ids(), sorted([
+			"issueCreateComment", "repoCreateStatus", "repoGetCombinedStatusByRef",
+			"repoGetPullReviewComments", "repoListPullReviews", "repoListStatuses",
+			"repoListStatusesByRef", "userGetCurrent"]))
+		with open(os.path.join(H.ROOT, "docs", "gitea-api.md")) as f:
+			doc_md = f.read()
+		for op in gitea_spec().operation_ids():
+			self.assertIn("`%s`" % op, doc_md)
+
+	def test_calls_gitea_would_refuse_are_refused(self):
+		status = json.dumps({"state": "success", "context": "healhook", "description": "d",
+				     "target_url": ""}).encode()
+		bad = [
+			("POST", self.api + "/issues/7/comments", b'{"body":"x","bodyy":"y"}', None, 422,
+			 "unknown field 'bodyy'"),
+			("POST", self.api + "/issues/7/comments", b'{"body":7}', None, 422,
+			 "not of type string"),
+			("POST", self.api + "/issues/7/comments", b'{}', None, 422, "body.body: Required"),
+			("POST", self.api + "/issues/7/comments", b'{"body":"x"}',
+			 [("Authorization", "token tok")], 422, "Content-Type"),
+			("POST", self.api + "/issues/seven/comments", b'{"body":"x"}', None, 422,
+			 "path parameter index"),
+			("POST", self.api + "/statuses/" + self.SHA, b'{"state":"success","contxt":"x"}',
+			 None, 422, "unknown field 'contxt'"),
+			("POST", self.api + "/statuses/" + self.SHA, b'{"state":["success"]}', None, 422,
+			 "not of type string"),
+			("POST", self.api + "/statuses/" + self.SHA, b'not json', None, 422, "not JSON"),
+			("GET", self.api + "/pulls/7/reviews?per_page=5", None, None, 422,
+			 "query parameter per_page"),
+			("GET", self.api + "/pulls/7/reviews?limit=many", None, None, 422, "not an integer"),
+			("GET", self.api + "/commits/%s/statuses?sort=newest" % self.SHA, None, None, 422,
+			 "not one of"),
+			("GET", self.g.url + "/api/v1/user", b'{"x":1}', None, 422, "takes no request body"),
+			("POST", self.api + "/commits/%s/status" % self.SHA, status, None, 404, None),
+			("PATCH", self.api + "/statuses/" + self.SHA, status, None, 404, None),
+			("GET", self.api + "/pulls/7/review", None, None, 404, None),
+			("POST", self.api + "/issues/7/comment", b'{"body":"x"}', None, 404, None),
+			("GET", self.g.url + "/api/v1/users/me", None, None, 404, None),
+		]
+		for method, url, body, hdrs, want, why in bad:
+			st, data = self.call(method, url, body, hdrs)
+			self.assertEqual(st, want, (method, url, body, data))
+			if why:
+				self.assertIn(why, json.loads(data)["message"], (method, url))
+		self.assertEqual(len(self.g.violations), len(bad))
+		self.assertEqual(self.g.comments, [])
+		self.assertEqual(self.g.statuses, [])
+		# and what the spec allows passes
+		ok = [("POST", self.api + "/issues/7/comments", b'{"body":"fixed"}', 201),
+		      ("POST", self.api + "/statuses/" + self.SHA, status, 201),
+		      ("GET", self.api + "/pulls/7/reviews?page=1&limit=50", None, 200),
+		      ("GET", self.api + "/commits/%s/status" % self.SHA, None, 200),
+		      ("GET", self.api + "/commits/%s/statuses?state=success&sort=oldest" % self.SHA,
+		       None, 404),  # allowed by the spec; the stand-in has no answer for it
+		      ("GET", self.g.url + "/api/v1/user", None, 200)]
+		for method, url, body, want in ok:
+			self.assertEqual(self.call(method, url, body)[0], want, (method, url))
+		self.assertEqual(len(self.g.violations), len(bad))
+
+	def test_a_strict_mock_fails_the_test_that_made_a_bad_call(self):
+		g = GiteaMock(token="tok").start()
+		st, _ = self.call("POST", g.url + "/api/v1/repos/a/b/issues/1/comments",
+				  b'{"text":"x"}')
+		self.assertEqual(st, 422)
+		with self.assertRaises(AssertionError) as cm:
+			g.stop()
+		self.assertIn("unknown field 'text'", str(cm.exception))
+
+	def test_healhook_s_own_call_is_checked(self):
+		# Against a spec without GET /user, doctor's token check is refused like any bad call:
+		# the check runs on what healhook really sends, not on what a test says it sends.
+		doc = json.loads(json.dumps(gitea_spec().doc))
+		del doc["paths"]["/user"]
+		with H.tmpdir() as tmp:
+			cfg = os.path.join(tmp, "healhook.conf")
+			with open(os.path.join(tmp, "token"), "w") as f:
+				f.write("tok\n")
+			with open(cfg, "w") as f:
+				f.write("[state]\n\tdir = %s\n[gitea]\n\turl = %s\n\ttoken-file = %s\n"
+					'[repo "acme/shop-api"]\n\thost = %s\n'
+					% (tmp, self.g.url, os.path.join(tmp, "token"), tmp))
+			def doctor():
+				p = subprocess.run([H.BIN, "doctor", "--config", cfg], stdout=subprocess.PIPE,
+						   stderr=subprocess.STDOUT, env={"PATH": os.environ["PATH"]},
+						   timeout=60)
+				return p.stdout.decode()
+			out = doctor()
+			self.assertIn("healhook-bot", out)
+			self.assertEqual(self.g.violations, [])
+			self.g.spec = Spec(doc)
+			out = doctor()
+			self.assertNotIn("healhook-bot", out)
+			self.assertEqual([(r.method, r.path, st) for r, st, _ in self.g.violations],
+					 [("GET", "/api/v1/user", 404)], out)
