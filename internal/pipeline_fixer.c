@@ -67,14 +67,28 @@ static const char *tail_of(const char *s)
 	return t;
 }
 
+/* The tail of the fixer's output without trailing blanks: *n bytes from the result. */
+static const char *output_end(const struct run *x, int *n)
+{
+	const char *out = x->job->output_tail ? x->job->output_tail : "", *t;
+	size_t len;
+
+	t = *out ? tail_of(out) : "(nothing)";
+	len = strlen(t);
+	while (len && (t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == ' '))
+		len--;
+	*n = (int)len;
+	return t;
+}
+
 static int fixer_missing(struct run *x, const hh_exec_result *res)
 {
 	hh_fixer_where w = {0};
 	char *why, *msg;
-	int rc;
+	int rc, n;
+	const char *t = output_end(x, &n);
 
-	why = hh_asprintf("could not be run (exit status %d: %s)", res->status,
-			  tail_of(x->job->output_tail));
+	why = hh_asprintf("could not be run (exit status %d: %.*s)", res->status, n, t);
 	{
 		hh_strv argv = {0};
 		if (hh_fixer_argv(&argv, x->p->cfg, "prompt.txt", "file", "") == 0 && argv.n)
@@ -88,20 +102,6 @@ static int fixer_missing(struct run *x, const hh_exec_result *res)
 	free(why);
 	hh_fixer_where_release(&w);
 	return rc;
-}
-
-/* The tail of the fixer's output without trailing blanks: *n bytes from the result. */
-static const char *output_end(const struct run *x, int *n)
-{
-	const char *out = x->job->output_tail ? x->job->output_tail : "", *t;
-	size_t len;
-
-	t = *out ? tail_of(out) : "(nothing)";
-	len = strlen(t);
-	while (len && (t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == ' '))
-		len--;
-	*n = (int)len;
-	return t;
 }
 
 int hh_pl_fixer_exit(struct run *x, const hh_exec_result *res)
