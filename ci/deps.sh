@@ -50,6 +50,8 @@ need_cmd sqlite3       sqlite3
 # so that its screenshots show text
 need_cmd /usr/bin/chromium chromium
 [ -d /usr/share/fonts/truetype/dejavu ] || missing="$missing fonts-dejavu-core"
+need_cmd promtool      prometheus
+need_cmd systemd-analyze systemd
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"

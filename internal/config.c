@@ -17,6 +17,7 @@
 #include "internal/config.h"
 #include "internal/buf.h"
 #include "internal/config_impl.h"
+#include "internal/fixer.h"
 #include "internal/log.h"
 
 #include <ctype.h>
@@ -66,6 +67,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"fixer", "model", HH_CT_STR, G(fixer_model)},
 	{"fixer", "ollama", HH_CT_URL_LIST, G(fixer_ollama)},
 	{"fixer", "timeout", HH_CT_DUR, G(fixer_timeout)},
+	{"fixer", "path", HH_CT_STR, G(fixer_path)},
 	{"notify", "telegram-token-file", HH_CT_SECRET_FILE, G(telegram_token)},
 	{"notify", "telegram-chat", HH_CT_LIST, G(telegram_chats)},
 	{"notify", "telegram-api", HH_CT_URL, G(telegram_api)},
@@ -724,13 +726,14 @@ static int config_new(hh_config **out)
 	c->log_format = HH_LOG_TEXT;
 	c->fixer_command = hh_strdup(DEFAULT_FIXER_COMMAND);
 	c->fixer_model = hh_strdup("ollama_chat/qwen2.5-coder:7b");
+	c->fixer_path = hh_strdup(HH_DEFAULT_FIXER_PATH);
 	c->telegram_api = hh_strdup("https://api.telegram.org");
 	c->lang = hh_strdup("en");
 	c->commit_name = hh_strdup("healhook");
 	c->commit_email = hh_strdup("healhook@localhost");
 	c->worker_parallel = 2;
 	*out = c;
-	if (!c->fixer_command || !c->fixer_model || !c->telegram_api || !c->lang ||
+	if (!c->fixer_command || !c->fixer_model || !c->fixer_path || !c->telegram_api || !c->lang ||
 	    !c->commit_name || !c->commit_email)
 		return hh_error("out of memory");
 	return 0;
@@ -754,6 +757,7 @@ void hh_config_free(hh_config *cfg)
 	free(cfg->gitea_user);
 	free(cfg->fixer_command);
 	free(cfg->fixer_model);
+	free(cfg->fixer_path);
 	hh_strv_release(&cfg->fixer_ollama);
 	hh_cfg_free_secret(&cfg->telegram_token);
 	hh_strv_release(&cfg->telegram_chats);
@@ -807,7 +811,7 @@ int hh_config_load(hh_config **out, const char *path, char *const *envp)
 		if (hh_cfg_load_file(cfg, path) < 0)
 			goto out;
 	}
-	if (hh_cfg_apply_env(cfg, envp) < 0)
+	if (hh_cfg_apply_env(cfg, envp) < 0 || hh_fixer_path_check(cfg->fixer_path) < 0)
 		goto out;
 	for (i = 0; i < cfg->nrepos; i++)
 		if (repo_finish(&cfg->repos[i]) < 0)

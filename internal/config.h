@@ -7,7 +7,7 @@
  *             max-queue, request-timeout, max-headers, receiver-user
  *   [state]   dir
  *   [gitea]   url, token-file, user, timeout
- *   [fixer]   command, model, ollama (several), timeout
+ *   [fixer]   command, model, ollama (several), timeout, path
  *   [notify]  telegram-token-file, telegram-chat (several), telegram-api, gitea-comment, lang
  *   [repo "owner/name"]  host, identity, known-hosts, branch, target, push-via, remote,
  *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts, queue-ttl,
@@ -112,6 +112,9 @@ typedef struct hh_config {
 	char *fixer_model;        /* "ollama_chat/qwen2.5-coder:7b" */
 	hh_strv fixer_ollama;     /* candidate Ollama bases, in order (http:// or https://) */
 	long fixer_timeout;       /* seconds, 180 */
+	char *fixer_path;         /* PATH of the fixer and the check command on the host, ':'
+				     separated, "~" = the host user's home as the host reports
+				     it; "~/.local/bin:/usr/local/bin:/usr/bin:/bin" */
 	/* [notify] */
 	char *telegram_token;
 	hh_strv telegram_chats;

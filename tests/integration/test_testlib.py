@@ -163,7 +163,7 @@ class HarnessTests(unittest.TestCase):
 				     "te": req.header("Transfer-Encoding")}
 		body = b"x" * 5000 + "é".encode()
 		route = {"POST /api/v1/echo": echo}
-		with GiteaMock(token="t", routes=route) as g:
+		with GiteaMock(token="t", routes=route, validate=False) as g:
 			auth = [("Authorization", "token t"), ("X-Test", "1")]
 			st, hd, data = h.post(g.url + "/api/v1/echo", body, auth)
 			self.assertEqual(st, 200)
@@ -215,9 +215,10 @@ class HarnessTests(unittest.TestCase):
 
 class GiteaMockTests(unittest.TestCase):
 	def setUp(self):
-		self.g = GiteaMock(token="tok", routes=GiteaMock.fixture_routes()).start()
+		# strict=False: these tests also send what Gitea refuses (the mock's own 422s)
+		self.g = GiteaMock(token="tok", routes=GiteaMock.fixture_routes(), strict=False).start()
 		self.addCleanup(self.g.stop)
-		self.auth = {"Authorization": "token tok"}
+		self.auth = {"Authorization": "token tok", "Content-Type": "application/json"}
 		self.api = self.g.url + "/api/v1/repos/acme/shop-api"
 
 	def test_auth_required(self):
@@ -423,6 +424,33 @@ class FakeAiderTests(unittest.TestCase):
 		p = subprocess.run([h.FAKE_AIDER, "--yes", "x.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 		self.assertEqual(p.returncode, 2)
 		self.assertIn(b"unrecognized arguments: --yes", p.stderr)
+
+	def test_parser_as_strict_as_aiders(self):
+		# Aider's argparse refuses these with exit 2; so does the stand-in
+		for bad, why in ((["--map-tokens", "zero"], b"invalid int value"),
+				 (["--map-refresh", "never"], b"invalid choice"),
+				 (["--timeout", "soon"], b"invalid float value"),
+				 (["--model"], b"expected one argument"),
+				 (["--no-yes-always"], b"unrecognized arguments"),
+				 (["--no-git-ignore"], b"unrecognized arguments"),
+				 (["--yes-al"], b"unrecognized arguments")):
+			p = subprocess.run([h.FAKE_AIDER, "x.py"] + bad, stdout=subprocess.PIPE,
+					   stderr=subprocess.PIPE)
+			self.assertEqual(p.returncode, 2, bad)
+			self.assertIn(why, p.stderr, bad)
+		# ... and accepts Aider's aliases and negations
+		for ok in (["--chat-mode", "whole"], ["--msg", "x"], ["-m", "x"], ["--no-browser"],
+			   ["--timeout", "2.5"], ["--list-models", "q"], ["--update"], ["-4"],
+			   ["--no-stream", "--no-verify-ssl", "--cache-keepalive-pings", "0"]):
+			p = subprocess.run([h.FAKE_AIDER] + ok + ["--version"], stdout=subprocess.PIPE,
+					   stderr=subprocess.PIPE)
+			self.assertEqual((p.returncode, p.stdout), (0, b"aider 0.86.1\n"), (ok, p.stderr))
+
+	def test_unchanged_mode_applies_an_identical_edit(self):
+		p, _, work = self.run_aider("fix [[fixer:unchanged]]")
+		self.assertEqual(p.returncode, 0)
+		self.assertIn(b"Applied edit to services/order_service.py", p.stdout)
+		self.assertEqual(self.read(work, "services", "order_service.py"), BUGGY)
 
 	def test_default_fix_records_argv_and_prompt(self):
 		prompt = ("Fix the following NameError in this file. Only fix what is necessary, do not "

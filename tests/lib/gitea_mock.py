@@ -15,6 +15,12 @@ Routes served (answers are compact JSON plus a newline, like Gitea):
                                                                  (latest per context, paged, state as Gitea's combine())
 Canned answers: `routes` maps "GET /api/v1/..." (exact path) to bytes/str (sent as is), a
 JSON-able object, a (status, body) pair, or a callable(request) -> (status, body).
+Every request is first checked against Gitea's own API description (tests/lib/gitea_openapi.json,
+a subset of Gitea's swagger spec, validated by openapi_check.py): a path or method Gitea does not
+have → 404, a bad parameter, an unknown or mistyped field, a missing required one → 422, as a
+validating server answers. Each refusal is kept in `violations`; stop() raises AssertionError
+when there are any (strict=True, the default), so a wrong call by healhook fails its test.
+validate=False turns the check off (the mock as a plain echo server).
 Every route needs `Authorization: token <token>` (else 401, as Gitea). `delays` and `fail`
 take a route name above or an exact "METHOD /path": delays={"post_comment": 2.5} sleeps before
 answering; fail={"reviews": 500} answers that status always, fail={"reviews": (503, 2)} only
@@ -30,8 +36,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
 	from . import harness
+	from .openapi_check import Spec
 except ImportError:  # run as a plain module
 	import harness
+	from openapi_check import Spec
+
+SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gitea_openapi.json")
+_spec = None
+
+
+def gitea_spec():
+	"""The Gitea API subset (loaded once)."""
+	global _spec
+	if _spec is None:
+		_spec = Spec.load(SPEC_PATH)
+	return _spec
 
 STATES = ("pending", "success", "error", "failure", "warning")
 DEFAULT_PAGING_NUM, MAX_RESPONSE_ITEMS = 30, 50  # Gitea's [api] defaults for page sizes
@@ -73,7 +92,10 @@ def _compact(obj):
 
 class GiteaMock:
 	def __init__(self, token="test-token", routes=None, user="healhook-bot", delays=None,
-		     fail=None, combined=None, base_url=None):
+		     fail=None, combined=None, base_url=None, validate=True, strict=True):
+		self.spec = gitea_spec() if validate else None
+		self.strict = strict
+		self.violations = []  # (Request, status, why): calls Gitea's spec refuses
 		self.token = token
 		self.routes = dict(routes or {})
 		self.user_login = user
@@ -138,6 +160,11 @@ class GiteaMock:
 			self.server.shutdown()
 			self.server.server_close()
 			self.server = None
+		if self.strict and self.violations:
+			bad, self.violations = self.violations, []
+			raise AssertionError("requests Gitea's API refuses:\n" + "\n".join(
+				"  %s %s%s -> %d %s" % (r.method, r.path, "?" + r.query if r.query else "",
+						       st, why) for r, st, why in bad))
 
 	def __enter__(self):
 		return self.start()
@@ -164,6 +191,11 @@ class GiteaMock:
 	def handle(self, req):
 		"""-> (status, body bytes). Runs in the server thread."""
 		key = req.method + " " + req.path
+		op = None
+		if self.spec and req.path.startswith("/api/v1/"):
+			op, err = self.spec.match(req.method, req.path)
+			if err:
+				return self._refuse(req, *err)
 		name, fn = self._route(req)
 		for k in (key, name):
 			if k in self.delays:
@@ -185,12 +217,24 @@ class GiteaMock:
 		if auth != "token " + self.token:
 			return 401, _compact({"message": "user does not exist [uid: 0, name: ]",
 					      "url": self.base_url + "/api/swagger"})
+		if op is not None:
+			err = self.spec.validate(op, req.query, req.headers, req.body)
+			if err:
+				return self._refuse(req, *err)
 		if key in self.routes:
 			return _answer(self.routes[key], req)
 		if fn is None:
 			return 404, _compact({"errors": [], "message": "not found",
 					      "url": self.base_url + "/api/swagger"})
 		return fn(req)
+
+	def _refuse(self, req, status, why):
+		with self._lock:
+			self.violations.append((req, status, why))
+		if status == 404:
+			return 404, _compact({"errors": [], "message": "not found",
+					      "url": self.base_url + "/api/swagger"})
+		return status, _compact({"message": why, "url": self.base_url + "/api/swagger"})
 
 	def _route(self, req):
 		m, p = req.method, req.path

@@ -36,11 +36,14 @@ def keygen(path, kind):
 
 
 class Sshd:
-    def __init__(self, allow_ssh_rsa=True, sftp=True):
+    def __init__(self, allow_ssh_rsa=True, sftp=True, home=None):
         # libssh2 1.10 signs with RSA keys using SHA-1 ("ssh-rsa") only, which OpenSSH >= 8.8
         # refuses by default: allow_ssh_rsa adds "PubkeyAcceptedAlgorithms +ssh-rsa".
         self.allow_ssh_rsa = allow_ssh_rsa
         self.sftp = sftp  # False: no "Subsystem sftp" line (a host without SFTP)
+        # home: the HOME of the sessions (SetEnv HOME=...), for a fix host user whose home
+        # holds ~/.local/bin without touching the real user's home.
+        self.home = home
         self.dir = None
         self.proc = None
         self.port = None
@@ -74,11 +77,12 @@ class Sshd:
                 "UsePAM no\nPidFile %s\nStrictModes no\n"
                 "PermitRootLogin prohibit-password\n"
                 "%sLogLevel ERROR\n"
-                "MaxStartups 100\n%s"
+                "MaxStartups 100\n%s%s"
                 % (self.port, self.host_key_ed25519, self.host_key_rsa, self.authorized_keys,
                    os.path.join(d, "sshd.pid"),
                    "Subsystem sftp %s\n" % sftp if self.sftp else "",
-                   "PubkeyAcceptedAlgorithms +ssh-rsa\n" if self.allow_ssh_rsa else ""))
+                   "PubkeyAcceptedAlgorithms +ssh-rsa\n" if self.allow_ssh_rsa else "",
+                   "SetEnv HOME=%s\n" % self.home if self.home else ""))
         self.log = open(os.path.join(d, "sshd.log"), "w")
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config],
                                      stdin=subprocess.DEVNULL, stdout=self.log,

@@ -592,3 +592,29 @@ TEST(config_env_telegram_chat_ids_refused)
 			hh_config_free(cfg);
 	}
 }
+
+TEST(config_fixer_path)
+{
+	char *env[] = {"HEALHOOK_FIXER_PATH=/opt/aider/bin:~", NULL};
+	hh_config *cfg = load_text("[state]\n\tdir = /tmp\n", NULL, NULL);
+
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "~/.local/bin:/usr/local/bin:/usr/bin:/bin");
+	hh_config_free(cfg);
+	cfg = load_text("[fixer]\n\tpath = /a:~/b\n", env, NULL);
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "/opt/aider/bin:~");
+	hh_config_free(cfg);
+	cfg = load_text("[fixer]\n\tpath = ~/x:/usr/bin\n", NULL, NULL);
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "~/x:/usr/bin");
+	hh_config_free(cfg);
+	CHECK(load_text("[fixer]\n\tpath = bin:/usr/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("fixer.path 'bin:/usr/bin': 'bin' is neither an absolute directory"));
+	CHECK(load_text("[fixer]\n\tpath = /usr/bin::/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("empty element"));
+	CHECK(load_text("[fixer]\n\tpath = ~user/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("'~user/bin'"));
+	CHECK(load_text("[fixer]\n\tpath =\n", NULL, NULL) == NULL);
+	CHECK(err_has("fixer.path is empty"));
+}
