@@ -50,6 +50,12 @@ need_cmd sqlite3       sqlite3
 # The PostgreSQL back end's tests start Debian's PostgreSQL 15 server (tests/lib/postgres.py).
 need_cmd /usr/lib/postgresql/15/bin/initdb postgresql
 need_cmd psql          postgresql-client
+# the status pages are tested in headless Chromium (tests/integration/test_status.py); a font
+# so that its screenshots show text
+need_cmd /usr/bin/chromium chromium
+[ -d /usr/share/fonts/truetype/dejavu ] || missing="$missing fonts-dejavu-core"
+need_cmd promtool      prometheus
+need_cmd systemd-analyze systemd
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"

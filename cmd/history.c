@@ -17,8 +17,8 @@ static const char usage[] =
 	"usage: healhook history [--config FILE] [--json] [--limit N] [--repo OWNER/NAME]\n"
 	"\n"
 	"Lists recent jobs, newest first: repository, file, state, diff lines, commit, revert\n"
-	"commit and the time each stage took. A reverted job's finding is quarantined (never\n"
-	"retried automatically).\n"
+	"commit and the time each stage took. A reverted or revert-failed job's finding is\n"
+	"quarantined (never retried automatically).\n"
 	"\n"
 	"  --json         one JSON array of result objects\n"
 	"  --limit N      at most N jobs (default 20)\n"
@@ -99,10 +99,10 @@ int cmd_history(int argc, char **argv)
 			if (i)
 				hh_buf_putc(&b, ',');
 			hh_job_result_json(&jobs[i], NULL, &b);
-			/* add "quarantined" for reverted jobs */
+			/* add "quarantined": the store's quarantine holds the job's finding */
 			b.ptr[--b.len] = '\0';
 			hh_buf_printf(&b, ",\"quarantined\":%s}",
-				      jobs[i].state == HH_JOB_REVERTED ? "true" : "false");
+				      hh_store_job_quarantined(st, jobs[i].id) > 0 ? "true" : "false");
 		}
 		hh_buf_puts(&b, "]\n");
 		fputs(b.ptr, stdout);
@@ -124,7 +124,8 @@ int cmd_history(int argc, char **argv)
 			if (jobs[i].reason || jobs[i].detail)
 				printf("      %s%s%s%s\n", jobs[i].reason ? jobs[i].reason : "",
 				       jobs[i].detail ? ": " : "", jobs[i].detail ? jobs[i].detail : "",
-				       jobs[i].state == HH_JOB_REVERTED ? " (finding quarantined)" : "");
+				       hh_store_job_quarantined(st, jobs[i].id) > 0 ? " (finding quarantined)"
+										  : "");
 		}
 	}
 	rc = HH_EXIT_OK;

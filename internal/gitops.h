@@ -154,6 +154,11 @@ int hh_mirror_revert(hh_mirror *m, const char *commit_sha, const char *onto_sha,
 int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id,
 			  char sha_out[41]);
 
+/* Appends the patch of commit sha against its first parent (unified diff, as `git show`
+ * without the header) to out, cut after max bytes. Opens the bare repository at dir read-only
+ * (never creates it). */
+int hh_mirror_show_commit(const char *dir, const char *sha, size_t max, hh_buf *out);
+
 /* 1 if ancestor_sha is commit_sha or one of its ancestors, 0 if not, -1 on error. */
 int hh_mirror_is_ancestor(hh_mirror *m, const char *ancestor_sha, const char *commit_sha);
 

@@ -115,6 +115,16 @@ static int valid_utf8(const unsigned char *p, size_t len)
 	return 1;
 }
 
+/* 1 when a signature header hh_sig_check() would use or judge is present (its MISSING verdict
+ * is exactly "none of these"). */
+static int sig_header_given(const hh_headers *h)
+{
+	const char *g = hh_headers_get(h, "X-Gitea-Signature");
+	const char *hub = hh_headers_get(h, "X-Hub-Signature-256");
+
+	return (g && *g) || (hub && *hub && strcmp(hub, "sha256=") != 0);
+}
+
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
 static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
 			   int *form)
@@ -313,6 +323,15 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		hh_buf_printf(&b, "duplicate header %s", v);
 		set_status(res, 400, b.ptr ? b.ptr : "duplicate header");
 		hh_buf_release(&b);
+		goto out;
+	}
+	/* Without a signature header nothing of the body is decoded (form bodies included): the
+	 * request is refused on its headers alone. */
+	if (in->verify && cfg->secret && !sig_header_given(hdrs)) {
+		v = hh_headers_get(hdrs, "X-Gitea-Delivery");
+		res->delivery = hh_strdup(v && *v ? v : "");
+		res->sig = HH_SIG_MISSING;
+		set_status(res, 401, "signature missing");
 		goto out;
 	}
 	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {

@@ -317,11 +317,13 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 	int rc = 0;
 
 	memset(&res, 0, sizeof(res));
+	if ((rc = hh_pl_find_fixer(x)) != 0)
+		return rc;
 	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
 		return hh_pl_fail(x, "ollama-unavailable", "%s", hh_error_last());
 	hh_pl_stage(x, "ollama", ollama);
 	if (hh_fixer_argv(&argv, cfg, prompt_path, x->job->file, ollama) < 0 ||
-	    hh_fixer_env(&env, home, ollama) < 0) {
+	    hh_fixer_env(&env, home, ollama) < 0 || hh_pl_env_path(x, &env) < 0) {
 		rc = hh_pl_fail(x, "error", "fixer.command: %s", hh_error_last());
 		goto out;
 	}
@@ -348,8 +350,7 @@ static int run_fixer(struct run *x, const char *work, const char *prompt_path, c
 		rc = hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
 			  cfg->fixer_timeout);
 	else if (res.status != 0)
-		rc = hh_pl_fail(x, "fixer-failed", "the fixer exited with %s %d",
-			  res.signal ? "signal" : "status", res.signal ? res.signal : res.status);
+		rc = hh_pl_fixer_exit(x, &res);
 out:
 	hh_exec_result_release(&res);
 	hh_strv_release(&argv);
@@ -368,7 +369,7 @@ static int run_check(struct run *x, const char *work)
 		return hh_pl_fail(x, "error", "repo.%s.check: %s", x->repo->name, hh_error_last());
 	if (argv.n == 0)
 		return 0;
-	if (hh_pl_exec(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
+	if (hh_pl_exec_path(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
 		rc = hh_pl_fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
 	else if (res.status != 0)
 		rc = hh_pl_fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
@@ -505,6 +506,10 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 		return hh_pl_fail(x, "error", "%s", hh_error_last());
 	x->job->diff_lines = added + deleted;
 	hh_pl_stage(x, "diff", NULL);
+	if (x->job->diff_lines == 0 && (before->len != after->len ||
+					(before->len && memcmp(before->ptr, after->ptr, before->len))))
+		return hh_pl_fail(x, "binary-change", "the fixer changed %s, but not as text lines "
+				  "(binary content): not landed", x->job->file);
 	if (x->job->diff_lines == 0)
 		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	if (x->job->diff_lines > x->repo->max_diff_lines)
@@ -613,6 +618,8 @@ void hh_pl_close(struct run *x)
 	x->r = NULL;
 	free(x->scratch);
 	x->scratch = NULL;
+	free(x->fixer_path);
+	x->fixer_path = NULL;
 }
 
 int hh_pipeline_run(hh_pipeline *p, hh_job *job)
@@ -738,7 +745,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	if ((rc = judge(&x, work, &after)) != 0)
 		goto out;
 	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
-		rc = hh_pl_fail(&x, "no-diff", "the fixer left %s unchanged", job->file);
+		rc = hh_pl_unchanged(&x);
 		goto out;
 	}
 	hh_pl_stage(&x, "judge", NULL);

@@ -21,7 +21,9 @@ struct run {
 	hh_git_channel ch;   /* git streams over r (push-via = host) */
 	hh_git_peer peer;    /* where the mirror fetches from and pushes to */
 	hh_buf stages;       /* JSON of stage durations, being built */
+	char *fixer_path;    /* PATH of the fixer and the check (fixer.path expanded on the host) */
 	double t0, ts;
+	const char *watch_sha; /* the commit the current health watch waits for (borrowed) */
 };
 
 void hh_pl_stage(struct run *x, const char *name, const char *note);
@@ -39,5 +41,20 @@ int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind)
 /* Pushes sha to the job's branch; 0 landed, 2 the branch moved, else hh_pl_fail's result. */
 int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix);
 void hh_pl_close(struct run *x);
+
+/* pipeline_fixer.c. Finds the fixer's program on the host and keeps x->fixer_path; 0, or
+ * hh_pl_fail's result (fixer-not-found, naming the program, the PATH and fixer.path). */
+int hh_pl_find_fixer(struct run *x);
+/* Appends PATH=x->fixer_path to env (nothing when unknown). */
+int hh_pl_env_path(struct run *x, hh_strv *env);
+/* The fixer did not exit 0: 126/127 (it could not be started) is fixer-not-found, like
+ * hh_pl_find_fixer; anything else fixer-failed. The detail ends with the tail of its output. */
+int hh_pl_fixer_exit(struct run *x, const hh_exec_result *res);
+/* The fixer exited 0 and the target is unchanged: no-diff when it reported an applied edit,
+ * else fixer-failed with the tail of its output (Aider exits 0 when the model is unreachable). */
+int hh_pl_unchanged(struct run *x);
+/* hh_pl_exec with PATH=x->fixer_path added to the command's environment. */
+int hh_pl_exec_path(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
+		    hh_exec_result *res);
 
 #endif

@@ -73,7 +73,8 @@ typedef struct hh_exec_opts {
 	const char *cwd;           /* working directory; NULL = the host's work tree path */
 	const char *const *env;    /* "NAME=value" list (NULL-terminated) set for the command; the
 				    * command gets ONLY these plus PATH=/usr/local/bin:/usr/bin:/bin
-				    * when clean_env is 1 */
+				    * when clean_env is 1; a PATH=... in the list replaces that PATH
+				    * (and is the PATH argv[0] is looked up in; fixer.path uses it) */
 	int clean_env;
 	const void *stdin_data;    /* NULL = stdin from /dev/null */
 	size_t stdin_len;

@@ -27,6 +27,20 @@ static LIBSSH2_SFTP *sftp_get(struct hh_ssh *s)
 	return s->sftp;
 }
 
+int hh_ssh_sftp_start(struct hh_ssh *s, int64_t deadline)
+{
+	if (s->sftp)
+		return 0;
+	RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
+	if (s->sftp)
+		return 0;
+	return hh_error("%s has no sftp subsystem, or it did not answer in time (healhook "
+			"copies files over SFTP: add 'Subsystem sftp /usr/lib/openssh/sftp-server' "
+			"or 'Subsystem sftp internal-sftp' to the host's sshd_config): %s", s->label,
+			libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN
+				? "timed out" : hh_ssh_errmsg(s));
+}
+
 static const char *sftp_errmsg(struct hh_ssh *s, int rc)
 {
 	if (rc == LIBSSH2_ERROR_EAGAIN)

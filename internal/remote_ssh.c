@@ -339,8 +339,10 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	int rc;
 
 	if (!opts->identity || !opts->known_hosts)
-		return hh_error("ssh host '%s' needs an identity and a known-hosts file",
-				opts->host);
+		return hh_error("ssh host '%s' needs %s", opts->host,
+				!opts->identity && !opts->known_hosts ? "an identity and a known-hosts file"
+				: !opts->identity ? "an identity (a private key file)"
+				: "a known-hosts file");
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
@@ -375,7 +377,8 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 				opts->identity,
 				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
 				is_rsa_key(opts->identity) ? RSA_HINT : "");
-	return 0;
+	/* Files go over SFTP: a host without it fails here, within the connect timeout. */
+	return hh_ssh_sftp_start(s, hh_now_ms() + r->connect_timeout_ms);
 }
 
 void hh_ssh_close(hh_remote *r)

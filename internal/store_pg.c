@@ -13,7 +13,8 @@
  * 1 and 2 are the SQLite schema's (store.c); version 3 adds what only a shared database needs:
  * the job lease (owner, lease_until), one job in progress per repository as a partial unique
  * index, deliveries unique by id and by body hash, and job_states, the history of state
- * changes written by a trigger.
+ * changes written by a trigger; version 4 is the SQLite schema's 3 (health probes and
+ * notifications for the status pages).
  *
  * The password (database-password-file) is given to libpq as a parameter, never put in a
  * message; a URL that carries one is shown without it.
@@ -97,6 +98,18 @@ static const char *const pg_migrations[] = {
 	" END $$;"
 	"CREATE TRIGGER jobs_state_history AFTER INSERT OR UPDATE OF state ON jobs"
 	" FOR EACH ROW EXECUTE FUNCTION healhook_job_state();",
+	/* 3 -> 4: the status pages' records (the SQLite schema's 3, store_status.c): every
+	 * health probe of a watch and its answer, every notification delivered or given up. */
+	"CREATE TABLE health_probes ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" job_id BIGINT NOT NULL REFERENCES jobs(id), sha TEXT, at BIGINT NOT NULL,"
+	" status INTEGER NOT NULL, verdict TEXT NOT NULL, answer TEXT);"
+	"CREATE INDEX health_probes_job ON health_probes(job_id, id);"
+	"CREATE TABLE notifications ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" job_id BIGINT REFERENCES jobs(id), outcome TEXT NOT NULL, target TEXT NOT NULL,"
+	" ok INTEGER NOT NULL, attempts INTEGER NOT NULL, error TEXT, at BIGINT NOT NULL);"
+	"CREATE INDEX notifications_job ON notifications(job_id, id);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 

@@ -6,7 +6,8 @@
  *
  * Files: store_pg.c (connection, errors, transactions, schema migrations, leases),
  * store_pg_ops.c (deliveries, findings, quarantine, repositories), store_pg_jobs.c (jobs,
- * claim, the L3 ledger).
+ * claim, heal's claim, the L3 ledger), store_pg_status.c (the status pages' reads, health
+ * probes and notifications).
  */
 #ifndef HH_STORE_PG_H
 #define HH_STORE_PG_H
@@ -55,6 +56,24 @@ long long hh_pg_queue_depth(hh_pg *pg);
 int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_job *out);
 int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long when);
 long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since);
+int hh_pg_job_insert_claimed(hh_pg *pg, hh_job *job, long long *busy, const char **state);
+int hh_pg_job_quarantined(hh_pg *pg, long long job_id);
+
+int hh_pg_probe_add(hh_pg *pg, const hh_probe_rec *p);
+int hh_pg_notification_add(hh_pg *pg, const hh_notification_rec *n);
+int hh_pg_job_probes(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_probe_rec *p),
+		     void *ctx);
+int hh_pg_job_notifications(hh_pg *pg, long long job_id,
+			    int (*fn)(void *ctx, const hh_notification_rec *n), void *ctx);
+int hh_pg_job_findings(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_finding_rec *f),
+		       void *ctx);
+int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offset,
+		  long long *ids, size_t cap, size_t *n, long long *total);
+int hh_pg_repo_activity(hh_pg *pg, const char *repo, hh_repo_activity *out);
+int hh_pg_repo_names(hh_pg *pg, int (*fn)(void *ctx, const char *repo), void *ctx);
+int hh_pg_outcomes_per_day(hh_pg *pg, long long since,
+			   int (*fn)(void *ctx, long long day, const char *name, long long n),
+			   void *ctx);
 
 int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n);
 int hh_pg_lease_drop(hh_pg *pg, long long job_id);

@@ -17,6 +17,7 @@
 #include "internal/buf.h"
 #include "internal/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -354,4 +355,85 @@ long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since)
 	hh_pg_arg_int(&a, since);
 	return hh_pg_int(pg, "SELECT COUNT(*) FROM fix_runs WHERE repo = $1 AND ran_at >= $2", &a,
 			 "cannot count fixer runs");
+}
+
+/* The oldest job of repo in progress into *busy and *state (a static string), 0 when none. */
+static int busy_job(hh_pg *pg, const char *repo, long long *busy, const char **state)
+{
+	static char name[16];
+	struct pg_args a = { 0 };
+	PGresult *r;
+
+	hh_pg_arg_text(&a, repo);
+	r = hh_pg_exec(pg,
+		       "SELECT id, state FROM jobs WHERE repo = $1 AND state IN " IN_PROGRESS
+		       " ORDER BY id LIMIT 1",
+		       &a, "cannot look up jobs in progress");
+	if (!r)
+		return -1;
+	*busy = 0;
+	if (PQntuples(r) > 0) {
+		*busy = hh_pg_cell_int(r, 0, 0);
+		snprintf(name, sizeof(name), "%s", PQgetvalue(r, 0, 1));
+		if (state)
+			*state = name;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * heal's claim: one INSERT that adds the job in fixing only when its repository has nothing in
+ * progress; the partial unique index jobs_one_in_progress settles a race with another instance
+ * (ON CONFLICT DO NOTHING: no row). The job has no owner: heal runs it itself, and no lease
+ * takeover touches it. A job in progress that ended between the two statements is retried.
+ */
+int hh_pg_job_insert_claimed(hh_pg *pg, hh_job *job, long long *busy, const char **state)
+{
+	long long now = (long long)time(NULL), id;
+	int tries;
+
+	*busy = 0;
+	if (!job->repo)
+		return hh_error("store: cannot insert job: no repository");
+	job->state = HH_JOB_FIXING;
+	if (!job->created)
+		job->created = now;
+	if (!job->updated)
+		job->updated = job->created;
+	for (tries = 0; tries < 5; tries++) {
+		struct pg_args a = { 0 };
+
+		job_args(&a, job, job->created, job->updated);
+		id = hh_pg_int(pg,
+			       "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
+			       " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
+			       " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
+			       " updated, detail, pr_head) SELECT $1, $2, $3, $4, $5, $6,"
+			       " $7::bigint, $8, $9, $10, $11, $12::integer, $13, $14, $15,"
+			       " $16::bigint, $17, $18, $19::bigint, $20::bigint, $21, $22::integer"
+			       " WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE repo = $1::text"
+			       " AND state IN " IN_PROGRESS ") ON CONFLICT DO NOTHING RETURNING id",
+			       &a, "cannot insert job");
+		if (id < 0)
+			return -1;
+		if (id > 0) {
+			job->id = id;
+			return 1;
+		}
+		if (busy_job(pg, job->repo, busy, state) < 0)
+			return -1;
+		if (*busy > 0)
+			return 0;
+	}
+	return hh_error("store: cannot claim '%s': its jobs in progress keep changing", job->repo);
+}
+
+int hh_pg_job_quarantined(hh_pg *pg, long long job_id)
+{
+	struct pg_args a = { 0 };
+
+	hh_pg_arg_int(&a, job_id);
+	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM quarantine WHERE job_id = $1)", &a,
+			      "cannot look up quarantine");
 }
