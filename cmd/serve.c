@@ -138,6 +138,7 @@ struct serve_args {
 	int drop, secret_fd;      /* receiver: --drop UID:GID, --secret-fd N */
 	unsigned long drop_uid, drop_gid;
 	char *secret;             /* receiver: read from secret_fd */
+	char *dbpass;             /* receiver: the database password, after the secret */
 };
 
 static int parse_args(int argc, char **argv, struct serve_args *a)
@@ -213,6 +214,19 @@ static hh_config *load(struct serve_args *a)
 		free(cfg->secret);
 		cfg->secret = a->secret;
 		a->secret = NULL;
+	}
+	if (a->receiver && a->dbpass) { /* the same for the database password file */
+		if (cfg->database_password) {
+			explicit_bzero(cfg->database_password, strlen(cfg->database_password));
+			free(cfg->database_password);
+		}
+		cfg->database_password = a->dbpass;
+		a->dbpass = NULL;
+		if (hh_store_setup(cfg->database, cfg->database_password, cfg->instance_id,
+				   cfg->state_dir, cfg->lease) < 0) {
+			fprintf(stderr, "healhook: %s\n", hh_error_last());
+			goto fail;
+		}
 	}
 	if (a->fmt)
 		cfg->log_format = strcmp(a->fmt, "json") == 0 ? HH_LOG_JSON : HH_LOG_TEXT;
@@ -292,7 +306,7 @@ static int run_receiver(struct serve_args *a)
 	if (getppid() == 1)
 		return HH_EXIT_FAIL; /* the main process is already gone */
 	if (a->secret_fd >= 0 &&
-	    serve_priv_read_secret(a->secret_fd, &a->secret) < 0) {
+	    serve_priv_read_secrets(a->secret_fd, &a->secret, &a->dbpass) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
 		return HH_EXIT_FAIL;
 	}
@@ -347,22 +361,36 @@ static int secret_env(const char *entry)
 	return 0;
 }
 
-/* Writes the webhook secret into the receiver's secret pipe and closes both ends. */
-static void send_secret(int sp[2], const char *secret)
+/* Writes len bytes of v to fd; 0 or -1. */
+static int write_all(int fd, const char *v, size_t len)
 {
-	size_t len = secret ? strlen(secret) : 0, off = 0;
+	size_t off = 0;
 	ssize_t w;
 
-	close(sp[0]);
-	while (off < len && ((w = write(sp[1], secret + off, len - off)) > 0 || errno == EINTR))
+	while (off < len && ((w = write(fd, v + off, len - off)) > 0 || errno == EINTR))
 		off += w > 0 ? (size_t)w : 0;
-	if (off < len)
+	return off < len ? -1 : 0;
+}
+
+/* Writes the webhook secret into the receiver's secret pipe, then (on PostgreSQL, when
+ * database-password-file gave one) a NUL byte and the database password, and closes both
+ * ends. */
+static void send_secret(int sp[2], const char *secret, const char *dbpass)
+{
+	int rc;
+
+	close(sp[0]);
+	rc = write_all(sp[1], secret ? secret : "", secret ? strlen(secret) : 0);
+	if (rc == 0 && dbpass)
+		rc = write_all(sp[1], "", 1) < 0 ? -1 : write_all(sp[1], dbpass, strlen(dbpass));
+	if (rc < 0)
 		hh_log(HH_LOG_ERROR, "serve.secret", "error", strerror(errno), NULL);
 	close(sp[1]);
 }
 
 /* Starts the receiver; *ready is the read end of its readiness pipe. With priv->on it runs as
- * priv's user and gets the webhook secret on fd 4. Returns its pid or -1. */
+ * priv's user and gets the webhook secret (and the database password) on fd 4. Returns its
+ * pid or -1. */
 static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 			    const struct serve_priv *priv, int *ready)
 {
@@ -445,7 +473,7 @@ static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 	close(p[1]);
 	if (priv->on) {
 		if (pid > 0)
-			send_secret(sp, cfg->secret);
+			send_secret(sp, cfg->secret, cfg->database ? cfg->database_password : NULL);
 		else {
 			close(sp[0]);
 			close(sp[1]);

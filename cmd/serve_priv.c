@@ -9,10 +9,12 @@
  * The receiver, before it reads anything: setgroups (its primary group only), setgid, setuid,
  * checks that root cannot be regained, PR_SET_NO_NEW_PRIVS, and closes every descriptor but
  * 0-2, the readiness pipe and the secret pipe. It then cannot open a file of mode 0600 owned
- * by root: the token files, the ssh key, the webhook secret file (which is why the parent
- * passes the secret through a pipe).
+ * by root: the token files, the ssh key, the webhook secret file and the database password
+ * file (which is why the parent passes the secret, and on PostgreSQL the database password,
+ * through a pipe: "SECRET", then a NUL byte and "PASSWORD" when there is one).
  */
 #include "cmd/serve_priv.h"
+#include "internal/buf.h"
 #include "internal/log.h"
 
 #include <errno.h>
@@ -61,11 +63,13 @@ int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_pr
 				"user", cfg->receiver_user);
 	sp->uid = pw->pw_uid;
 	sp->gid = pw->pw_gid;
-	if (hh_store_open(&sp->hold, cfg->state_dir) < 0)
+	/* On PostgreSQL the receiver needs no file of the state directory: the database password
+	 * goes by the pipe with the secret. */
+	if (!cfg->database && hh_store_open(&sp->hold, cfg->state_dir) < 0)
 		return -1;
-	if (give(cfg->state_dir, 0, sp->gid, 0710, 1) < 0)
+	if (give(cfg->state_dir, 0, sp->gid, 0710, !cfg->database) < 0)
 		return -1;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; !cfg->database && i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/healhook.db%s", cfg->state_dir, suffix[i]);
 		if (give(path, sp->uid, sp->gid, 0600, i == 0) < 0)
 			return -1;
@@ -114,16 +118,34 @@ int serve_priv_drop(uid_t uid, gid_t gid)
 
 int serve_priv_read_secret(int fd, char **out)
 {
-	char buf[65537];
-	size_t n = 0;
-	ssize_t r;
+	return serve_priv_read_secrets(fd, out, NULL);
+}
 
+/* Copies the n bytes of v into a new string (*out NULL when n is 0). */
+static int dup_part(const char *v, size_t n, char **out)
+{
 	*out = NULL;
+	if (n && !(*out = hh_asprintf("%.*s", (int)n, v)))
+		return hh_error("out of memory");
+	return 0;
+}
+
+int serve_priv_read_secrets(int fd, char **secret, char **dbpass)
+{
+	char buf[65537];
+	size_t n = 0, len;
+	ssize_t r;
+	int ret;
+
+	*secret = NULL;
+	if (dbpass)
+		*dbpass = NULL;
 	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			close(fd);
+			explicit_bzero(buf, n);
 			return hh_error("cannot read the webhook secret from the main process: %s",
 					strerror(errno));
 		}
@@ -131,10 +153,10 @@ int serve_priv_read_secret(int fd, char **out)
 	}
 	close(fd);
 	buf[n] = '\0';
-	if (n && !(*out = hh_strdup(buf))) {
-		explicit_bzero(buf, n);
-		return hh_error("out of memory");
-	}
+	len = strlen(buf);
+	ret = dup_part(buf, len, secret);
+	if (ret == 0 && dbpass && len < n)
+		ret = dup_part(buf + len + 1, n - len - 1, dbpass);
 	explicit_bzero(buf, n);
-	return 0;
+	return ret;
 }

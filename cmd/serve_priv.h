@@ -17,7 +17,8 @@ struct serve_priv {
 };
 
 /* Main process: with cfg->receiver_user and euid 0, looks the user up and gives it the store
- * (and record, the record directory, may be NULL). Without either, sp->on = 0 (a warning
+ * (SQLite: the database files; PostgreSQL: nothing, the password goes by pipe) and record,
+ * the record directory (may be NULL). Without either, sp->on = 0 (a warning
  * when the user is set but serve is not root). Returns 0, or -1 with the error set. */
 int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_priv *sp);
 void serve_priv_release(struct serve_priv *sp);
@@ -29,5 +30,8 @@ int serve_priv_drop(uid_t uid, gid_t gid);
 void serve_priv_close_fds(int keep_to);
 /* Reads the secret (up to 64 KiB, until EOF) from fd and closes it; *out NULL when empty. */
 int serve_priv_read_secret(int fd, char **out);
+/* The same, when the secret may be followed by a NUL byte and the database password:
+ * *dbpass gets that password (NULL when none). Both are the caller's, to be freed. */
+int serve_priv_read_secrets(int fd, char **secret, char **dbpass);
 
 #endif

@@ -143,6 +143,54 @@ class ReceiverUser(unittest.TestCase):
 		self.assertEqual(self.proc.stop(), 0, self.proc.output()[-2000:])
 		self.proc = None
 
+	def test_receiver_on_postgresql_gets_the_database_password_by_pipe(self):
+		"""On PostgreSQL the receiver as nobody cannot open the database password file (0600,
+		root's, in a 0700 directory) and still stores deliveries: the password reaches it by
+		pipe after the secret, never through its environment."""
+		from lib import postgres
+		secret = self.secret_file("webhook-secret", H.FIXTURE_SECRET)
+		state = os.path.join(self.tmp, "state")
+		pg = postgres.shared()
+		cfg = os.path.join(self.tmp, "healhook.conf")
+		with open(cfg, "w") as f:
+			f.write("[server]\n\tsecret-file = %s\n\treceiver-user = %s\n" % (secret, USER))
+			f.write(H.state_config(state, database="postgresql", pg=pg))
+			f.write("[worker]\n\tparallel = 0\n")
+			f.write('[repo "%s"]\n\thost = %s\n\ttarget = default-branch\n'
+				% (A.REPO, self.tmp))
+		os.chmod(cfg, 0o644)
+		port = H.free_port()
+		url = "http://127.0.0.1:%d" % port
+		self.proc = H.start_process([H.BIN, "serve", "--config", cfg, "--listen",
+					     "127.0.0.1:%d" % port], env={"PATH": os.environ["PATH"]},
+					    log_path=os.path.join(self.tmp, "serve.log"))
+		try:
+			H.wait_http(url + "/healthz", timeout=15)
+		except TimeoutError:
+			self.fail("serve did not start: %s" % self.proc.output()[-2000:])
+		kids = subprocess.run(["pgrep", "-P", str(self.proc.pid)], stdout=subprocess.PIPE,
+				      text=True).stdout.split()
+		self.assertEqual(len(kids), 1, "one receiver")
+		rpid = int(kids[0])
+		uid, gid = self.pw.pw_uid, self.pw.pw_gid
+		self.assertEqual(status(rpid)["Uid"], [str(uid)] * 4)
+		self.assertEqual(open_as(uid, gid, pg.password_file), "EACCES",
+				 "the receiver's user cannot read the password file")
+		self.assertEqual(open_as(0, 0, pg.password_file), "ok", "the check itself works")
+		with open("/proc/%d/environ" % rpid, "rb") as f:
+			env = f.read()
+		self.assertNotIn(pg.password.encode(), env)
+		self.assertNotIn(pg.password_file.encode(), env)
+
+		hdrs, body = A.comment_delivery([(A.ORDER, "NameError", A.MSG)])
+		st_, _, data = H.post(url + "/hooks/gitea", body, hdrs)
+		self.assertEqual(st_, 202, data)
+		rows = H.db_query(state, "SELECT COUNT(*) FROM deliveries WHERE id = ?",
+				  (H.header(hdrs, "X-Gitea-Delivery"),), database="postgresql", pg=pg)
+		self.assertEqual(rows, [(1,)], "the receiver stored the delivery in PostgreSQL")
+		self.assertEqual(self.proc.stop(), 0, self.proc.output()[-2000:])
+		self.proc = None
+
 	def test_unknown_or_root_user_is_refused_at_start(self):
 		for user, want in (("healhook-no-such-user", "no user 'healhook-no-such-user'"),
 				   ("root", "has uid or gid 0")):
