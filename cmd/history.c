@@ -94,17 +94,13 @@ int cmd_history(int argc, char **argv)
 	}
 	if (json) {
 		hh_buf b = HH_BUF_INIT;
-		hh_buf_putc(&b, '[');
-		for (i = 0; i < n; i++) {
-			if (i)
-				hh_buf_putc(&b, ',');
-			hh_job_result_json(&jobs[i], NULL, &b);
-			/* add "quarantined" for reverted jobs */
-			b.ptr[--b.len] = '\0';
-			hh_buf_printf(&b, ",\"quarantined\":%s}",
-				      jobs[i].state == HH_JOB_REVERTED ? "true" : "false");
+
+		if (hh_history_json(jobs, n, &b) < 0) {
+			cmd_die_msg("history", "%s", hh_error_last());
+			hh_buf_release(&b);
+			rc = HH_EXIT_FAIL;
+			goto out;
 		}
-		hh_buf_puts(&b, "]\n");
 		fputs(b.ptr, stdout);
 		hh_buf_release(&b);
 	} else {
