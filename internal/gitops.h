@@ -168,16 +168,6 @@ int hh_mirror_is_ancestor(hh_mirror *m, const char *ancestor_sha, const char *co
  * name. The strings are owned by out (hh_strv_release). */
 int hh_gitops_host_push_argv(hh_strv *out, const char *branch);
 
-/*
- * known_hosts matching, used by the ssh certificate check (pure: no I/O). text is the file's
- * content. Returns 1 when a line names host (port 22: "host"; else "[host]:port"; hashed
- * "|1|" names and * ? patterns understood) with exactly this key blob (the SSH wire form,
- * i.e. field 2 base64-decoded), 0 when the host is not listed, -2 when it is listed but with
- * other keys only (or the key is @revoked).
- */
-int hh_known_hosts_match(const char *text, const char *host, int port, const void *key,
-			 size_t key_len);
-
 struct hh_remote;
 /* A channel over an hh_remote's streams (hh_remote_stream_open); r is borrowed. */
 void hh_git_channel_from_remote(hh_git_channel *ch, struct hh_remote *r);

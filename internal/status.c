@@ -145,7 +145,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!authorized(s, c))
 		return send_text(c, 401, "unauthorized: send Authorization: Bearer TOKEN");
 	if (strcmp(url, "/static/status.css") == 0) {
-		hh_buf css = { (char *)hh_status_css, strlen(hh_status_css), 0 };
+		hh_buf css = {(char *)hh_status_css, strlen(hh_status_css), 0, 0};
 		return send_answer(c, 200, "text/css; charset=utf-8", &css, -1);
 	}
 	if (!s->st && hh_store_open(&s->st, s->cfg->state_dir) < 0) {
