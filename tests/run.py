@@ -4,9 +4,10 @@
 1. The C unit tests (build/unit-tests), counted from their own summary line.
 2. The integration tests, tests/integration/test_*.py (unittest), which drive the real
    binary against real local servers (sshd, git, HTTP on 127.0.0.1).
-3. The modules of PG_MODULES once more with the store on PostgreSQL (HEALHOOK_TEST_DB=postgresql:
-   a PostgreSQL 15 server started by tests/lib/postgres.py), and PG_ONLY (several instances on
-   one database), which only run that way.
+3. The modules of PG_MODULES (intake, heal, aftercare, status) once more with the store on
+   PostgreSQL (HEALHOOK_TEST_DB=postgresql: a PostgreSQL 15 server started by
+   tests/lib/postgres.py), and PG_ONLY (several instances on one database), which only run
+   that way.
 
 Usage: tests/run.py [--build DIR] [--unit-only] [PATTERN]
 PATTERN keeps the integration modules whose name contains it.
@@ -46,7 +47,7 @@ class CountingResult(unittest.TextTestResult):
     pass
 
 
-PG_MODULES = ("test_intake.py", "test_heal.py", "test_aftercare.py")
+PG_MODULES = ("test_intake.py", "test_heal.py", "test_aftercare.py", "test_status.py")
 PG_ONLY = ("test_instances.py",)
 
 

@@ -7,13 +7,13 @@ a Telegram stand-in. The fixer is tests/lib/fake-aider; transport is local.
 
 Chromium is driven through the DevTools protocol (tests/lib/cdp.py, standard library only):
 every page renders without a console error, the job page shows the diff and the stage bars,
-the numbers on `/` are the store's (read from the SQLite file here), hostile text is shown as
-text and runs no script. Screenshots go to $HEALHOOK_TEST_OUTPUT, else BUILD/test-output/status.
+the numbers on `/` are the store's (read from the store's own database: SQLite, or PostgreSQL in
+the second pass of tests/run.py), hostile text is shown as text and runs no script. Screenshots
+go to $HEALHOOK_TEST_OUTPUT, else BUILD/test-output/status (its postgresql/ on PostgreSQL).
 """
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import time
 import unittest
@@ -32,6 +32,8 @@ TG_TOKEN = "123456:TEST-token"
 OTHER = "acme/docs"
 OUT = os.environ.get("HEALHOOK_TEST_OUTPUT") or os.path.join(
 	H.ROOT, os.environ.get("HEALHOOK_BUILD") or "build", "test-output", "status")
+if os.environ.get("HEALHOOK_TEST_DB") == "postgresql":
+	OUT = os.path.join(OUT, "postgresql")
 NO_SCRIPT = ("window.__alerts = [];"
 	     "window.alert = window.confirm = window.prompt = function (m) {"
 	     " window.__alerts.push(String(m)); };")
@@ -172,11 +174,7 @@ class StatusPages(unittest.TestCase):
 		cls._tmp.__exit__(None, None, None)
 
 	def db(self, sql, *args):
-		db = sqlite3.connect(os.path.join(self.w.state, "healhook.db"))
-		try:
-			return db.execute(sql, args).fetchall()
-		finally:
-			db.close()
+		return H.db_query(self.w.state, sql, args)
 
 	def load(self, path, shot=None):
 		"""Loads a page; fails on any console error. Saves a screenshot as OUT/shot.png."""
@@ -381,7 +379,8 @@ class StatusListenConfig(unittest.TestCase):
 	def serve(self, tmp, listen, status):
 		cfg = os.path.join(tmp, "healhook.conf")
 		with open(cfg, "w") as f:
-			f.write("[state]\n\tdir = %s/state\n[status]\n\tlisten = %s\n" % (tmp, status))
+			f.write(H.state_config(os.path.join(tmp, "state")))
+			f.write("[status]\n\tlisten = %s\n" % status)
 		p = subprocess.run([H.BIN, "serve", "--config", cfg, "--listen", listen, "--insecure"],
 				   env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE,
 				   stderr=subprocess.PIPE, timeout=30)
