@@ -13,13 +13,13 @@ test_aftercare as the deployed application, tests/lib/telegram_mock.py as Telegr
 """
 import json
 import os
-import sqlite3
 import subprocess
 import threading
 import time
 import unittest
 
 from lib import harness as H
+from lib import postgres
 from lib.sshd import Sshd
 from lib.telegram_mock import TelegramMock
 
@@ -52,12 +52,8 @@ class World(A.World):
 		return self.cfg
 
 	def frozen_why(self):
-		db = sqlite3.connect(os.path.join(self.state, "healhook.db"))
-		try:
-			row = db.execute("SELECT frozen, why FROM repos WHERE repo = ?", (A.REPO,)).fetchone()
-		finally:
-			db.close()
-		return row[1] if row and row[0] else None
+		rows = H.db_query(self.state, "SELECT frozen, why FROM repos WHERE repo = ?", (A.REPO,))
+		return rows[0][1] if rows and rows[0][0] else None
 
 
 def heal_argv(cfg, file=A.ORDER, message=A.MSG, extra=()):
@@ -225,7 +221,8 @@ class Concurrency(Base):
 		first = subprocess.Popen(heal_argv(w.cfg), env={"PATH": os.environ["PATH"]},
 					 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 		try:
-			H.wait_for(lambda: os.path.exists(os.path.join(w.state, "healhook.db")) and any(
+			H.wait_for(lambda: (postgres.backend() == "postgresql" or os.path.exists(
+				os.path.join(w.state, "healhook.db"))) and any(
 				j["state"] == "fixing" for j in w.history().values()), timeout=20,
 				what="the first heal holds the claim")
 			rc, res, err = run_heal(w.cfg, file="services/cart_service.py", extra=["--no-wait"])
@@ -370,7 +367,7 @@ class NoSftp(unittest.TestCase):
 		self.repos = H.make_origin_and_worktree(self.tmp, {A.ORDER: A.FILES[A.ORDER]})
 		self.cfg = os.path.join(self.tmp, "healhook.conf")
 		with open(self.cfg, "w") as f:
-			f.write("[state]\n\tdir = %s\n" % os.path.join(self.tmp, "state"))
+			f.write(H.state_config(os.path.join(self.tmp, "state")))
 			f.write("[fixer]\n\tcommand = %s --message-file {prompt} {file}\n" % H.FAKE_AIDER)
 			f.write('[repo "%s"]\n\thost = %s\n\tidentity = %s\n\tknown-hosts = %s\n'
 				"\treviewers = bob\n" % (A.REPO, self.sshd.host_spec(self.repos.worktree),
