@@ -45,7 +45,7 @@ static char *cut(const char *v, size_t max)
 
 int hh_pg_probe_add(hh_pg *pg, const hh_probe_rec *p)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	char *answer = cut(p->answer, HH_STORE_PROBE_TEXT);
 	int rc;
 
@@ -70,7 +70,7 @@ int hh_pg_probe_add(hh_pg *pg, const hh_probe_rec *p)
 
 int hh_pg_notification_add(hh_pg *pg, const hh_notification_rec *n)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	char *error = cut(n->error, HH_STORE_PROBE_TEXT);
 	int rc;
 
@@ -96,7 +96,7 @@ int hh_pg_notification_add(hh_pg *pg, const hh_notification_rec *n)
 int hh_pg_job_probes(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_probe_rec *p),
 		     void *ctx)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int i, rows;
 
@@ -109,7 +109,7 @@ int hh_pg_job_probes(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_
 		return -1;
 	rows = PQntuples(r);
 	for (i = 0; i < rows; i++) {
-		hh_probe_rec p = { 0 };
+		hh_probe_rec p = {0};
 
 		p.job_id = job_id;
 		p.sha = cell(r, i, 0);
@@ -127,7 +127,7 @@ int hh_pg_job_probes(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_
 int hh_pg_job_notifications(hh_pg *pg, long long job_id,
 			    int (*fn)(void *ctx, const hh_notification_rec *n), void *ctx)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int i, rows;
 
@@ -140,7 +140,7 @@ int hh_pg_job_notifications(hh_pg *pg, long long job_id,
 		return -1;
 	rows = PQntuples(r);
 	for (i = 0; i < rows; i++) {
-		hh_notification_rec n = { 0 };
+		hh_notification_rec n = {0};
 
 		n.job_id = job_id;
 		n.outcome = cell(r, i, 0);
@@ -159,7 +159,7 @@ int hh_pg_job_notifications(hh_pg *pg, long long job_id,
 int hh_pg_job_findings(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_finding_rec *f),
 		       void *ctx)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int i, rows;
 
@@ -173,7 +173,7 @@ int hh_pg_job_findings(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const h
 		return -1;
 	rows = PQntuples(r);
 	for (i = 0; i < rows; i++) {
-		hh_finding_rec f = { 0 };
+		hh_finding_rec f = {0};
 
 		f.delivery_id = cell(r, i, 0);
 		f.repo = cell(r, i, 1);
@@ -198,10 +198,10 @@ int hh_pg_job_findings(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const h
 
 /* ---- lists ---- */
 
-int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offset,
-		  long long *ids, size_t cap, size_t *n, long long *total)
+int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offset, long long *ids,
+		  size_t cap, size_t *n, long long *total)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int i, rows;
 
@@ -231,17 +231,18 @@ int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offs
 
 int hh_pg_repo_activity(hh_pg *pg, const char *repo, hh_repo_activity *out)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	const char *what = "cannot read repository activity";
 	PGresult *r;
 
 	memset(out, 0, sizeof(*out));
 	hh_pg_arg_text(&a, repo);
-	r = hh_pg_exec(pg,
-		       "SELECT COALESCE(SUM(CASE WHEN state IN ('queued', 'waiting') THEN 1"
-		       " ELSE 0 END), 0), COALESCE(MAX(CASE WHEN state IN ('fixing', 'committed',"
-		       " 'watching', 'reverting') THEN id ELSE 0 END), 0) FROM jobs WHERE repo = $1",
-		       &a, what);
+	r = hh_pg_exec(
+		pg,
+		"SELECT COALESCE(SUM(CASE WHEN state IN ('queued', 'waiting') THEN 1"
+		" ELSE 0 END), 0), COALESCE(MAX(CASE WHEN state IN ('fixing', 'committed',"
+		" 'watching', 'reverting') THEN id ELSE 0 END), 0) FROM jobs WHERE repo = $1",
+		&a, what);
 	if (!r)
 		return -1;
 	if (PQntuples(r) > 0) {
@@ -270,7 +271,8 @@ int hh_pg_repo_activity(hh_pg *pg, const char *repo, hh_repo_activity *out)
 
 int hh_pg_repo_names(hh_pg *pg, int (*fn)(void *ctx, const char *repo), void *ctx)
 {
-	PGresult *r = hh_pg_exec(pg, "SELECT repo FROM jobs UNION SELECT repo FROM repos ORDER BY 1",
+	PGresult *r = hh_pg_exec(pg,
+				 "SELECT repo FROM jobs UNION SELECT repo FROM repos ORDER BY 1",
 				 NULL, "cannot list repositories");
 	int i, rows;
 
@@ -288,7 +290,7 @@ int hh_pg_outcomes_per_day(hh_pg *pg, long long since,
 			   int (*fn)(void *ctx, long long day, const char *name, long long n),
 			   void *ctx)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int i, rows;
 
