@@ -15,6 +15,7 @@
 #include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/sdnotify.h"
+#include "internal/statelock.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -266,27 +267,6 @@ static int run_receiver(const struct serve_args *a)
 	return HH_EXIT_OK;
 }
 
-/* 1 if an environment entry must not reach the process that faces the network. */
-static int secret_env(const char *entry)
-{
-	static const char *const words[] = {"TOKEN", "PASSWORD", "PASSWD", "SSH_AUTH_SOCK",
-					    "SSH_AGENT", "KEY", "CREDENTIAL", "NOTIFY_SOCKET", NULL};
-	const char *eq = strchr(entry, '=');
-	size_t n = eq ? (size_t)(eq - entry) : strlen(entry), i;
-	char name[256];
-
-	if (n >= sizeof(name))
-		return 1;
-	memcpy(name, entry, n);
-	name[n] = '\0';
-	if (strcmp(name, "HEALHOOK_SECRET") == 0)
-		return 0; /* the receiver checks signatures */
-	for (i = 0; words[i]; i++)
-		if (strstr(name, words[i]))
-			return 1;
-	return 0;
-}
-
 /* Starts the receiver; *ready is the read end of its readiness pipe. Returns its pid or -1. */
 static pid_t spawn_receiver(const struct serve_args *a, int *ready)
 {
@@ -308,7 +288,7 @@ static pid_t spawn_receiver(const struct serve_args *a, int *ready)
 		return hh_error("out of memory");
 	}
 	for (i = 0; environ[i]; i++)
-		if (!secret_env(environ[i]))
+		if (hh_config_receiver_env(environ[i]))
 			env[k++] = environ[i];
 	env[k] = NULL;
 	snprintf(fdarg, sizeof(fdarg), "%d", 3);
@@ -408,7 +388,7 @@ int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	pid_t receiver;
 	char port[16];
-	int rc, sig, ready, p, stopping = 0;
+	int rc, sig, ready, p, stopping = 0, lockfd;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -417,8 +397,15 @@ int cmd_serve(int argc, char **argv)
 		return run_receiver(&a);
 	if (!(cfg = load(&a)))
 		return HH_EXIT_USAGE;
+	/* One serve per state directory (docs/security.md): a second one exits 2. */
+	if ((lockfd = hh_state_lock(cfg->state_dir)) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_config_free(cfg);
+		return HH_EXIT_USAGE;
+	}
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -437,6 +424,7 @@ int cmd_serve(int argc, char **argv)
 		}
 		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
 			    receiver > 0 ? "" : hh_error_last());
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -495,6 +483,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_mutex_destroy(&lt.lock);
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
+	hh_state_unlock(lockfd);
 	hh_config_free(cfg);
 	return HH_EXIT_OK;
 }

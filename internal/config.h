@@ -137,6 +137,9 @@ void hh_config_free(hh_config *cfg);
 /* Like hh_config_load() for the process that faces the network: the Gitea and Telegram token
  * files are not read, and no token is kept (the webhook secret is). */
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp);
+/* 1 if the environment entry "NAME=value" may reach the receiver: an allowlist of the exact
+ * (case-sensitive) names it reads, without any token file or token (config_receiver.c). */
+int hh_config_receiver_env(const char *entry);
 
 /* The repository named full_name (compared case-insensitively, like Gitea), or NULL. */
 const hh_repo_config *hh_config_repo(const hh_config *cfg, const char *full_name);
