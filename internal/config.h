@@ -4,7 +4,7 @@
  *
  * The file (see docs/configuration.md):
  *   [server]  listen, secret-file, authorization, max-body, record, max-connections,
- *             max-queue, request-timeout, max-headers
+ *             max-connections-per-ip, max-queue, request-timeout, max-headers
  *   [state]   dir
  *   [gitea]   url, token-file, user, timeout
  *   [fixer]   command, model, ollama (several), timeout
@@ -87,6 +87,7 @@ typedef struct hh_config {
 	size_t max_body;          /* bytes, 5 MiB */
 	char *record;             /* directory to record deliveries into; NULL = off */
 	long max_connections;     /* 64 */
+	long max_connections_per_ip; /* 0 = max_connections / 4 (at least 1) */
 	long max_queue;           /* queued jobs before intake answers 503; 10000 */
 	long request_timeout;     /* seconds a request may take in total, 10 */
 	long max_headers;         /* header lines per request, 100 */

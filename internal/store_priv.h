@@ -46,7 +46,11 @@ struct hh_store {
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
 	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
+	unsigned long long dev, ino; /* identity of the file opened (store_health.c) */
 };
+
+/* Records the identity of st->path once opened (store_health.c). */
+void hh_st_identity_init(hh_store *st);
 
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
 int hh_st_db_error(hh_store *st, const char *what);
