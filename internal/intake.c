@@ -115,6 +115,19 @@ static int valid_utf8(const unsigned char *p, size_t len)
 	return 1;
 }
 
+/* 1 if the media type of Content-Type ct (before any ';' parameters, blanks trimmed) is
+ * exactly type, case-insensitively: "application/jsonfoo" is not "application/json". */
+static int media_type_is(const char *ct, const char *type)
+{
+	size_t n = strcspn(ct, ";");
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++, n--;
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
 static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
 			   int *form)
@@ -122,11 +135,11 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 	const char *ct = hh_headers_get(h, "Content-Type");
 
 	*form = 0;
-	if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+	if (ct && media_type_is(ct, "application/x-www-form-urlencoded")) {
 		*form = 1;
 		return hh_form_payload(body, len, out);
 	}
-	if (ct && *ct && strncasecmp(ct, "application/json", 16) != 0)
+	if (ct && *ct && !media_type_is(ct, "application/json"))
 		return hh_error("unsupported content type '%s'", ct);
 	if (hh_buf_put(out, body, len) < 0)
 		return -1;
