@@ -272,7 +272,11 @@ static void store_failed(hh_intake_result *res)
 {
 	const char *e = hh_error_last();
 
-	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy")) {
+	/* The store cannot take it now (full, locked, or its file damaged under it: see
+	 * hh_store_check): Gitea should retry later, nothing was acknowledged. */
+	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy") ||
+	    strstr(e, "not a database") || strstr(e, "malformed") || strstr(e, "I/O error") ||
+	    strstr(e, "readonly")) {
 		set_status(res, 503, "state store unavailable, retry later");
 		res->retry_after = 30;
 	} else {

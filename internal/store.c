@@ -459,6 +459,7 @@ void hh_store_close(hh_store *st)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	hh_st_identity_close(st);
 	free(st->path);
 	free(st);
 }

@@ -358,6 +358,13 @@ class StoreIdentity(unittest.TestCase):
 		self.assertEqual(self.srv.healthz()[0], 200)
 
 
+	def test_overwritten_in_place(self):
+		def overwrite(path):  # same inode, other bytes: SQLite's cache and WAL would not see it
+			with open(path, "r+b") as f:
+				f.write(b"garbage!" * 512)
+		self.run_case(overwrite, "was overwritten")
+
+
 class OneServePerStateDir(unittest.TestCase):
 	def test_second_serve_exits_2_naming_the_holder(self):
 		with H.tmpdir("hh-hard-") as tmp:
