@@ -187,8 +187,11 @@ static int from_addr(hh_gate *g, const struct sockaddr_storage *a)
 	struct hh_gate_conn *c;
 	int n = 0;
 
+	/* An answered request is on its way out: not counted, or a client that reconnects as
+	 * soon as it has its answer would meet its previous connection still being closed. */
 	for (c = g->conns; c; c = c->next)
-		n += c->state != C_LINGER && same_addr(&c->addr, a);
+		n += c->state != C_LINGER && !(c->state == C_MHD && c->answered) &&
+		     same_addr(&c->addr, a);
 	return n;
 }
 
