@@ -55,7 +55,8 @@ struct hh_gate {
 	struct hh_gate_conn *conns, *grave;
 	int n_head, n_live, n_linger;
 	unsigned long long next_id;
-	hh_gate_stats st;
+	hh_gate_stats st, logged;
+	double logged_at;
 	char *buf;
 };
 
@@ -372,6 +373,24 @@ static void set_listening(hh_gate *g, double now)
 		g->listening = want;
 }
 
+/* What the gate refused since the last line, at most one line every 10 s (lock held). */
+static void log_refusals(hh_gate *g, double now)
+{
+	char v[5][24];
+
+	if (now - g->logged_at < 10.0 || memcmp(&g->st, &g->logged, sizeof(g->st)) == 0)
+		return;
+	snprintf(v[0], sizeof(v[0]), "%lu", g->st.per_ip - g->logged.per_ip);
+	snprintf(v[1], sizeof(v[1]), "%lu", g->st.evicted - g->logged.evicted);
+	snprintf(v[2], sizeof(v[2]), "%lu", g->st.timed_out - g->logged.timed_out);
+	snprintf(v[3], sizeof(v[3]), "%lu", g->st.cut - g->logged.cut);
+	snprintf(v[4], sizeof(v[4]), "%lu", g->st.bad_head - g->logged.bad_head);
+	hh_log(HH_LOG_WARN, "gate.refused", "per_ip", v[0], "evicted", v[1], "timed_out", v[2],
+	       "cut", v[3], "bad_head", v[4], NULL);
+	g->logged = g->st;
+	g->logged_at = now;
+}
+
 static void *gate_main(void *arg)
 {
 	hh_gate *g = arg;
@@ -403,6 +422,7 @@ static void *gate_main(void *arg)
 		accept_some(g, now_s());
 		timeout = reap(g, now_s());
 		set_listening(g, now_s());
+		log_refusals(g, now_s());
 		while (g->grave) {
 			struct hh_gate_conn *c = g->grave;
 			g->grave = c->next;

@@ -14,6 +14,7 @@
  *     phase: a new connection beyond that closes the oldest one still in its header phase
  *     (408), so slow connections never take the last slots;
  *   - the checks of reqhead.h: a refused head gets one JSON answer from the gate.
+ * What it refused is logged (event gate.refused, counts), at most one line every 10 s.
  * Every answer of the gate is one complete HTTP/1.1 response with a JSON body and
  * "Connection: close"; the rest of the request is read and discarded for a short while so that
  * the answer is not lost to a reset.
