@@ -314,7 +314,7 @@ static void on_linger(hh_gate *g, struct hh_gate_conn *c)
 		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		if (n <= 0 || (c->drained += (size_t)n) > g->o.max_body + (1u << 20)) {
+		if (n <= 0 || (c->drained += (size_t)n) > 2 * g->o.max_body + (1u << 20)) {
 			bury(g, c);
 			return;
 		}

@@ -275,6 +275,39 @@ class HeaderPhase(unittest.TestCase):
 		made_room = [got for _, _, got in attack.done if b"make room" in got]
 		self.assertTrue(made_room, "some slow heads were closed to make room")
 
+	def test_body_phase_trickle_is_cut_at_the_deadline(self):
+		"""After a complete head, a body trickled a byte at a time (which resets
+		libmicrohttpd's idle timer) is cut at request-timeout from the connect."""
+		self.srv = Serve(self.tmp, "\trequest-timeout = 2s\n").start()
+		hdrs, body = signed_push(1)
+		data = request(self.srv.port, hdrs, body)
+		head = data[:len(data) - len(body)]
+		s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+		t0 = time.time()
+		s.sendall(head + body[:10])
+		s.setblocking(False)
+		closed = None
+		for b in body[10:60]:
+			try:
+				if s.recv(4096) == b"":
+					closed = time.time()
+					break
+			except BlockingIOError:
+				pass
+			except OSError:
+				closed = time.time()
+				break
+			try:
+				s.send(bytes([b]))
+			except OSError:
+				closed = time.time()
+				break
+			time.sleep(0.25)
+		s.close()
+		self.assertIsNotNone(closed, "still open after %.1fs" % (time.time() - t0))
+		self.assertLess(closed - t0, 2.0 + 1.5)
+		self.assertEqual(self.srv.db("SELECT count(*) FROM deliveries"), [(0,)])
+
 	def test_heads_libmicrohttpd_would_answer_get_one_json_answer(self):
 		self.srv = Serve(self.tmp).start()
 		p = self.srv.port
