@@ -514,13 +514,13 @@ class DiskFull(FaultBase):
 		ok = self.post([(ORDER, "NameError", MSG)])
 		self.assertEqual(len(ok["accepted"]), 1)
 		filler = os.path.join(w.state, "filler")
-		with open(filler, "wb") as f:
-			try:
+		try:
+			with open(filler, "wb") as f:
 				while True:
 					f.write(b"\0" * 65536)
 					f.flush()
-			except OSError:
-				pass
+		except OSError:  # ENOSPC, from a write or from the close's last flush
+			pass
 		# tmpfs is full: small writes may still fit in a page, so post until refused
 		statuses, acked = [], [ok["delivery"]]
 		mf = H.make_fixtures()
