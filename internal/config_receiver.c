@@ -13,19 +13,24 @@
 
 static const char *const plain[] = {
 	"HEALHOOK_CONFIG", "HEALHOOK_SECRET", "HEALHOOK_REPO", "HEALHOOK_BENCH_NO_FSYNC",
-	/* the predecessor's repository variables (config_env.c): addresses and limits only */
-	"HEAL_SSH_HOST", "HEAL_SSH_USER", "HEAL_SSH_PORT", "AIDER_REPO_PATH", "DEPLOY_SSH_KEY_PATH",
-	"MOMO_BASE_URL", "AIDER_MAX_DIFF_LINES", "AIDER_MAX_HOURLY_FIX", "AIDER_MODEL",
-	"OLLAMA_API_BASE", "TELEGRAM_CHAT_IDS", "TELEGRAM_CHAT_ID",
+	/* the predecessor's repository variables (config_env.c): addresses and limits only, not
+	 * the key's path (DEPLOY_SSH_KEY_PATH: only the process that connects needs it) */
+	"HEAL_SSH_HOST", "HEAL_SSH_USER", "HEAL_SSH_PORT", "AIDER_REPO_PATH", "MOMO_BASE_URL",
+	"AIDER_MAX_DIFF_LINES", "AIDER_MAX_HOURLY_FIX", "AIDER_MODEL", "OLLAMA_API_BASE",
+	"TELEGRAM_CHAT_IDS", "TELEGRAM_CHAT_ID",
+	/* where the state directory defaults to without a file (systemd, XDG, the home) */
+	"STATE_DIRECTORY", "XDG_STATE_HOME", "HOME",
 	/* the C library, SQLite's temporary files, sanitizer builds */
 	"TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TMPDIR", "SQLITE_TMPDIR",
 	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL,
 };
 
-/* Keys whose variable names a file of a token: the receiver never reads it. */
+/* Keys holding a token or naming its file: the receiver never reads them (the webhook
+ * secret's file and server.authorization, which it checks, are the only secrets it keeps). */
 static int token_key(const struct hh_cfg_key *k)
 {
-	return k->type == HH_CT_SECRET_FILE && strcmp(k->section, "server") != 0;
+	return (k->type == HH_CT_SECRET_FILE || k->type == HH_CT_SECRET) &&
+	       strcmp(k->section, "server") != 0;
 }
 
 static int in_table(const struct hh_cfg_key *t, int repo, const char *name)

@@ -427,6 +427,7 @@ class ReceiverEnvironment(unittest.TestCase):
 			       "healhook_gitea_token": "lower-hh-3", "HEALHOOK_GITEA_TOKEN": "upper-hh-4",
 			       "MY_APP_SECRET": "app-secret-5", "AWS_SECRET_ACCESS_KEY": "aws-6",
 			       "DATABASE_URL": "postgres://u:pw-7@127.0.0.1/x", "HOME": "/root",
+			       "DEPLOY_SSH_KEY_PATH_X": "k", "PATH_EXTRA": "x",
 			       "HEALHOOK_GITEA_TOKEN_FILE": token,
 			       "HEALHOOK_SERVER_MAX_BODY": "1m", "HEALHOOK_LOG_LEVEL": "info", "TZ": "UTC"}
 			srv.start(env)
@@ -437,7 +438,7 @@ class ReceiverEnvironment(unittest.TestCase):
 				with open("/proc/%d/environ" % int(kids[0]), "rb") as f:
 					names = dict(e.split(b"=", 1) for e in f.read().split(b"\0") if e)
 				self.assertEqual(sorted(names), sorted([b"HEALHOOK_SERVER_MAX_BODY",
-									b"HEALHOOK_LOG_LEVEL", b"TZ"]))
+									b"HEALHOOK_LOG_LEVEL", b"TZ", b"HOME"]))
 				with open("/proc/%d/environ" % srv.proc.pid, "rb") as f:
 					self.assertIn(b"gitea_token=lower-token-1", f.read())
 			finally:
