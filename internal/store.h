@@ -30,8 +30,8 @@ void hh_store_close(hh_store *st);
  * hh_store_check: 0 while DIR/healhook.db is still the file this handle opened (same device
  * and inode), -1 with "store: 'PATH' was removed" / "... was replaced" otherwise (writes would
  * go to a file nobody will read again; only a restart opens the new one).
- * hh_store_health: hh_store_check, then a small write beside the database (disk full, read-only
- * file system or lost permissions fail it). */
+ * hh_store_health: hh_store_check, then whether a write can succeed: the file writable, its
+ * file system not read-only and with at least 64 KiB free ("disk full" otherwise). */
 int hh_store_check(hh_store *st);
 int hh_store_health(hh_store *st);
 

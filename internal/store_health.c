@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+/* Free space below this is "disk full" for /healthz: a delivery's transaction needs pages. */
+#define MIN_FREE (64 * 1024ULL)
 
 void hh_st_identity_init(hh_store *st)
 {
@@ -64,36 +68,29 @@ int hh_store_check(hh_store *st)
 
 int hh_store_health(hh_store *st)
 {
-	static const char block[512];
-	char *probe;
+	struct statvfs fs;
+	char *dir;
 	const char *slash;
-	int fd, ret = -1;
-	ssize_t n;
+	int ret = -1;
 
 	if (hh_store_check(st) < 0)
 		return -1;
+	/* Without creating anything: the receiver may run as a user that owns the database
+	 * files but cannot create files in the directory. */
 	slash = strrchr(st->path, '/');
-	probe = hh_asprintf("%.*s/.healthz-%ld", slash ? (int)(slash - st->path) : 1,
-			    slash ? st->path : ".", (long)getpid());
-	if (!probe)
+	dir = slash ? hh_strndup(st->path, (size_t)(slash - st->path)) : hh_strdup(".");
+	if (!dir)
 		return hh_error("out of memory");
-	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		hh_error("store: cannot write in the state directory (%s): %s", probe,
-			 errno == ENOSPC ? "disk full" : strerror(errno));
-		goto out;
-	}
-	n = write(fd, block, sizeof(block));
-	if (n >= 0 && n != (ssize_t)sizeof(block))
-		hh_error("store: cannot write in the state directory (%s): disk full", probe);
-	else if (n < 0 || fsync(fd) < 0)
-		hh_error("store: cannot write in the state directory (%s): %s", probe,
-			 errno == ENOSPC ? "disk full" : strerror(errno));
+	if (access(st->path, R_OK | W_OK) < 0)
+		hh_error("store: '%s' is not writable: %s", st->path, strerror(errno));
+	else if (statvfs(*dir ? dir : "/", &fs) < 0)
+		hh_error("store: cannot read the file system of '%s': %s", dir, strerror(errno));
+	else if (fs.f_flag & ST_RDONLY)
+		hh_error("store: '%s' is on a read-only file system", st->path);
+	else if ((unsigned long long)fs.f_bavail * fs.f_frsize < MIN_FREE)
+		hh_error("store: cannot write '%s': disk full", st->path);
 	else
 		ret = 0;
-	close(fd);
-	unlink(probe);
-out:
-	free(probe);
+	free(dir);
 	return ret;
 }

@@ -538,11 +538,15 @@ class DiskFull(FaultBase):
 		self.assertIn(503, statuses, statuses)
 		self.assertNotIn(500, statuses, statuses)
 		self.assertTrue(self.proc.alive())
+		st, _, data = H.get(self.url + "/healthz")  # the store cannot write: not healthy
+		self.assertEqual(st, 503, data)
+		self.assertIn("disk full", json.loads(data)["error"])
 		# space freed: accepted again, the store is intact, every acknowledged delivery kept
 		os.unlink(filler)
 		res = self.post([(CART, "NameError", MSG)])
 		acked.append(res["delivery"])
 		self.assertEqual(len(res["accepted"]), 1)
+		self.assertEqual(H.get(self.url + "/healthz")[0], 200)
 		self.proc.stop()
 		self.proc = None
 		self.assertEqual(w.db("PRAGMA integrity_check"), [("ok",)])
