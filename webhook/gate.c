@@ -464,12 +464,15 @@ int hh_gate_start(hh_gate **out, const hh_gate_opts *opts)
 	}
 	g->listening = 1;
 	ev.data.ptr = &g->ev;
+	/* Published before the thread runs: a connection it hands on at once reaches
+	 * libmicrohttpd's notifications, which find the gate through *out. */
+	*out = g;
 	if (epoll_ctl(g->ep, EPOLL_CTL_ADD, g->ev, &ev) < 0 ||
 	    pthread_create(&g->thread, NULL, gate_main, g) != 0) {
+		*out = NULL;
 		hh_error("cannot start the connection gate: %s", strerror(errno));
 		goto fail;
 	}
-	*out = g;
 	return 0;
 fail:
 	if (g->ep >= 0)
