@@ -136,6 +136,19 @@ static int sig_header_given(const hh_headers *h)
 	return (g && *g) || (hub && *hub && strcmp(hub, "sha256=") != 0);
 }
 
+/* 1 if the media type of Content-Type ct (before any ';' parameters, blanks trimmed) is
+ * exactly type, case-insensitively: "application/jsonfoo" is not "application/json". */
+static int media_type_is(const char *ct, const char *type)
+{
+	size_t n = strcspn(ct, ";");
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++, n--;
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
 static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
 			   int *form)
@@ -143,11 +156,11 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 	const char *ct = hh_headers_get(h, "Content-Type");
 
 	*form = 0;
-	if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+	if (ct && media_type_is(ct, "application/x-www-form-urlencoded")) {
 		*form = 1;
 		return hh_form_payload(body, len, out);
 	}
-	if (ct && *ct && strncasecmp(ct, "application/json", 16) != 0)
+	if (ct && *ct && !media_type_is(ct, "application/json"))
 		return hh_error("unsupported content type '%s'", ct);
 	if (hh_buf_put(out, body, len) < 0)
 		return -1;
@@ -280,7 +293,11 @@ static void store_failed(hh_intake_result *res)
 {
 	const char *e = hh_error_last();
 
-	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy")) {
+	/* The store cannot take it now (full, locked, or its file damaged under it: see
+	 * hh_store_check): Gitea should retry later, nothing was acknowledged. */
+	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy") ||
+	    strstr(e, "not a database") || strstr(e, "malformed") || strstr(e, "I/O error") ||
+	    strstr(e, "readonly")) {
 		set_status(res, 503, "state store unavailable, retry later");
 		res->retry_after = 30;
 	} else {
