@@ -242,6 +242,8 @@ static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, s
 	hh_intake in = {0};
 	hh_intake_result res;
 	hh_buf answer = HH_BUF_INIT;
+	const char *body;
+	size_t body_len;
 	enum MHD_Result rc;
 	char status[16], nfind[24];
 	size_t i;
@@ -274,14 +276,25 @@ static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, s
 	hh_metrics_delivery(res.kind, verdict_of(&res));
 	for (i = 0; i < res.findings.n; i++)
 		hh_metrics_finding(res.findings.v[i].reason);
-	hh_intake_answer_json(&res, &answer);
-	hh_buf_putc(&answer, '\n');
+	if (hh_intake_answer_json(&res, &answer) < 0 || hh_buf_putc(&answer, '\n') < 0) {
+		/* No memory for the answer: a fixed one (the delivery may be stored; a retry is
+		 * then answered as a duplicate). */
+		static const char oom[] = "{\"error\":\"out of memory\"}\n";
+
+		hh_buf_release(&answer);
+		body = oom;
+		body_len = sizeof(oom) - 1;
+		res.status = 500;
+	} else {
+		body = answer.ptr;
+		body_len = answer.len;
+	}
 	snprintf(status, sizeof(status), "%d", res.status);
 	snprintf(nfind, sizeof(nfind), "%zu", res.findings.n);
 	hh_log(res.status >= 500 ? HH_LOG_ERROR : HH_LOG_INFO, "delivery", "id", res.delivery,
 	       "event", res.event, "status", status, "findings", nfind, "repo", res.repo,
 	       "error", res.error, NULL);
-	rc = reply(c, (unsigned)res.status, "application/json", answer.ptr, answer.len,
+	rc = reply(c, (unsigned)res.status, "application/json", body, body_len,
 		   res.retry_after);
 	hh_buf_release(&answer);
 	hh_intake_result_release(&res);
