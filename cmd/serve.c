@@ -18,6 +18,7 @@
 #include "internal/log.h"
 #include "internal/sdnotify.h"
 #include "internal/status.h"
+#include "internal/statelock.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -338,29 +339,6 @@ static int run_receiver(struct serve_args *a)
 	return HH_EXIT_OK;
 }
 
-/* 1 if an environment entry must not reach the process that faces the network. */
-static int secret_env(const char *entry)
-{
-	static const char *const words[] = {"TOKEN", "PASSWORD", "PASSWD", "SSH_AUTH_SOCK",
-					    "SSH_AGENT", "KEY", "CREDENTIAL", "NOTIFY_SOCKET", NULL};
-	const char *eq = strchr(entry, '=');
-	size_t n = eq ? (size_t)(eq - entry) : strlen(entry), i;
-	char name[256];
-
-	if (n >= sizeof(name))
-		return 1;
-	memcpy(name, entry, n);
-	name[n] = '\0';
-	if (strcmp(name, "HEALHOOK_SECRET") == 0)
-		return 0; /* the receiver checks signatures */
-	if (strcmp(name, "HEALHOOK_STATE_DATABASE_PASSWORD_FILE") == 0)
-		return 0; /* a path: the receiver stores deliveries in the shared database */
-	for (i = 0; words[i]; i++)
-		if (strstr(name, words[i]))
-			return 1;
-	return 0;
-}
-
 /* Writes len bytes of v to fd; 0 or -1. */
 static int write_all(int fd, const char *v, size_t len)
 {
@@ -417,7 +395,7 @@ static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 		return hh_error("out of memory");
 	}
 	for (i = 0; environ[i]; i++)
-		if (!secret_env(environ[i]) &&
+		if (hh_config_receiver_env(environ[i]) &&
 		    !(priv->on && strncmp(environ[i], "HEALHOOK_SECRET=", 16) == 0))
 			env[k++] = environ[i]; /* a dropped receiver gets the secret by pipe */
 	env[k] = NULL;
@@ -551,7 +529,7 @@ int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	pid_t receiver;
 	char port[16];
-	int rc, sig, ready, p, stopping = 0;
+	int rc, sig, ready, p, stopping = 0, lockfd;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -564,8 +542,15 @@ int cmd_serve(int argc, char **argv)
 	 * processes of the same user (a compromised receiver without its own user). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		hh_log(HH_LOG_WARN, "serve.dumpable", "error", strerror(errno), NULL);
+	/* One serve per state directory (docs/security.md): a second one exits 2. */
+	if ((lockfd = hh_state_lock(cfg->state_dir)) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_config_free(cfg);
+		return HH_EXIT_USAGE;
+	}
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -591,6 +576,7 @@ int cmd_serve(int argc, char **argv)
 		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
 			    receiver > 0 ? "" : hh_error_last());
 		serve_priv_release(&priv);
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -658,6 +644,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
 	serve_priv_release(&priv);
+	hh_state_unlock(lockfd);
 	hh_config_free(cfg);
 	return HH_EXIT_OK;
 }

@@ -438,6 +438,7 @@ int hh_store_open(hh_store **out, const char *dir)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	hh_st_identity_init(st);
 	if (set_wal(st) < 0 ||
 	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
 								 "1") == 0
@@ -486,6 +487,7 @@ void hh_store_close(hh_store *st)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	hh_st_identity_close(st);
 	free(st->path);
 	free(st);
 }

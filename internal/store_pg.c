@@ -437,6 +437,11 @@ int hh_pg_schema_version(hh_pg *pg, int *have, int *want)
 	return read_version(pg, have);
 }
 
+int hh_pg_health(hh_pg *pg)
+{
+	return hh_pg_int(pg, "SELECT 1", NULL, "cannot reach the database") == 1 ? 0 : -1;
+}
+
 /* ---- open and close ---- */
 
 int hh_pg_open(hh_pg **out, int do_migrate)

@@ -49,7 +49,14 @@ struct hh_store {
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
 	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
+	unsigned long long dev, ino; /* identity of the file opened (store_health.c) */
+	int id_fd, id_open;          /* a read-only descriptor on it, kept until after close */
 };
+
+/* Records the identity of st->path once opened, and closes what it keeps after sqlite3_close
+ * (closing a descriptor of the file earlier would drop SQLite's POSIX locks). */
+void hh_st_identity_init(hh_store *st);
+void hh_st_identity_close(hh_store *st);
 
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
 int hh_st_db_error(hh_store *st, const char *what);
