@@ -101,3 +101,51 @@ TEST(store_pg_refused_connection)
 	free(where);
 	back_to_sqlite();
 }
+
+/* The receiver stores deliveries in the shared database: its environment keeps the [state]
+ * database variables and libpq's file variables (never PGPASSWORD or a token), and a receiver
+ * whose user was dropped does not read the password file (it gets the password by pipe). */
+TEST(store_pg_receiver_keeps_the_database)
+{
+	char path[] = "/tmp/hh-store-pg-test-XXXXXX", pw[] = "/tmp/hh-store-pg-pw-XXXXXX";
+	char *const env[] = {NULL};
+	hh_config *cfg = NULL;
+	char text[512];
+	int fd = mkstemp(pw);
+
+	CHECK(hh_config_receiver_env("HEALHOOK_STATE_DATABASE=postgresql://hh@127.0.0.1/hh") == 1);
+	CHECK(hh_config_receiver_env("HEALHOOK_STATE_DATABASE_PASSWORD_FILE=/etc/pw") == 1);
+	CHECK(hh_config_receiver_env("HEALHOOK_STATE_INSTANCE_ID=hook-1") == 1);
+	CHECK(hh_config_receiver_env("PGPASSFILE=/etc/pgpass") == 1);
+	CHECK(hh_config_receiver_env("PGSSLROOTCERT=/etc/ca.pem") == 1);
+	CHECK(hh_config_receiver_env("PGPASSWORD=secret") == 0);
+	CHECK(hh_config_receiver_env("HEALHOOK_GITEA_TOKEN_FILE=/etc/t") == 0);
+	CHECK(hh_config_receiver_env("HEALHOOK_STATUS_TOKEN_FILE=/etc/t") == 0);
+
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, "pw-4712\n", 8) == 8);
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[state]\n\tdir = /tmp/x\n\tdatabase = postgresql://hh@127.0.0.1:1/hh\n"
+		 "\tdatabase-password-file = %s\n", pw);
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	CHECK(hh_config_load_receiver_ex(&cfg, path, env, 0) == 0);
+	if (cfg) {
+		CHECK_STR(cfg->database, "postgresql://hh@127.0.0.1:1/hh");
+		CHECK_STR(cfg->database_password, "pw-4712");
+	}
+	hh_config_free(cfg);
+	cfg = NULL;
+	CHECK(hh_config_load_receiver_ex(&cfg, path, env, 1) == 0);
+	if (cfg) {
+		CHECK_STR(cfg->database, "postgresql://hh@127.0.0.1:1/hh");
+		CHECK(cfg->database_password == NULL);
+	}
+	hh_config_free(cfg);
+	unlink(path);
+	unlink(pw);
+	back_to_sqlite();
+}
