@@ -1,7 +1,7 @@
 """Two `healhook serve` instances on one PostgreSQL database (issue 11), end to end on 127.0.0.1:
 deduplication of deliveries sent to both, one job in progress per repository and the shared L3
 budget, takeover of a job after its owner was killed (in fixing and in watching), and a
-PostgreSQL restart under load.
+PostgreSQL restart under load (intake 503 and /healthz 503 while it is down).
 
 Each instance has its own state directory (its own mirror) and the same [state] database. The
 setting (origin, host, App, fake fixer) is test_aftercare's. tests/run.py runs this module only
@@ -297,14 +297,18 @@ class PostgresRestart(unittest.TestCase):
 			down_from = len(seen)
 			time.sleep(2.5)
 			down_to = len(seen)
+			# /healthz reports the store: 503 on both while the database is down
+			down_health = [H.get(u + "/healthz")[0] for u in p.urls]
 			pg.start_again()
 			up_from = len(seen)
 			H.wait_for(lambda: {i for i, _, st, _ in seen[up_from:] if st == 202} == {0, 1},
 				   timeout=30, interval=0.2, what="both instances accept again")
+			up_health = [H.get(u + "/healthz")[0] for u in p.urls]
 		finally:
 			stop.set()
 			for t in threads:
 				t.join(30)
+		self.assertEqual((down_health, up_health), ([503, 503], [200, 200]))
 		statuses = {st for _, _, st, _ in seen}
 		self.assertLessEqual(statuses, {202, 503}, p.log_tail())
 		down = seen[down_from + 8:down_to]
