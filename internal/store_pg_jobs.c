@@ -215,10 +215,17 @@ int hh_pg_jobs_recent(hh_pg *pg, const char *repo, int limit, hh_job **out, size
 {
 	struct pg_args a = { 0 };
 
+	/* Two statements, so that one repository's history reads the index jobs_repo. */
+	if (!repo) {
+		hh_pg_arg_int(&a, limit > 0 ? limit : 50);
+		return query_jobs(pg, "SELECT " JOB_COLS " FROM jobs ORDER BY created DESC, id DESC"
+				      " LIMIT $1",
+				  &a, out, n, "cannot list jobs");
+	}
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, limit > 0 ? limit : 50);
 	return query_jobs(pg,
-			  "SELECT " JOB_COLS " FROM jobs WHERE $1::text IS NULL OR repo = $1"
+			  "SELECT " JOB_COLS " FROM jobs WHERE repo = $1"
 			  " ORDER BY created DESC, id DESC LIMIT $2",
 			  &a, out, n, "cannot list jobs");
 }
