@@ -26,6 +26,7 @@
 
 #include "internal/gitops_int.h"
 #include "internal/log.h"
+#include "internal/netopt.h"
 
 #define REMOTE_MSG_CAP 4096
 #define KNOWN_HOSTS_MAX (1 << 20)
@@ -239,6 +240,8 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 		return GIT_ECERTIFICATE;
 	}
 	port = url_port(c->peer->url);
+	/* libgit2 opened the socket itself: no Nagle (see netopt.h) before any real exchange */
+	hh_sock_tune_peer_port(port);
 	r = hh_known_hosts_match(text.ptr ? text.ptr : "", host, port, hk->hostkey, hk->hostkey_len);
 	hh_buf_release(&text);
 	if (r == 1)

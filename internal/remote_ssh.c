@@ -25,6 +25,7 @@
  * Files go over SFTP: see remote_sftp.c.
  */
 #include "internal/log.h"
+#include "internal/netopt.h"
 #include "internal/remote_priv.h"
 #include "internal/remote_ssh_priv.h"
 
@@ -159,6 +160,7 @@ static int tcp_connect(hh_remote *r, int64_t deadline)
 				continue;
 			}
 		}
+		hh_sock_tune(fd); /* no Nagle: ssh is small request/answer writes */
 		s->sock = fd;
 		r->connections++;
 		freeaddrinfo(res);
