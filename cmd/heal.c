@@ -143,7 +143,8 @@ int cmd_heal(int argc, char **argv)
 		} else {
 			hh_buf_puts(&out, "null");
 		}
-		hh_buf_printf(&out, ",\"connections\":%d,\"seconds\":%.3f}\n", p.connections, p.seconds);
+		hh_buf_printf(&out, ",\"connections\":%d,\"channels\":%d,\"seconds\":%.3f}\n",
+			      p.connections, p.channels, p.seconds);
 		fputs(out.ptr, stdout);
 	} else {
 		char *msg = hh_job_message(&job);

@@ -22,6 +22,7 @@ struct run {
 	hh_git_peer peer;    /* where the mirror fetches from and pushes to */
 	hh_buf stages;       /* JSON of stage durations, being built */
 	double t0, ts;
+	int host_clean;      /* the push script removed the pending ref and the scratch dir */
 };
 
 void hh_pl_stage(struct run *x, const char *name, const char *note);
@@ -39,5 +40,10 @@ int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind)
 /* Pushes sha to the job's branch; 0 landed, 2 the branch moved, else hh_pl_fail's result. */
 int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix);
 void hh_pl_close(struct run *x);
+/* pipeline_host.c (push-via = host): sync and push as one remote script each. */
+int hh_pl_host_sync(struct run *x, int with_preflight);
+int hh_pl_host_push(struct run *x, const char *sha, const char *ref);
+/* pipeline_fix.c: scratch, fixer and L1 judge in one remote script; fills after. */
+int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after);
 
 #endif

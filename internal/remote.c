@@ -270,6 +270,11 @@ int hh_remote_connections(const hh_remote *r)
 	return r->connections;
 }
 
+int hh_remote_channels(const hh_remote *r)
+{
+	return r->spec.is_ssh && r->ssh ? hh_ssh_channels(r) : 0;
+}
+
 void hh_exec_result_release(hh_exec_result *res)
 {
 	if (!res)
@@ -460,6 +465,35 @@ int hh_remote_stream_open(hh_remote *r, const char *const *argv, long timeout_ms
 	return 0;
 }
 
+int hh_remote_stream_open_opts(hh_remote *r, const char *const *argv, const hh_stream_opts *o,
+			       hh_stream **out)
+{
+	hh_stream *s;
+	int rc;
+
+	*out = NULL;
+	if (check_argv(argv) < 0)
+		return -1;
+	if (!(s = calloc(1, sizeof(*s))))
+		return hh_error("out of memory");
+	s->r = r;
+	s->close_wait_ms = o->close_wait_ms;
+	if (o->cwd && !(s->cwd = hh_strdup(o->cwd))) {
+		free(s);
+		return hh_error("out of memory");
+	}
+	rc = r->spec.is_ssh ? hh_ssh_stream_open(s, argv, o->timeout_ms)
+			    : hh_local_stream_open(s, argv, o->timeout_ms);
+	if (rc < 0) {
+		hh_buf_release(&s->err);
+		free(s->cwd);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
 ssize_t hh_stream_read(hh_stream *s, void *buf, size_t len)
 {
 	return s->r->spec.is_ssh ? hh_ssh_stream_read(s, buf, len)
@@ -482,6 +516,21 @@ const char *hh_stream_stderr(const hh_stream *s)
 	return s->err.ptr ? s->err.ptr : "";
 }
 
+int hh_stream_close_keep_err(hh_stream *s, hh_buf *err)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = s->r->spec.is_ssh ? hh_ssh_stream_close(s) : hh_local_stream_close(s);
+	if (s->err.len)
+		hh_buf_put(err, s->err.ptr, s->err.len);
+	hh_buf_release(&s->err);
+	free(s->cwd);
+	free(s);
+	return rc;
+}
+
 int hh_stream_close(hh_stream *s)
 {
 	int rc;
@@ -490,6 +539,7 @@ int hh_stream_close(hh_stream *s)
 		return -1;
 	rc = s->r->spec.is_ssh ? hh_ssh_stream_close(s) : hh_local_stream_close(s);
 	hh_buf_release(&s->err);
+	free(s->cwd);
 	free(s);
 	return rc;
 }

@@ -57,6 +57,8 @@ const char *hh_remote_path(const hh_remote *r);
 int hh_remote_is_ssh(const hh_remote *r);
 /* Number of TCP connections this handle has made (ssh: 1 after open; local: 0). */
 int hh_remote_connections(const hh_remote *r);
+/* Number of ssh channels (exec, subsystem) opened on the current connection (local: 0). */
+int hh_remote_channels(const hh_remote *r);
 
 typedef struct hh_exec_result {
 	int status;                /* exit status, or -1 when killed or not exited */
@@ -125,11 +127,25 @@ void hh_remote_entries_free(hh_remote_entry *e, size_t n);
  */
 typedef struct hh_stream hh_stream;
 int hh_remote_stream_open(hh_remote *r, const char *const *argv, long timeout_ms, hh_stream **out);
+/* The same with options: cwd (NULL = the work tree; "/" lets a remote script check the work
+ * tree itself), and close_wait_ms (0 = 10 s): how long close waits for the command to end
+ * after its input is closed (a script that runs more steps after the git service needs
+ * longer). */
+typedef struct hh_stream_opts {
+	const char *cwd;
+	long timeout_ms;
+	long close_wait_ms;
+} hh_stream_opts;
+int hh_remote_stream_open_opts(hh_remote *r, const char *const *argv, const hh_stream_opts *o,
+			       hh_stream **out);
 ssize_t hh_stream_read(hh_stream *s, void *buf, size_t len);
 int hh_stream_write(hh_stream *s, const void *buf, size_t len);
 /* Signals end of input (ssh: EOF on the channel; local: closes the pipe). */
 int hh_stream_send_eof(hh_stream *s);
 int hh_stream_close(hh_stream *s);
+/* hh_stream_close that first appends the command's whole stderr tail (including what arrives
+ * while close waits for the command to end) to err. */
+int hh_stream_close_keep_err(hh_stream *s, hh_buf *err);
 /* The tail (at most 4 KiB) of the command's stderr read so far ("" if none), for error
  * messages; valid until the next call on s. */
 const char *hh_stream_stderr(const hh_stream *s);

@@ -21,6 +21,7 @@ static LIBSSH2_SFTP *sftp_get(struct hh_ssh *s)
 
 	if (!s->sftp) {
 		RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
+		s->channels += s->sftp != NULL;
 		if (!s->sftp)
 			hh_error("cannot start sftp on %s: %s", s->label, hh_ssh_errmsg(s));
 	}

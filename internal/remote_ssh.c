@@ -405,6 +405,11 @@ void hh_ssh_close(hh_remote *r)
 	r->ssh = NULL;
 }
 
+int hh_ssh_channels(const hh_remote *r)
+{
+	return r->ssh->channels;
+}
+
 /* ---- commands ---- */
 
 static int build_command(hh_buf *cmd, const char *const *argv, const char *cwd,
@@ -439,6 +444,8 @@ static LIBSSH2_CHANNEL *open_exec(struct hh_ssh *s, const char *cmd, int64_t dea
 	int rc;
 
 	RETRY_PTR(s, deadline, ch, libssh2_channel_open_session(s->session));
+	if (ch)
+		s->channels++;
 	if (!ch) {
 		hh_error("cannot open an ssh channel to %s: %s", s->label, hh_ssh_errmsg(s));
 		return NULL;
@@ -633,7 +640,8 @@ int hh_ssh_stream_open(hh_stream *st, const char *const *argv, long timeout_ms)
 	if (!(p = calloc(1, sizeof(*p))))
 		return hh_error("out of memory");
 	p->deadline = timeout_ms > 0 ? hh_now_ms() + timeout_ms : INT64_MAX;
-	if (build_command(&cmd, argv, st->r->spec.path, noenv, 0, timeout_ms, 0) < 0)
+	if (build_command(&cmd, argv, st->cwd ? st->cwd : st->r->spec.path, noenv, 0, timeout_ms,
+			  0) < 0)
 		goto out;
 	if (!(p->ch = open_exec(s, cmd.ptr, hh_now_ms() + SSH_IO_TIMEOUT_MS)))
 		goto out;
@@ -744,7 +752,7 @@ int hh_ssh_stream_close(hh_stream *st)
 {
 	struct hh_stream_ssh *p = st->ssh;
 	struct hh_ssh *s = st->r->ssh;
-	int64_t deadline = hh_now_ms() + 10000;
+	int64_t deadline = hh_now_ms() + (st->close_wait_ms > 0 ? st->close_wait_ms : 10000);
 	int status = -1, sig = 0, eof = 0;
 	char buf[8192];
 	ssize_t n;

@@ -1,0 +1,335 @@
+/*
+ * pipeline_fix: the fixer's run on the host as one remote script (rscript.h), one ssh channel
+ * where there were a directory, three file writes, the fixer, a listing and a read back:
+ *
+ *   mkdir    the scratch directory (a random name of ours under /tmp, mode 0700; mkdir fails
+ *            on an existing name, so nothing is taken over); recorded in the store first
+ *   files    work/<target> and prompt.txt from stdin (exact byte counts, checked), home/.keep
+ *   fixer    in work/ under `timeout -k 2 N`, with exactly the fixer's environment (env -i),
+ *            stdin /dev/null and its output on stderr; its status on stdout ("fixer N")
+ *   list     every entry of the scratch directory (type, size, path; NUL-separated; nothing
+ *            below home/), an empty record, then the target's bytes when it is a regular file
+ *
+ * The finding's text travels only as the prompt file's bytes on stdin; paths, sizes and the
+ * fixer's argv are positional arguments. The L1 judge then works on the listing: only the
+ * target may exist and have changed under work/, and nothing may appear beside work/ but the
+ * fixer's own home/ and prompt.txt. The check runs afterwards (pipeline.c), never before the
+ * judge: a check run on a work directory holding files the fixer added could run them.
+ */
+#include "internal/fixer.h"
+#include "internal/findings.h"
+#include "internal/log.h"
+#include "internal/pipeline_priv.h"
+#include "internal/remote.h"
+#include "internal/rscript.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define MAX_TARGET (1u << 20)
+#define LIST_CAP (1u << 20)        /* bytes of listing accepted besides the target */
+#define TAIL_BYTES 2000
+#define SCRIPT_MARGIN_MS 60000     /* the script's own steps, beyond the fixer's limit */
+#define FIX_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+
+static const char step_mkdir[] = "hh_d=$1\numask 077\nmkdir -m 700 -- \"$hh_d\" || hh_fail";
+static const char step_files[] =
+	"hh_f=$1\n"
+	"mkdir -p -- \"$hh_d/home\" \"$(dirname -- \"$hh_d/work/$hh_f\")\" || hh_fail\n"
+	": >\"$hh_d/home/.keep\" || hh_fail\n"
+	"head -c \"$2\" >\"$hh_d/work/$hh_f\" || hh_fail\n"
+	"[ \"$(wc -c <\"$hh_d/work/$hh_f\")\" -eq \"$2\" ] || hh_fail\n"
+	"chmod \"$3\" -- \"$hh_d/work/$hh_f\" || hh_fail\n"
+	"head -c \"$4\" >\"$hh_d/prompt.txt\" || hh_fail\n"
+	"[ \"$(wc -c <\"$hh_d/prompt.txt\")\" -eq \"$4\" ] || hh_fail";
+static const char step_fixer[] =
+	"hh_t=$1\nshift\n"
+	"cd -- \"$hh_d/work\" || hh_fail\n"
+	"timeout -k 2 \"$hh_t\" \"$@\" </dev/null >&2\n"
+	"hh_st=$?\n"
+	"printf 'fixer %s\\n' \"$hh_st\"";
+static const char step_list[] =
+	"[ \"$hh_st\" -eq 0 ] || exit 0\n"
+	"cd -- \"$hh_d\" || hh_fail\n"
+	"find . -mindepth 1 -path './home/*' -prune -o -printf '%y %s %P\\0' || hh_fail\n"
+	"printf '\\0'\n"
+	"if [ -f \"work/$hh_f\" ] && [ ! -h \"work/$hh_f\" ]; then\n"
+	"\thead -c 1048577 -- \"work/$hh_f\" || hh_fail\n"
+	"fi\n"
+	"exit 0";
+
+/* Is `path` (relative) one of the directories leading to the target, or the target itself? */
+static int on_target_path(const char *target, const char *path, enum hh_file_kind kind)
+{
+	size_t n = strlen(path);
+
+	if (strcmp(path, target) == 0)
+		return kind == HH_FILE_REGULAR ? 1 : 0;
+	return kind == HH_FILE_DIR && strncmp(target, path, n) == 0 && target[n] == '/';
+}
+
+/* Is `path` (relative to the scratch directory) the fixer's own: its work directory, its HOME
+ * (caches, settings) or the prompt file? The target itself is judged separately. */
+static int fixer_own(const char *path, enum hh_file_kind kind)
+{
+	if (kind == HH_FILE_DIR && (strcmp(path, "work") == 0 || strcmp(path, "home") == 0))
+		return 1;
+	if (strcmp(path, "prompt.txt") == 0)
+		return kind == HH_FILE_REGULAR;
+	return strncmp(path, "home/", 5) == 0;
+}
+
+static enum hh_file_kind kind_of(char y)
+{
+	return y == 'f' ? HH_FILE_REGULAR : y == 'd' ? HH_FILE_DIR : y == 'l' ? HH_FILE_SYMLINK
+									: HH_FILE_OTHER;
+}
+
+/*
+ * L1 on the listing (records "y size path" up to an empty one, then the target's bytes):
+ * fills after with the target. Returns 0, or hh_pl_fail's result.
+ */
+static int judge_listing(struct run *x, const char *p, size_t len, hh_buf *after)
+{
+	const char *end = p + len;
+	hh_buf extra = HH_BUF_INIT;
+	long long tsize = -1;
+	int rc = 0;
+
+	for (;;) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p)), *sp, *path;
+		enum hh_file_kind kind;
+		int in_work;
+
+		if (!nul) {
+			rc = hh_pl_fail(x, "error", "the scratch listing from the host is cut short");
+			goto out;
+		}
+		if (nul == p) { /* the empty record: the target's bytes follow */
+			p++;
+			break;
+		}
+		sp = memchr(p + 2, ' ', (size_t)(nul - p - 2 > 0 ? nul - p - 2 : 0));
+		if (nul - p < 4 || p[1] != ' ' || !sp) {
+			rc = hh_pl_fail(x, "error", "unexpected scratch listing from the host");
+			goto out;
+		}
+		kind = kind_of(p[0]);
+		path = sp + 1;
+		in_work = strncmp(path, "work/", 5) == 0;
+		if (in_work && on_target_path(x->job->file, path + 5, kind)) {
+			if (strcmp(path + 5, x->job->file) == 0)
+				tsize = strtoll(p + 2, NULL, 10);
+		} else if (!(!in_work && fixer_own(path, kind)) && extra.len < 400) {
+			hh_buf_printf(&extra, "%s%s%s", extra.len ? ", " : "", in_work ? "" : "../",
+				      in_work ? path + 5 : path);
+		}
+		p = nul + 1;
+	}
+	if (extra.len)
+		rc = hh_pl_fail(x, "other-file-changed", "the fixer touched files besides %s: %s",
+				x->job->file, extra.ptr);
+	else if (tsize < 0)
+		rc = hh_pl_fail(x, "other-file-changed", "the fixer removed or replaced %s",
+				x->job->file);
+	else if ((size_t)(end - p) > MAX_TARGET || (size_t)tsize > MAX_TARGET)
+		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: larger than %u bytes",
+				x->job->file, MAX_TARGET);
+	else if ((long long)(end - p) != tsize)
+		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: it changed while "
+				"being read", x->job->file);
+	else if (hh_buf_put(after, p, (size_t)(end - p)) < 0)
+		rc = hh_pl_fail(x, "error", "out of memory");
+out:
+	hh_buf_release(&extra);
+	return rc;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *scratch_name(void)
+{
+	unsigned char r[6];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		hh_error("cannot get random bytes: %s", strerror(errno));
+		return NULL;
+	}
+	return hh_asprintf("/tmp/healhook-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+			   r[5]);
+}
+
+/* The script and its stdin (target bytes, then the prompt's). */
+static int build(struct run *x, hh_rscript *s, hh_buf *in, const hh_buf *before, int kind,
+		 const char *ollama)
+{
+	const hh_config *cfg = x->p->cfg;
+	char *prompt = NULL, *ppath = NULL, *home = NULL;
+	char tsz[24], psz[24], tmo[24];
+	hh_strv tail = {0}, argv = {0}, env = {0};
+	size_t i;
+	int rc = -1;
+
+	prompt = hh_prompt_build(x->job->type ? x->job->type : "review",
+				 x->job->message ? x->job->message : "");
+	ppath = hh_asprintf("%s/prompt.txt", x->scratch);
+	home = hh_asprintf("%s/home", x->scratch);
+	if (!prompt || !ppath || !home)
+		goto out;
+	if (hh_fixer_argv(&argv, cfg, ppath, x->job->file, ollama) < 0 ||
+	    hh_fixer_env(&env, home, ollama) < 0) {
+		hh_error("fixer.command: %s", hh_error_last());
+		goto out;
+	}
+	snprintf(tsz, sizeof(tsz), "%zu", before->len);
+	snprintf(psz, sizeof(psz), "%zu", strlen(prompt));
+	snprintf(tmo, sizeof(tmo), "%ld", cfg->fixer_timeout);
+	{
+		const char *a1[] = {x->scratch, NULL};
+		const char *a2[] = {x->job->file, tsz, kind == HH_ENTRY_EXECUTABLE ? "755" : "644",
+				    psz, NULL};
+
+		if (hh_rscript_step(s, "mkdir", step_mkdir, 1, a1) < 0 ||
+		    hh_rscript_step(s, "files", step_files, 4, a2) < 0)
+			goto out;
+	}
+	/* fixer: the limit, then `env -i PATH=... NAME=VALUE... fixer argv...` */
+	if (hh_strv_push(&tail, tmo) < 0 || hh_strv_push(&tail, "env") < 0 ||
+	    hh_strv_push(&tail, "-i") < 0 || hh_strv_push(&tail, FIX_PATH) < 0)
+		goto out;
+	for (i = 0; i < env.n; i++)
+		if (hh_strv_push(&tail, env.v[i]) < 0)
+			goto out;
+	for (i = 0; i < argv.n; i++)
+		if (hh_strv_push(&tail, argv.v[i]) < 0)
+			goto out;
+	if (hh_rscript_step(s, "fixer", step_fixer, HH_RSCRIPT_REST,
+			    (const char *const *)tail.v) < 0 ||
+	    hh_rscript_step(s, "list", step_list, 0, NULL) < 0)
+		goto out;
+	if (hh_buf_put(in, before->ptr ? before->ptr : "", before->len) < 0 ||
+	    hh_buf_puts(in, prompt) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(prompt);
+	free(ppath);
+	free(home);
+	hh_strv_release(&tail);
+	hh_strv_release(&argv);
+	hh_strv_release(&env);
+	return rc;
+}
+
+/* The fixer's status line and what it means; 0 when it succeeded (the listing follows). */
+static int fixer_outcome(struct run *x, const hh_exec_result *res, long long ms, size_t *off)
+{
+	const hh_config *cfg = x->p->cfg;
+	const char *o = res->out.ptr, *nl;
+	int st;
+
+	nl = o ? memchr(o, '\n', res->out.len) : NULL;
+	if (!o || res->out.len < 7 || strncmp(o, "fixer ", 6) != 0 || !nl)
+		return hh_pl_fail(x, "fixer-failed", "cannot run the fixer: the host script ended "
+				  "with status %d: %s", res->status, hh_pl_tail(res));
+	st = atoi(o + 6);
+	*off = (size_t)(nl + 1 - o);
+	if (st == 124 || (st == 128 + 9 && ms >= cfg->fixer_timeout * 1000))
+		return hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
+				  cfg->fixer_timeout);
+	if (st > 128)
+		return hh_pl_fail(x, "fixer-failed", "the fixer exited with signal %d", st - 128);
+	if (st != 0)
+		return hh_pl_fail(x, "fixer-failed", "the fixer exited with status %d", st);
+	return 0;
+}
+
+int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
+{
+	const hh_config *cfg = x->p->cfg;
+	hh_rscript s = {0};
+	hh_strv av = {0};
+	hh_buf in = HH_BUF_INIT;
+	hh_exec_opts o = {0};
+	hh_exec_result res;
+	char *ollama = NULL;
+	size_t off = 0;
+	long long t0;
+	int rc = 0, step;
+
+	memset(&res, 0, sizeof(res));
+	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
+		return hh_pl_fail(x, "ollama-unavailable", "%s", hh_error_last());
+	hh_pl_stage(x, "ollama", ollama);
+	if (!(x->scratch = scratch_name())) {
+		rc = hh_pl_fail(x, "error", "%s", hh_error_last());
+		goto out;
+	}
+	/* Recorded so that a restart can remove it if this run is interrupted: kept in the store
+	 * through fixing and committed (a failure replaces it with its sentence). */
+	free(x->job->detail);
+	x->job->detail = hh_asprintf("scratch: %s", x->scratch);
+	if (hh_pl_save(x, HH_JOB_FIXING) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (build(x, &s, &in, before, kind, ollama) < 0 || hh_rscript_argv(&s, &av) < 0) {
+		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
+		goto out;
+	}
+	o.cwd = "/";
+	o.clean_env = 1;
+	o.stdin_data = in.ptr ? in.ptr : "";
+	o.stdin_len = in.len;
+	o.timeout_ms = cfg->fixer_timeout * 1000 + SCRIPT_MARGIN_MS;
+	o.out_cap = MAX_TARGET + LIST_CAP;
+	t0 = now_ms();
+	if (hh_remote_exec(x->r, (const char *const *)av.v, &o, &res) < 0) {
+		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
+		goto out;
+	}
+	/* the fixer's output (its stdout and stderr, in order) */
+	free(x->job->output_tail);
+	x->job->output_tail = hh_strdup(!res.err.ptr ? "" : res.err.ptr + (res.err.len > TAIL_BYTES
+									     ? res.err.len - TAIL_BYTES
+									     : 0));
+	step = hh_rscript_failed_step(&s, res.status);
+	if (step == 1) { /* nothing was created: nothing to remove */
+		free(x->scratch);
+		x->scratch = NULL;
+		rc = hh_pl_fail(x, "error", "cannot create a scratch directory on the host: %s",
+				hh_pl_tail(&res));
+		goto out;
+	}
+	if (step == 2) {
+		rc = hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
+				hh_pl_tail(&res));
+		goto out;
+	}
+	if ((rc = fixer_outcome(x, &res, now_ms() - t0, &off)) != 0)
+		goto out;
+	hh_pl_stage(x, "fix", NULL);
+	if (res.status != 0 || (res.truncated && res.out.len >= o.out_cap)) {
+		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s",
+				res.truncated ? "listing too large" : hh_pl_tail(&res));
+		goto out;
+	}
+	rc = judge_listing(x, res.out.ptr + off, res.out.len - off, after);
+out:
+	hh_exec_result_release(&res);
+	hh_rscript_release(&s);
+	hh_strv_release(&av);
+	hh_buf_release(&in);
+	free(ollama);
+	return rc;
+}
