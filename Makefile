@@ -9,7 +9,7 @@
 #   make lint       clang-format check
 #   make bench      benchmarks (bench/): rewrites docs/performance.md and docs/performance.png
 
-PKGS     := libcurl libgit2 libssh2 libcjson libmicrohttpd sqlite3
+PKGS     := libcurl libgit2 libssh2 libcjson libmicrohttpd sqlite3 libcrypto
 BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O2

@@ -313,14 +313,27 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400, hh_error_last());
 		goto out;
 	}
-	hh_sha256_hex(payload.ptr, payload.len, res->sha256);
+	/* One pass over the payload: with a secret, its HMAC both checks the signature and
+	 * names the body for the duplicate check (for a fixed secret it identifies the body as
+	 * well as a plain hash does); without one, the plain SHA-256. */
+	if (cfg->secret) {
+		unsigned char mac[32];
+
+		if (hh_hmac_sha256(cfg->secret, payload.ptr, payload.len, mac) < 0) {
+			set_status(res, 500, "cannot compute the payload's HMAC");
+			goto out;
+		}
+		hh_hex32(mac, res->sha256);
+		if (in->verify)
+			res->sig = hh_sig_check_mac(mac, hh_headers_get(hdrs, "X-Gitea-Signature"),
+						    hh_headers_get(hdrs, "X-Hub-Signature-256"));
+	} else {
+		hh_sha256_hex(payload.ptr, payload.len, res->sha256);
+	}
 	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
 	res->delivery = hh_strdup(v && *v ? v : res->sha256);
 
 	if (in->verify && cfg->secret) {
-		res->sig = hh_sig_check(cfg->secret, payload.ptr, payload.len,
-					hh_headers_get(hdrs, "X-Gitea-Signature"),
-					hh_headers_get(hdrs, "X-Hub-Signature-256"));
 		if (res->sig != HH_SIG_VALID) {
 			set_status(res, 401, res->sig == HH_SIG_MISSING ? "signature missing"
 									: "signature invalid");
