@@ -14,6 +14,7 @@
 #include "cmd/cmd.h"
 #include "internal/intake.h"
 #include "internal/log.h"
+#include "internal/retention.h"
 #include "internal/sdnotify.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
@@ -98,6 +99,7 @@ static void *lookup_main(void *arg)
 {
 	struct lookup_thread *lt = arg;
 	hh_store *st = NULL;
+	hh_retention ret = {0};
 
 	for (;;) {
 		struct timespec ts;
@@ -119,6 +121,7 @@ static void *lookup_main(void *arg)
 		if (!st && hh_store_open(&st, lt->cfg->state_dir) < 0)
 			continue;
 		hh_store_pending_lookups(st, on_pending, lt);
+		hh_retention_tick(&ret, st, lt->cfg, (long long)time(NULL));
 	}
 	hh_store_close(st);
 	return NULL;

@@ -57,6 +57,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"server", "request-timeout", HH_CT_DUR, G(request_timeout)},
 	{"server", "max-headers", HH_CT_NUM, G(max_headers)},
 	{"state", "dir", HH_CT_STR, G(state_dir)},
+	{"state", "keep-deliveries", HH_CT_DUR0, G(keep_deliveries)},
 	{"gitea", "url", HH_CT_URL, G(gitea_url)},
 	{"gitea", "token-file", HH_CT_SECRET_FILE, G(gitea_token)},
 	{"gitea", "user", HH_CT_STR, G(gitea_user)},
@@ -712,6 +713,7 @@ static int config_new(hh_config **out)
 	c->request_timeout = 10;
 	c->max_headers = 100;
 	c->gitea_timeout = 10;
+	c->keep_deliveries = 30 * 86400;
 	c->fixer_timeout = 180;
 	c->gitea_comment = 1;
 	c->log_level = HH_LOG_INFO;

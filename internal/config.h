@@ -92,6 +92,7 @@ typedef struct hh_config {
 	long max_headers;         /* header lines per request, 100 */
 	/* [state] */
 	char *state_dir;          /* NULL = unset */
+	long keep_deliveries;     /* seconds a delivery's body is kept, 30 days; 0 = forever */
 	/* [gitea] */
 	char *gitea_url;          /* base URL, e.g. https://gitea.example.com; NULL = unset */
 	char *gitea_token;        /* from token-file or HEALHOOK_GITEA_TOKEN */

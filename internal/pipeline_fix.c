@@ -52,6 +52,7 @@ static const char step_fixer[] =
 	"timeout -k 2 \"$hh_t\" \"$@\" </dev/null >&2\n"
 	"hh_st=$?\n"
 	"printf 'fixer %s\\n' \"$hh_st\"";
+static const char step_vars[] = "hh_d=$1 hh_f=$2 hh_st=0";
 static const char step_list[] =
 	"[ \"$hh_st\" -eq 0 ] || exit 0\n"
 	"cd -- \"$hh_d\" || hh_fail\n"
@@ -169,82 +170,143 @@ static char *scratch_name(void)
 			   r[5]);
 }
 
-/* The script and its stdin (target bytes, then the prompt's). */
-static int build(struct run *x, hh_rscript *s, hh_buf *in, const hh_buf *before, int kind,
-		 const char *ollama)
+/* What the fix needs: the fixer's argv and environment, the scratch steps' arguments. */
+struct fix {
+	hh_strv argv, env;
+	char *prompt;
+	char tsz[24], psz[24], tmo[24];
+	const char *mode;
+};
+
+static void fix_release(struct fix *f)
+{
+	hh_strv_release(&f->argv);
+	hh_strv_release(&f->env);
+	free(f->prompt);
+}
+
+static int fix_prepare(struct run *x, struct fix *f, const hh_buf *before, int kind,
+		       const char *ollama)
 {
 	const hh_config *cfg = x->p->cfg;
-	char *prompt = NULL, *ppath = NULL, *home = NULL;
-	char tsz[24], psz[24], tmo[24];
-	hh_strv tail = {0}, argv = {0}, env = {0};
-	size_t i;
+	char *ppath = hh_asprintf("%s/prompt.txt", x->scratch);
+	char *home = hh_asprintf("%s/home", x->scratch);
 	int rc = -1;
 
-	prompt = hh_prompt_build(x->job->type ? x->job->type : "review",
-				 x->job->message ? x->job->message : "");
-	ppath = hh_asprintf("%s/prompt.txt", x->scratch);
-	home = hh_asprintf("%s/home", x->scratch);
-	if (!prompt || !ppath || !home)
+	f->prompt = hh_prompt_build(x->job->type ? x->job->type : "review",
+				    x->job->message ? x->job->message : "");
+	if (!f->prompt || !ppath || !home)
 		goto out;
-	if (hh_fixer_argv(&argv, cfg, ppath, x->job->file, ollama) < 0 ||
-	    hh_fixer_env(&env, home, ollama) < 0) {
+	if (hh_fixer_argv(&f->argv, cfg, ppath, x->job->file, ollama) < 0 ||
+	    hh_fixer_env(&f->env, home, ollama) < 0) {
 		hh_error("fixer.command: %s", hh_error_last());
 		goto out;
 	}
-	snprintf(tsz, sizeof(tsz), "%zu", before->len);
-	snprintf(psz, sizeof(psz), "%zu", strlen(prompt));
-	snprintf(tmo, sizeof(tmo), "%ld", cfg->fixer_timeout);
-	{
-		const char *a1[] = {x->scratch, NULL};
-		const char *a2[] = {x->job->file, tsz, kind == HH_ENTRY_EXECUTABLE ? "755" : "644",
-				    psz, NULL};
-
-		if (hh_rscript_step(s, "mkdir", step_mkdir, 1, a1) < 0 ||
-		    hh_rscript_step(s, "files", step_files, 4, a2) < 0)
-			goto out;
-	}
-	/* fixer: the limit, then `env -i PATH=... NAME=VALUE... fixer argv...` */
-	if (hh_strv_push(&tail, tmo) < 0 || hh_strv_push(&tail, "env") < 0 ||
-	    hh_strv_push(&tail, "-i") < 0 || hh_strv_push(&tail, FIX_PATH) < 0)
-		goto out;
-	for (i = 0; i < env.n; i++)
-		if (hh_strv_push(&tail, env.v[i]) < 0)
-			goto out;
-	for (i = 0; i < argv.n; i++)
-		if (hh_strv_push(&tail, argv.v[i]) < 0)
-			goto out;
-	if (hh_rscript_step(s, "fixer", step_fixer, HH_RSCRIPT_REST,
-			    (const char *const *)tail.v) < 0 ||
-	    hh_rscript_step(s, "list", step_list, 0, NULL) < 0)
-		goto out;
-	if (hh_buf_put(in, before->ptr ? before->ptr : "", before->len) < 0 ||
-	    hh_buf_puts(in, prompt) < 0)
-		goto out;
+	snprintf(f->tsz, sizeof(f->tsz), "%zu", before->len);
+	snprintf(f->psz, sizeof(f->psz), "%zu", strlen(f->prompt));
+	snprintf(f->tmo, sizeof(f->tmo), "%ld", cfg->fixer_timeout);
+	f->mode = kind == HH_ENTRY_EXECUTABLE ? "755" : "644";
 	rc = 0;
 out:
-	free(prompt);
 	free(ppath);
 	free(home);
-	hh_strv_release(&tail);
-	hh_strv_release(&argv);
-	hh_strv_release(&env);
 	return rc;
 }
 
-/* The fixer's status line and what it means; 0 when it succeeded (the listing follows). */
-static int fixer_outcome(struct run *x, const hh_exec_result *res, long long ms, size_t *off)
+/* The scratch steps (mkdir, files) and their stdin: the target's bytes, then the prompt's. */
+static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *before,
+			 hh_rscript *s, hh_buf *in)
+{
+	const char *a1[] = {x->scratch, NULL};
+	const char *a2[] = {x->job->file, f->tsz, f->mode, f->psz, NULL};
+
+	if (hh_rscript_step(s, "mkdir", step_mkdir, 1, a1) < 0 ||
+	    hh_rscript_step(s, "files", step_files, 4, a2) < 0 ||
+	    hh_buf_put(in, before->ptr ? before->ptr : "", before->len) < 0 ||
+	    hh_buf_puts(in, f->prompt) < 0)
+		return -1;
+	return 0;
+}
+
+/* The fixer step: its limit, then `env -i PATH=... NAME=VALUE... argv...`. */
+static int step_fixer_add(const struct fix *f, hh_rscript *s)
+{
+	hh_strv tail = {0};
+	size_t i;
+	int rc = -1;
+
+	if (hh_strv_push(&tail, f->tmo) < 0 || hh_strv_push(&tail, "env") < 0 ||
+	    hh_strv_push(&tail, "-i") < 0 || hh_strv_push(&tail, FIX_PATH) < 0)
+		goto out;
+	for (i = 0; i < f->env.n; i++)
+		if (hh_strv_push(&tail, f->env.v[i]) < 0)
+			goto out;
+	for (i = 0; i < f->argv.n; i++)
+		if (hh_strv_push(&tail, f->argv.v[i]) < 0)
+			goto out;
+	if (hh_rscript_step(s, "fixer", step_fixer, HH_RSCRIPT_REST,
+			    (const char *const *)tail.v) >= 0)
+		rc = 0;
+out:
+	hh_strv_release(&tail);
+	return rc;
+}
+
+static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long timeout_ms,
+		      hh_exec_result *res)
+{
+	hh_strv av = {0};
+	hh_exec_opts o = {0};
+	int rc;
+
+	if (hh_rscript_argv(s, &av) < 0)
+		return -1;
+	o.cwd = "/";
+	o.clean_env = 1;
+	o.stdin_data = in ? (in->ptr ? in->ptr : "") : NULL;
+	o.stdin_len = in ? in->len : 0;
+	o.timeout_ms = timeout_ms;
+	o.out_cap = MAX_TARGET + LIST_CAP;
+	rc = hh_remote_exec(x->r, (const char *const *)av.v, &o, res);
+	hh_strv_release(&av);
+	return rc;
+}
+
+/* A failed scratch step (1 mkdir, 2 files) as the job's failure; 0 if neither failed. */
+static int scratch_failed(struct run *x, int step, const hh_exec_result *res)
+{
+	if (step == 1) { /* nothing was created: nothing to remove */
+		free(x->scratch);
+		x->scratch = NULL;
+		return hh_pl_fail(x, "error", "cannot create a scratch directory on the host: %s",
+				  hh_pl_tail(res));
+	}
+	if (step == 2)
+		return hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
+				  hh_pl_tail(res));
+	return 0;
+}
+
+static void set_tail(struct run *x, const hh_buf *a, const hh_buf *b)
+{
+	hh_buf t = HH_BUF_INIT;
+
+	if (a && a->len)
+		hh_buf_put(&t, a->ptr, a->len);
+	if (b && b->len)
+		hh_buf_put(&t, b->ptr, b->len);
+	free(x->job->output_tail);
+	x->job->output_tail =
+		hh_strdup(t.ptr ? t.ptr + (t.len > TAIL_BYTES ? t.len - TAIL_BYTES : 0) : "");
+	hh_buf_release(&t);
+}
+
+/* The fixer's end as the job's failure (st: its exit status, 128 + N for signal N). */
+static int fixer_failed(struct run *x, int st, int timed_out)
 {
 	const hh_config *cfg = x->p->cfg;
-	const char *o = res->out.ptr, *nl;
-	int st;
 
-	nl = o ? memchr(o, '\n', res->out.len) : NULL;
-	if (!o || res->out.len < 7 || strncmp(o, "fixer ", 6) != 0 || !nl)
-		return hh_pl_fail(x, "fixer-failed", "cannot run the fixer: the host script ended "
-				  "with status %d: %s", res->status, hh_pl_tail(res));
-	st = atoi(o + 6);
-	*off = (size_t)(nl + 1 - o);
-	if (st == 124 || (st == 128 + 9 && ms >= cfg->fixer_timeout * 1000))
+	if (timed_out)
 		return hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
 				  cfg->fixer_timeout);
 	if (st > 128)
@@ -254,18 +316,109 @@ static int fixer_outcome(struct run *x, const hh_exec_result *res, long long ms,
 	return 0;
 }
 
-int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
+/* ssh: scratch, fixer and listing in one script (one channel). Fills list with the output
+ * after the "fixer N" line. */
+static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_exec_result *res,
+		   size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
 	hh_rscript s = {0};
-	hh_strv av = {0};
+	hh_buf in = HH_BUF_INIT;
+	const char *o, *nl;
+	long long t0 = now_ms();
+	int rc, st;
+
+	if (steps_scratch(x, f, before, &s, &in) < 0 || step_fixer_add(f, &s) < 0 ||
+	    hh_rscript_step(&s, "list", step_list, 0, NULL) < 0) {
+		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
+		goto out;
+	}
+	if (run_script(x, &s, &in, cfg->fixer_timeout * 1000 + SCRIPT_MARGIN_MS, res) < 0) {
+		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
+		goto out;
+	}
+	set_tail(x, &res->err, NULL); /* the fixer's stdout and stderr, in order */
+	if ((rc = scratch_failed(x, hh_rscript_failed_step(&s, res->status), res)) != 0)
+		goto out;
+	o = res->out.ptr;
+	nl = o ? memchr(o, '\n', res->out.len) : NULL;
+	if (!o || res->out.len < 7 || strncmp(o, "fixer ", 6) != 0 || !nl) {
+		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: the host script ended "
+				"with status %d: %s", res->status, hh_pl_tail(res));
+		goto out;
+	}
+	st = atoi(o + 6);
+	*off = (size_t)(nl + 1 - o);
+	rc = fixer_failed(x, st, st == 124 || (st == 128 + 9 &&
+					       now_ms() - t0 >= cfg->fixer_timeout * 1000));
+out:
+	hh_rscript_release(&s);
+	hh_buf_release(&in);
+	return rc;
+}
+
+/* local: the same steps, but the fixer is run by the local transport itself, so that it stays
+ * healhook's child and dies with it (PR_SET_PDEATHSIG); a script's grandchild would not. */
+static int fix_local(struct run *x, const struct fix *f, const hh_buf *before,
+		     hh_exec_result *res, size_t *off)
+{
+	const hh_config *cfg = x->p->cfg;
+	hh_rscript a = {0}, b = {0};
 	hh_buf in = HH_BUF_INIT;
 	hh_exec_opts o = {0};
+	char *work = hh_asprintf("%s/work", x->scratch);
+	const char *vars[] = {x->scratch, x->job->file, NULL};
+	int rc;
+
+	if (!work || steps_scratch(x, f, before, &a, &in) < 0 ||
+	    hh_rscript_step(&b, "vars", step_vars, 2, vars) < 0 ||
+	    hh_rscript_step(&b, "list", step_list, 0, NULL) < 0) {
+		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
+		goto out;
+	}
+	if (run_script(x, &a, &in, SCRIPT_MARGIN_MS, res) < 0 || res->status != 0) {
+		rc = scratch_failed(x, hh_rscript_failed_step(&a, res->status), res);
+		if (!rc)
+			rc = hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
+					res->status ? hh_pl_tail(res) : hh_error_last());
+		goto out;
+	}
+	hh_exec_result_release(res);
+	o.cwd = work;
+	o.env = (const char *const *)f->env.v;
+	o.clean_env = 1;
+	o.timeout_ms = cfg->fixer_timeout * 1000;
+	o.out_cap = 64 * 1024;
+	if (hh_remote_exec(x->r, (const char *const *)f->argv.v, &o, res) < 0) {
+		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
+		goto out;
+	}
+	set_tail(x, &res->out, &res->err);
+	rc = fixer_failed(x, res->signal ? 128 + res->signal : res->status, res->timed_out);
+	hh_exec_result_release(res);
+	if (rc)
+		goto out;
+	if (run_script(x, &b, NULL, SCRIPT_MARGIN_MS, res) < 0) {
+		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
+		goto out;
+	}
+	*off = 0;
+out:
+	free(work);
+	hh_rscript_release(&a);
+	hh_rscript_release(&b);
+	hh_buf_release(&in);
+	return rc;
+}
+
+int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
+{
+	const hh_config *cfg = x->p->cfg;
+	struct fix f = {0};
 	hh_exec_result res;
 	char *ollama = NULL;
 	size_t off = 0;
-	long long t0;
-	int rc = 0, step;
+	int rc;
 
 	memset(&res, 0, sizeof(res));
 	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
@@ -283,53 +436,25 @@ int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
 		rc = -1;
 		goto out;
 	}
-	if (build(x, &s, &in, before, kind, ollama) < 0 || hh_rscript_argv(&s, &av) < 0) {
-		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
+	if (fix_prepare(x, &f, before, kind, ollama) < 0) {
+		rc = hh_pl_fail(x, "error", "%s", hh_error_last());
 		goto out;
 	}
-	o.cwd = "/";
-	o.clean_env = 1;
-	o.stdin_data = in.ptr ? in.ptr : "";
-	o.stdin_len = in.len;
-	o.timeout_ms = cfg->fixer_timeout * 1000 + SCRIPT_MARGIN_MS;
-	o.out_cap = MAX_TARGET + LIST_CAP;
-	t0 = now_ms();
-	if (hh_remote_exec(x->r, (const char *const *)av.v, &o, &res) < 0) {
-		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
-		goto out;
-	}
-	/* the fixer's output (its stdout and stderr, in order) */
-	free(x->job->output_tail);
-	x->job->output_tail = hh_strdup(!res.err.ptr ? "" : res.err.ptr + (res.err.len > TAIL_BYTES
-									     ? res.err.len - TAIL_BYTES
-									     : 0));
-	step = hh_rscript_failed_step(&s, res.status);
-	if (step == 1) { /* nothing was created: nothing to remove */
-		free(x->scratch);
-		x->scratch = NULL;
-		rc = hh_pl_fail(x, "error", "cannot create a scratch directory on the host: %s",
-				hh_pl_tail(&res));
-		goto out;
-	}
-	if (step == 2) {
-		rc = hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
-				hh_pl_tail(&res));
-		goto out;
-	}
-	if ((rc = fixer_outcome(x, &res, now_ms() - t0, &off)) != 0)
+	rc = hh_remote_is_ssh(x->r) ? fix_ssh(x, &f, before, &res, &off)
+				    : fix_local(x, &f, before, &res, &off);
+	if (rc)
 		goto out;
 	hh_pl_stage(x, "fix", NULL);
-	if (res.status != 0 || (res.truncated && res.out.len >= o.out_cap)) {
+	if (res.status != 0 || (res.truncated && res.out.len >= MAX_TARGET + LIST_CAP)) {
 		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s",
-				res.truncated ? "listing too large" : hh_pl_tail(&res));
+				res.status ? hh_pl_tail(&res) : "listing too large");
 		goto out;
 	}
-	rc = judge_listing(x, res.out.ptr + off, res.out.len - off, after);
+	rc = judge_listing(x, res.out.ptr ? res.out.ptr + off : "", res.out.ptr ? res.out.len - off : 0,
+			   after);
 out:
 	hh_exec_result_release(&res);
-	hh_rscript_release(&s);
-	hh_strv_release(&av);
-	hh_buf_release(&in);
+	fix_release(&f);
 	free(ollama);
 	return rc;
 }

@@ -13,6 +13,10 @@
  * Writers of one process queue on a mutex before BEGIN IMMEDIATE (see hh_store_begin): SQLite's
  * own busy handler polls with sleeps of 1 to 100 ms, which under concurrent deliveries made
  * the waits, not the work, the latency (p99 0.35 s at 8 connections, docs/performance.md).
+ * The writers of different processes (receiver and main) then also queue, on flock() of the
+ * file <db>-writer, held for every write transaction, explicit or implicit (hh_st_run): they
+ * wait in the kernel and are woken when the writer before them ends. Concurrent deliveries
+ * share a transaction and its fsync (store_group.c).
  *
  * HEALHOOK_BENCH_NO_FSYNC=1 in the environment (benchmark only, see docs/performance.md) opens
  * with synchronous=OFF, to measure what the durable commit costs. Never set it in production:
@@ -32,8 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -91,6 +98,23 @@ static const char *const migrations[] = {
 	 * (docs/performance.md). */
 	"CREATE INDEX findings_fingerprint_job ON findings(fingerprint, job_id)"
 	" WHERE job_id IS NOT NULL;",
+	/* 2 -> 3: cost must not grow with history. Job counts per state (/metrics) are kept
+	 * by triggers instead of counted over every job; retention (state.keep-deliveries)
+	 * finds the old bodies through a partial index of the rows that still have one. */
+	"CREATE TABLE job_state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"INSERT INTO job_state_counts (state, n) SELECT state, COUNT(*) FROM jobs GROUP BY state;"
+	"CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN"
+	" INSERT INTO job_state_counts (state, n) VALUES (NEW.state, 1)"
+	"  ON CONFLICT (state) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER jobs_count_update AFTER UPDATE OF state ON jobs"
+	" WHEN OLD.state IS NOT NEW.state BEGIN"
+	" UPDATE job_state_counts SET n = n - 1 WHERE state = OLD.state;"
+	" INSERT INTO job_state_counts (state, n) VALUES (NEW.state, 1)"
+	"  ON CONFLICT (state) DO UPDATE SET n = n + 1; END;"
+	"CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN"
+	" UPDATE job_state_counts SET n = n - 1 WHERE state = OLD.state; END;"
+	"CREATE INDEX deliveries_body_age ON deliveries(received) WHERE body IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -149,9 +173,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[S_JOBS_RECENT] = "SELECT " JOB_COLS " FROM jobs WHERE ?1 IS NULL OR repo = ?1"
 			  " ORDER BY created DESC, id DESC LIMIT ?2",
+	/* one repository's: through jobs_repo, not a walk of everyone's history */
+	[S_JOBS_RECENT_REPO] = "SELECT " JOB_COLS " FROM jobs WHERE repo = ?1"
+			       " ORDER BY created DESC, id DESC LIMIT ?2",
+	/* retention: the bodies (and headers) of old deliveries, a batch at a time; the rows stay
+	 * for the duplicate check; a delivery waiting for its lookup keeps its body */
+	[S_DELIVERY_PRUNE] = "UPDATE deliveries SET body = NULL, headers = NULL WHERE seq IN"
+			     " (SELECT seq FROM deliveries WHERE body IS NOT NULL AND received < ?1"
+			     " AND lookup <> 'pending' LIMIT ?2)",
 	[S_JOBS_IN_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?1"
 			    " ORDER BY created, id",
-	[S_JOB_COUNTS] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+	[S_JOB_COUNTS] = "SELECT state, n FROM job_state_counts WHERE n > 0",
 	[S_QUEUE_DEPTH] = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'waiting')",
 	[S_CLAIM_CANDIDATES] = "SELECT id, repo FROM jobs WHERE state = 'queued'"
 			       " AND repo NOT IN (SELECT repo FROM jobs WHERE state IN " IN_PROGRESS
@@ -248,11 +280,17 @@ int hh_st_bind_job_id(sqlite3_stmt *s, int i, long long v)
 /* Steps a statement that returns no row we need, and resets it. */
 int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s), ret = 0;
+	int own = !st->writing && !sqlite3_stmt_readonly(s); /* an implicit write transaction */
+	int rc, ret = 0;
 
+	if (own)
+		hh_st_write_acquire(st);
+	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = hh_st_db_error(st, what);
 	hh_st_done(s);
+	if (own)
+		hh_st_write_release(st);
 	return ret;
 }
 
@@ -399,9 +437,21 @@ int hh_store_open(hh_store **out, const char *dir)
 	if (make_dir(dir) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
+	if (st)
+		st->lockfd = -1;
 	if (!st || !(st->path = hh_asprintf("%s/healhook.db", dir))) {
 		hh_error("out of memory");
 		goto out;
+	}
+	{
+		char *lp = hh_asprintf("%s-writer", st->path);
+
+		st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+		if (st->lockfd < 0)
+			hh_error("store: cannot open '%s': %s", lp ? lp : st->path, strerror(errno));
+		free(lp);
+		if (st->lockfd < 0)
+			goto out;
 	}
 	if (sqlite3_open_v2(st->path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -421,8 +471,12 @@ int hh_store_open(hh_store **out, const char *dir)
 			     ? "PRAGMA synchronous = OFF"
 			     : "PRAGMA synchronous = FULL",
 		 "cannot set synchronous mode") < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
-	    migrate(st) < 0)
+	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0)
+		goto out;
+	hh_st_write_acquire(st);
+	i = migrate(st);
+	hh_st_write_release(st);
+	if (i < 0)
 		goto out;
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -458,8 +512,23 @@ void hh_store_close(hh_store *st)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
 	free(st->path);
 	free(st);
+}
+
+void hh_st_write_acquire(hh_store *st)
+{
+	pthread_mutex_lock(&write_lock);
+	while (flock(st->lockfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+}
+
+void hh_st_write_release(hh_store *st)
+{
+	flock(st->lockfd, LOCK_UN);
+	pthread_mutex_unlock(&write_lock);
 }
 
 /* Releases write_lock once the handle's transaction is over (committed or rolled back). */
@@ -467,7 +536,7 @@ static void end_write(hh_store *st)
 {
 	if (st->writing && sqlite3_get_autocommit(st->db)) {
 		st->writing = 0;
-		pthread_mutex_unlock(&write_lock);
+		hh_st_write_release(st);
 	}
 }
 
@@ -476,7 +545,7 @@ int hh_store_begin(hh_store *st)
 	int ret;
 
 	if (!st->writing) {
-		pthread_mutex_lock(&write_lock);
+		hh_st_write_acquire(st);
 		st->writing = 1;
 	}
 	ret = hh_st_run(st, st->s[S_BEGIN], "cannot begin transaction");

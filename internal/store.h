@@ -32,6 +32,23 @@ int hh_store_begin(hh_store *st);
 int hh_store_commit(hh_store *st);
 void hh_store_rollback(hh_store *st);
 
+/*
+ * Group commit (store_group.c): runs fn(w, ctx) inside a write transaction that concurrent
+ * calls of this process on the same database share, so that they share its COMMIT and fsync.
+ * w is the handle to use (it may be another thread's: fn must use nothing of st but w, and
+ * must not begin, commit or roll back). fn returns 0 to keep its writes, > 0 or -1 to undo them
+ * (a savepoint; the others' writes stay); -1 is an error (hh_error set). The call returns when
+ * the shared transaction is durably committed (synchronous=FULL): fn's result, or -1 when
+ * the commit failed (its writes are then lost with the others'). Called outside transactions.
+ */
+typedef int (*hh_store_write_fn)(hh_store *w, void *ctx);
+
+/* Retention (store_retention.c): removes the body and headers of at most batch deliveries
+ * received before `before` (not those waiting for a lookup); the rows stay for the duplicate
+ * check. Returns how many, or -1. */
+long long hh_store_prune_deliveries(hh_store *st, long long before, int batch);
+int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx);
+
 /* ---- deliveries ---- */
 typedef struct hh_delivery_rec {
 	const char *id;           /* X-Gitea-Delivery; may be NULL (then body_sha256 is used) */

@@ -196,7 +196,7 @@ out:
 
 int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out, size_t *n)
 {
-	sqlite3_stmt *s = st->s[S_JOBS_RECENT];
+	sqlite3_stmt *s = st->s[repo ? S_JOBS_RECENT_REPO : S_JOBS_RECENT];
 
 	*out = NULL;
 	*n = 0;

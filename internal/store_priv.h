@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "internal/buf.h"
 #include "internal/store.h"
 
 enum stmt_id {
@@ -38,6 +39,8 @@ enum stmt_id {
 	S_CLAIM_TAKE,
 	S_FIX_RUN_ADD,
 	S_FIX_RUNS_SINCE,
+	S_JOBS_RECENT_REPO,
+	S_DELIVERY_PRUNE,
 	S_COUNT
 };
 
@@ -46,7 +49,14 @@ struct hh_store {
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
 	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
+	int lockfd;  /* <db>-writer, flock()ed while writing (the writers of all processes) */
 };
+
+/* Takes / releases the writers' locks (this process's mutex, then the flock every healhook
+ * process takes): a writer waits in the kernel for the one before it and is woken when it
+ * ends, never in SQLite's busy handler, which polls with sleeps of up to 100 ms. */
+void hh_st_write_acquire(hh_store *st);
+void hh_st_write_release(hh_store *st);
 
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
 int hh_st_db_error(hh_store *st, const char *what);
@@ -58,5 +68,9 @@ int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what);
 long long hh_st_query_int(hh_store *st, sqlite3_stmt *s, const char *what);
 int hh_st_bind_failed(hh_store *st, sqlite3_stmt *s, const char *what);
 char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom);
+
+/* store_plan.c: SQLite's query plan of statement id (EXPLAIN QUERY PLAN, one detail per line)
+ * appended to out; for the unit tests that check every hot-path query uses an index. */
+int hh_st_query_plan(hh_store *st, int id, hh_buf *out);
 
 #endif
