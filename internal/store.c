@@ -471,7 +471,10 @@ int hh_store_open(hh_store **out, const char *dir)
 			     ? "PRAGMA synchronous = OFF"
 			     : "PRAGMA synchronous = FULL",
 		 "cannot set synchronous mode") < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0)
+	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
+	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
+	     * on disk each was a temporary file created and unlinked per delivery */
+	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0)
 		goto out;
 	hh_st_write_acquire(st);
 	i = migrate(st);
