@@ -37,13 +37,19 @@
 #define FIX_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 static const char step_mkdir[] = "hh_d=$1\numask 077\nmkdir -m 700 -- \"$hh_d\" || hh_fail";
+/* Inside the 0700 scratch directory the work files get the modes a checkout would (umask 022;
+ * 755 for an executable target); the prompt stays 0600. No dirname, no chmod for a plain
+ * file: every process is a fork and exec on the host. */
 static const char step_files[] =
 	"hh_f=$1\n"
-	"mkdir -p -- \"$hh_d/home\" \"$(dirname -- \"$hh_d/work/$hh_f\")\" || hh_fail\n"
+	"case \"$hh_f\" in */*) hh_p=\"$hh_d/work/${hh_f%/*}\" ;; *) hh_p=\"$hh_d/work\" ;; esac\n"
+	"umask 022\n"
+	"mkdir -p -- \"$hh_d/home\" \"$hh_p\" || hh_fail\n"
 	": >\"$hh_d/home/.keep\" || hh_fail\n"
 	"head -c \"$2\" >\"$hh_d/work/$hh_f\" || hh_fail\n"
 	"[ \"$(wc -c <\"$hh_d/work/$hh_f\")\" -eq \"$2\" ] || hh_fail\n"
-	"chmod \"$3\" -- \"$hh_d/work/$hh_f\" || hh_fail\n"
+	"[ \"$3\" = 644 ] || chmod \"$3\" -- \"$hh_d/work/$hh_f\" || hh_fail\n"
+	"umask 077\n"
 	"head -c \"$4\" >\"$hh_d/prompt.txt\" || hh_fail\n"
 	"[ \"$(wc -c <\"$hh_d/prompt.txt\")\" -eq \"$4\" ] || hh_fail";
 static const char step_fixer[] =
