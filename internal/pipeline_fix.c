@@ -31,9 +31,9 @@
 #include <time.h>
 
 #define MAX_TARGET (1u << 20)
-#define LIST_CAP (1u << 20)        /* bytes of listing accepted besides the target */
+#define LIST_CAP (1u << 20) /* bytes of listing accepted besides the target */
 #define TAIL_BYTES 2000
-#define SCRIPT_MARGIN_MS 60000     /* the script's own steps, beyond the fixer's limit */
+#define SCRIPT_MARGIN_MS 60000 /* the script's own steps, beyond the fixer's limit */
 #define FIX_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 static const char step_mkdir[] = "hh_d=$1\numask 077\nmkdir -m 700 -- \"$hh_d\" || hh_fail";
@@ -52,12 +52,11 @@ static const char step_files[] =
 	"umask 077\n"
 	"head -c \"$4\" >\"$hh_d/prompt.txt\" || hh_fail\n"
 	"[ \"$(wc -c <\"$hh_d/prompt.txt\")\" -eq \"$4\" ] || hh_fail";
-static const char step_fixer[] =
-	"hh_t=$1\nshift\n"
-	"cd -- \"$hh_d/work\" || hh_fail\n"
-	"timeout -k 2 \"$hh_t\" \"$@\" </dev/null >&2\n"
-	"hh_st=$?\n"
-	"printf 'fixer %s\\n' \"$hh_st\"";
+static const char step_fixer[] = "hh_t=$1\nshift\n"
+				 "cd -- \"$hh_d/work\" || hh_fail\n"
+				 "timeout -k 2 \"$hh_t\" \"$@\" </dev/null >&2\n"
+				 "hh_st=$?\n"
+				 "printf 'fixer %s\\n' \"$hh_st\"";
 static const char step_vars[] = "hh_d=$1 hh_f=$2 hh_st=0";
 static const char step_list[] =
 	"[ \"$hh_st\" -eq 0 ] || exit 0\n"
@@ -92,8 +91,10 @@ static int fixer_own(const char *path, enum hh_file_kind kind)
 
 static enum hh_file_kind kind_of(char y)
 {
-	return y == 'f' ? HH_FILE_REGULAR : y == 'd' ? HH_FILE_DIR : y == 'l' ? HH_FILE_SYMLINK
-									: HH_FILE_OTHER;
+	return y == 'f'    ? HH_FILE_REGULAR
+		: y == 'd' ? HH_FILE_DIR
+		: y == 'l' ? HH_FILE_SYMLINK
+			   : HH_FILE_OTHER;
 }
 
 /*
@@ -113,7 +114,8 @@ static int judge_listing(struct run *x, const char *p, size_t len, hh_buf *after
 		int in_work;
 
 		if (!nul) {
-			rc = hh_pl_fail(x, "error", "the scratch listing from the host is cut short");
+			rc = hh_pl_fail(x, "error",
+					"the scratch listing from the host is cut short");
 			goto out;
 		}
 		if (nul == p) { /* the empty record: the target's bytes follow */
@@ -144,11 +146,14 @@ static int judge_listing(struct run *x, const char *p, size_t len, hh_buf *after
 		rc = hh_pl_fail(x, "other-file-changed", "the fixer removed or replaced %s",
 				x->job->file);
 	else if ((size_t)(end - p) > MAX_TARGET || (size_t)tsize > MAX_TARGET)
-		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: larger than %u bytes",
-				x->job->file, MAX_TARGET);
+		rc = hh_pl_fail(x, "other-file-changed",
+				"cannot read back %s: larger than %u bytes", x->job->file,
+				MAX_TARGET);
 	else if ((long long)(end - p) != tsize)
-		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: it changed while "
-				"being read", x->job->file);
+		rc = hh_pl_fail(x, "other-file-changed",
+				"cannot read back %s: it changed while "
+				"being read",
+				x->job->file);
 	else if (hh_buf_put(after, p, (size_t)(end - p)) < 0)
 		rc = hh_pl_fail(x, "error", "out of memory");
 out:
@@ -220,11 +225,11 @@ out:
 }
 
 /* The scratch steps (mkdir, files) and their stdin: the target's bytes, then the prompt's. */
-static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *before,
-			 hh_rscript *s, hh_buf *in)
+static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *before, hh_rscript *s,
+			 hh_buf *in)
 {
-	const char *a1[] = {x->scratch, NULL};
-	const char *a2[] = {x->job->file, f->tsz, f->mode, f->psz, NULL};
+	const char *a1[] = { x->scratch, NULL };
+	const char *a2[] = { x->job->file, f->tsz, f->mode, f->psz, NULL };
 
 	if (hh_rscript_step(s, "mkdir", step_mkdir, 1, a1) < 0 ||
 	    hh_rscript_step(s, "files", step_files, 4, a2) < 0 ||
@@ -237,7 +242,7 @@ static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *befor
 /* The fixer step: its limit, then `env -i PATH=... NAME=VALUE... argv...`. */
 static int step_fixer_add(const struct fix *f, hh_rscript *s)
 {
-	hh_strv tail = {0};
+	hh_strv tail = { 0 };
 	size_t i;
 	int rc = -1;
 
@@ -250,8 +255,8 @@ static int step_fixer_add(const struct fix *f, hh_rscript *s)
 	for (i = 0; i < f->argv.n; i++)
 		if (hh_strv_push(&tail, f->argv.v[i]) < 0)
 			goto out;
-	if (hh_rscript_step(s, "fixer", step_fixer, HH_RSCRIPT_REST,
-			    (const char *const *)tail.v) >= 0)
+	if (hh_rscript_step(s, "fixer", step_fixer, HH_RSCRIPT_REST, (const char *const *)tail.v) >=
+	    0)
 		rc = 0;
 out:
 	hh_strv_release(&tail);
@@ -261,8 +266,8 @@ out:
 static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long timeout_ms,
 		      hh_exec_result *res)
 {
-	hh_strv av = {0};
-	hh_exec_opts o = {0};
+	hh_strv av = { 0 };
+	hh_exec_opts o = { 0 };
 	int rc;
 
 	if (hh_rscript_argv(s, &av) < 0)
@@ -313,7 +318,8 @@ static int fixer_failed(struct run *x, int st, int timed_out)
 	const hh_config *cfg = x->p->cfg;
 
 	if (timed_out)
-		return hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
+		return hh_pl_fail(x, "fixer-timeout",
+				  "the fixer ran longer than %lds and was stopped",
 				  cfg->fixer_timeout);
 	if (st > 128)
 		return hh_pl_fail(x, "fixer-failed", "the fixer exited with signal %d", st - 128);
@@ -328,7 +334,7 @@ static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_
 		   size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
-	hh_rscript s = {0};
+	hh_rscript s = { 0 };
 	hh_buf in = HH_BUF_INIT;
 	const char *o, *nl;
 	long long t0 = now_ms();
@@ -349,14 +355,16 @@ static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_
 	o = res->out.ptr;
 	nl = o ? memchr(o, '\n', res->out.len) : NULL;
 	if (!o || res->out.len < 7 || strncmp(o, "fixer ", 6) != 0 || !nl) {
-		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: the host script ended "
-				"with status %d: %s", res->status, hh_pl_tail(res));
+		rc = hh_pl_fail(x, "fixer-failed",
+				"cannot run the fixer: the host script ended "
+				"with status %d: %s",
+				res->status, hh_pl_tail(res));
 		goto out;
 	}
 	st = atoi(o + 6);
 	*off = (size_t)(nl + 1 - o);
-	rc = fixer_failed(x, st, st == 124 || (st == 128 + 9 &&
-					       now_ms() - t0 >= cfg->fixer_timeout * 1000));
+	rc = fixer_failed(
+		x, st, st == 124 || (st == 128 + 9 && now_ms() - t0 >= cfg->fixer_timeout * 1000));
 out:
 	hh_rscript_release(&s);
 	hh_buf_release(&in);
@@ -365,15 +373,15 @@ out:
 
 /* local: the same steps, but the fixer is run by the local transport itself, so that it stays
  * healhook's child and dies with it (PR_SET_PDEATHSIG); a script's grandchild would not. */
-static int fix_local(struct run *x, const struct fix *f, const hh_buf *before,
-		     hh_exec_result *res, size_t *off)
+static int fix_local(struct run *x, const struct fix *f, const hh_buf *before, hh_exec_result *res,
+		     size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
-	hh_rscript a = {0}, b = {0};
+	hh_rscript a = { 0 }, b = { 0 };
 	hh_buf in = HH_BUF_INIT;
-	hh_exec_opts o = {0};
+	hh_exec_opts o = { 0 };
 	char *work = hh_asprintf("%s/work", x->scratch);
-	const char *vars[] = {x->scratch, x->job->file, NULL};
+	const char *vars[] = { x->scratch, x->job->file, NULL };
 	int rc;
 
 	if (!work || steps_scratch(x, f, before, &a, &in) < 0 ||
@@ -405,7 +413,8 @@ static int fix_local(struct run *x, const struct fix *f, const hh_buf *before,
 	if (rc)
 		goto out;
 	if (run_script(x, &b, NULL, SCRIPT_MARGIN_MS, res) < 0) {
-		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
+		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s",
+				hh_error_last());
 		goto out;
 	}
 	*off = 0;
@@ -420,7 +429,7 @@ out:
 int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
 {
 	const hh_config *cfg = x->p->cfg;
-	struct fix f = {0};
+	struct fix f = { 0 };
 	hh_exec_result res;
 	char *ollama = NULL;
 	size_t off = 0;
@@ -456,8 +465,8 @@ int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
 				res.status ? hh_pl_tail(&res) : "listing too large");
 		goto out;
 	}
-	rc = judge_listing(x, res.out.ptr ? res.out.ptr + off : "", res.out.ptr ? res.out.len - off : 0,
-			   after);
+	rc = judge_listing(x, res.out.ptr ? res.out.ptr + off : "",
+			   res.out.ptr ? res.out.len - off : 0, after);
 out:
 	hh_exec_result_release(&res);
 	fix_release(&f);

@@ -32,13 +32,11 @@ static const char step_shallow[] = "[ \"$hh_r\" = \"$(printf 'true\\nfalse')\" ]
 static const char step_fetch[] = "git fetch --quiet --prune origin </dev/null >&2 || hh_fail";
 
 static const char step_push[] = "\"$1\" \"$2\" \"$3\" \"$4\" </dev/null >&2 || hh_fail";
-static const char step_verify[] =
-	"hh_o=$(git ls-remote origin \"$1\" </dev/null) || hh_fail\n"
-	"case \"$hh_o\" in \"$2\"*) ;; *) hh_fail ;; esac";
-static const char step_clean[] =
-	"git update-ref -d refs/healhook/pending </dev/null >&2\n"
-	"[ -z \"$1\" ] || rm -rf -- \"$1\" >&2\n"
-	"exit 0";
+static const char step_verify[] = "hh_o=$(git ls-remote origin \"$1\" </dev/null) || hh_fail\n"
+				  "case \"$hh_o\" in \"$2\"*) ;; *) hh_fail ;; esac";
+static const char step_clean[] = "git update-ref -d refs/healhook/pending </dev/null >&2\n"
+				 "[ -z \"$1\" ] || rm -rf -- \"$1\" >&2\n"
+				 "exit 0";
 
 /* The last 300 bytes of a script's stderr, for a detail sentence. */
 static const char *err_tail(const hh_git_script *gs)
@@ -56,9 +54,9 @@ static const char *err_tail(const hh_git_script *gs)
 int hh_pl_host_sync(struct run *x, int with_preflight)
 {
 	const char *path = hh_remote_path(x->r);
-	const char *args[] = {path, NULL};
-	hh_rscript pre = {0};
-	hh_git_script gs = {0};
+	const char *args[] = { path, NULL };
+	hh_rscript pre = { 0 };
+	hh_git_script gs = { 0 };
 	int s_enter, s_git = -2, s_shallow = -2, s_fetch, rc;
 
 	s_enter = hh_rscript_step(&pre, "enter", step_enter, 1, args);
@@ -88,7 +86,8 @@ int hh_pl_host_sync(struct run *x, int with_preflight)
 	else if (gs.failed_step == s_shallow)
 		rc = hh_pl_fail(x, "preflight-failed",
 				"host repository '%s' is shallow; healhook needs its full history "
-				"(run git fetch --unshallow there)", path);
+				"(run git fetch --unshallow there)",
+				path);
 	else if (gs.failed_step == s_fetch)
 		rc = hh_pl_fail(x, "preflight-failed", "cannot fetch origin on the host: %s",
 				err_tail(&gs));
@@ -109,10 +108,11 @@ int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 {
 	const char *path = hh_remote_path(x->r);
 	char *head = hh_asprintf("refs/heads/%s", x->job->branch);
-	const char *vargs[] = {head, sha, NULL}, *cargs[] = {x->scratch ? x->scratch : "", NULL};
-	hh_strv push = {0};
-	hh_rscript post = {0};
-	hh_git_script gs = {0};
+	const char *vargs[] = { head, sha, NULL },
+		   *cargs[] = { x->scratch ? x->scratch : "", NULL };
+	hh_strv push = { 0 };
+	hh_rscript post = { 0 };
+	hh_git_script gs = { 0 };
 	int s_push, s_verify, rc;
 
 	if (!head || hh_gitops_host_push_argv(&push, x->job->branch) < 0 || push.n != 4) {
@@ -142,10 +142,10 @@ int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 		/* the whole stderr: git's hints after the "[rejected]" line fill its tail */
 		const char *e = gs.err.ptr ? gs.err.ptr : "";
 		rc = strstr(e, "non-fast-forward") || strstr(e, "fetch first") ||
-				     strstr(e, "[rejected]")
-			     ? 2
-			     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
-					  err_tail(&gs));
+				strstr(e, "[rejected]")
+			? 2
+			: hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
+				     err_tail(&gs));
 	} else if (gs.failed_step == s_verify || gs.status != 0) {
 		rc = hh_pl_fail(x, "push-failed", "origin's %s is not %.12s after the push", head,
 				sha);

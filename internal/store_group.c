@@ -127,7 +127,7 @@ static void run_batch(hh_store *w, struct item *batch)
 int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 {
 	struct group *g = group_of(st->path);
-	struct item me = {fn, ctx, 0, 0, NULL, NULL};
+	struct item me = { fn, ctx, 0, 0, NULL, NULL };
 	int rc;
 
 	if (!g) { /* out of memory: a transaction of its own */
