@@ -133,6 +133,22 @@ def webhook_serve(tmp, port):
 	return p, log_f
 
 
+def rollup(pid):
+	"""The receiver's memory at the end of a run: Rss (as VmHWM counts it: the shared library
+	pages it touched included), Pss (those shared pages divided among their users) and
+	Anonymous (its own heap, stacks, caches)."""
+	out = {}
+	try:
+		with open("/proc/%d/smaps_rollup" % pid) as f:
+			for line in f:
+				k = line.split(":")[0]
+				if k in ("Rss", "Pss", "Anonymous"):
+					out[k.lower()] = int(line.split()[1])
+	except OSError:
+		pass
+	return out
+
+
 def one(kind, d, args, state_tmp=None, bin=None):
 	"""One wrk run against a fresh server (kind healhook, healhook-nofsync or webhook); bin
 	replaces healhook's binary, state_tmp is a directory to reuse (kept) with its store."""
@@ -154,6 +170,7 @@ def one(kind, d, args, state_tmp=None, bin=None):
 			if kind != "webhook":
 				rc = [c for c in children(p.pid)]
 				r["rss_roles"]["receiver"] = max((vm_hwm_kb(c) or 0) for c in rc) if rc else None
+				r["receiver_mem_kb"] = rollup(rc[0]) if rc else None
 		finally:
 			stop(p)
 			lf.close()
@@ -182,6 +199,8 @@ def summarize(rs):
 		"errors": sum(r["errors_connect"] + r["errors_read"] + r["errors_write"] +
 			      r["errors_timeout"] for r in rs),
 		"requests": sum(r["requests"] for r in rs),
+		"receiver_mem_kb": max((r.get("receiver_mem_kb") or {} for r in rs),
+				       key=lambda m: m.get("rss", 0)),
 	}
 
 

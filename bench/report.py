@@ -137,6 +137,15 @@ def intake_matrix(w, im, v):
 		  % (st["body_bytes"], st["conns"], 100.0 * hh["rps_min"] / hh["rps"],
 		     ok(hh["rps_min"] >= 0.8 * hh["rps"])))
 	w("| receiver RSS ≤ 20 MB | %.1f MB | %s |" % (rss, ok(rss <= 20)))
+	mem = max((st["summary"]["healhook"].get("receiver_mem_kb") or {} for st in sets),
+		  key=lambda m: m.get("rss", 0))
+	if mem.get("rss"):
+		w("")
+		w("The receiver's memory at the end of its largest run: RSS %.1f MB, of which %.1f MB its"
+		  % (mem["rss"] / 1024.0, mem.get("anonymous", 0) / 1024.0))
+		w("own (anonymous: heap, stacks, SQLite caches) and the rest pages of shared libraries")
+		w("(libcrypto, libgit2, libcurl, ...) that it touched; PSS, which divides those among the")
+		w("processes sharing them, is %.1f MB." % (mem.get("pss", 0) / 1024.0))
 	w("")
 	w(INTAKE_BOUND)
 	w("")

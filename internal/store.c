@@ -474,7 +474,11 @@ int hh_store_open(hh_store **out, const char *dir)
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
 	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
 	     * on disk each was a temporary file created and unlinked per delivery */
-	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0)
+	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0 ||
+	    /* 256 KiB of page cache per handle (SQLite's default is 2 MiB): in WAL mode a
+	     * handle's cache is dropped whenever another handle has committed, which under
+	     * concurrent deliveries is nearly every time, so a larger one only costs memory */
+	    exec(st, "PRAGMA cache_size = -256", "cannot set cache size") < 0)
 		goto out;
 	hh_st_write_acquire(st);
 	i = migrate(st);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -420,6 +421,9 @@ int hh_server_start(hh_server **out, const hh_server_opts *opts)
 	fam = parse_listen(opts->listen, &ss, &sl);
 	if (fam < 0)
 		return hh_error("bad listen address '%s' (want ADDR:PORT)", opts->listen);
+	/* glibc gives each busy thread its own malloc arena, each keeping its freed memory: with
+	 * the thread pool that was the receiver's RSS growing with the concurrency (issue 12) */
+	mallopt(M_ARENA_MAX, 2);
 	if (fam == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s = calloc(1, sizeof(*s));
@@ -436,7 +440,7 @@ int hh_server_start(hh_server **out, const hh_server_opts *opts)
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 4),
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 8),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg->request_timeout,
