@@ -4,7 +4,8 @@
     python3 bench/bench.py [--only intake,heal,store1m,limits,diff,verdict,profile] [--quick]
 
 HEALHOOK_BENCH_BEFORE=PATH names an earlier build's binary (e.g. main's) measured beside this
-one, interleaved, for the before/after figures of intake, heal and the profile.
+one, interleaved, for the before/after figures of intake, heal and the profile;
+HEALHOOK_BENCH_BEFORE_NAME labels it in the tables (e.g. "main ad793a8").
 
 Results go to build/bench/results.json (merged with earlier results when --only is given),
 then bench/report.py writes docs/performance.md and docs/performance.png. Everything runs on
@@ -50,7 +51,7 @@ def main():
 	}
 	t0 = time.time()
 	before = os.environ.get("HEALHOOK_BENCH_BEFORE") or None
-	res["before_bin"] = before and common.version([before, "version"])
+	res["before_bin"] = before and (os.environ.get("HEALHOOK_BENCH_BEFORE_NAME") or "before")
 	if "limits" in only:
 		import limits
 		res["limits"] = limits.bench(types.SimpleNamespace(runs=runs))
