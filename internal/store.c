@@ -184,7 +184,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_JOBS_IN_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?1"
 			    " ORDER BY created, id",
 	[S_JOB_COUNTS] = "SELECT state, n FROM job_state_counts WHERE n > 0",
-	[S_QUEUE_DEPTH] = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'waiting')",
+	/* from the trigger-kept counts: O(1), where counting the jobs read every queued one */
+	[S_QUEUE_DEPTH] = "SELECT COALESCE(SUM(n), 0) FROM job_state_counts"
+			  " WHERE state IN ('queued', 'waiting')",
 	[S_CLAIM_CANDIDATES] = "SELECT id, repo FROM jobs WHERE state = 'queued'"
 			       " AND repo NOT IN (SELECT repo FROM jobs WHERE state IN " IN_PROGRESS
 			       ") AND repo NOT IN (SELECT repo FROM repos WHERE frozen <> 0)"
