@@ -314,6 +314,31 @@ static int lookup_line_comments(const hh_intake *in, const hh_event *ev, hh_inta
 	return 0;
 }
 
+/*
+ * One pass over the payload: with a secret, its HMAC both checks the signature (res->sig when
+ * in->verify) and names the body for the duplicate check (res->sha256: for a fixed secret it
+ * identifies the body as well as a plain hash does); without one, the plain SHA-256.
+ */
+static int payload_identity(const hh_intake *in, const hh_headers *hdrs, const hh_buf *payload,
+			    hh_intake_result *res)
+{
+	unsigned char mac[32];
+
+	if (!in->cfg->secret) {
+		hh_sha256_hex(payload->ptr, payload->len, res->sha256);
+		return 0;
+	}
+	if (hh_hmac_sha256(in->cfg->secret, payload->ptr, payload->len, mac) < 0) {
+		set_status(res, 500, "cannot compute the payload's HMAC");
+		return -1;
+	}
+	hh_hex32(mac, res->sha256);
+	if (in->verify)
+		res->sig = hh_sig_check_mac(mac, hh_headers_get(hdrs, "X-Gitea-Signature"),
+					    hh_headers_get(hdrs, "X-Hub-Signature-256"));
+	return 0;
+}
+
 int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *body, size_t len,
 		      hh_intake_result *res)
 {
@@ -344,23 +369,8 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400, hh_error_last());
 		goto out;
 	}
-	/* One pass over the payload: with a secret, its HMAC both checks the signature and
-	 * names the body for the duplicate check (for a fixed secret it identifies the body as
-	 * well as a plain hash does); without one, the plain SHA-256. */
-	if (cfg->secret) {
-		unsigned char mac[32];
-
-		if (hh_hmac_sha256(cfg->secret, payload.ptr, payload.len, mac) < 0) {
-			set_status(res, 500, "cannot compute the payload's HMAC");
-			goto out;
-		}
-		hh_hex32(mac, res->sha256);
-		if (in->verify)
-			res->sig = hh_sig_check_mac(mac, hh_headers_get(hdrs, "X-Gitea-Signature"),
-						    hh_headers_get(hdrs, "X-Hub-Signature-256"));
-	} else {
-		hh_sha256_hex(payload.ptr, payload.len, res->sha256);
-	}
+	if (payload_identity(in, hdrs, &payload, res) < 0)
+		goto out;
 	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
 	res->delivery = hh_strdup(v && *v ? v : res->sha256);
 
