@@ -24,6 +24,12 @@ LDFLAGS  += -fsanitize=$(SAN)
 endif
 # Sanitizer defaults (tests/san_defaults.c) linked into every program of a SAN build.
 SAN_OBJ  := $(if $(SAN),$(BUILD)/obj/tests/san_defaults.o)
+# FAILALLOC=1: every allocation of healhook's own code (and of cJSON and SQLite) goes through
+# the countdown of tests/failalloc.c, for the out-of-memory unit tests (tests/unit/test_oom.c).
+ifeq ($(FAILALLOC),1)
+CFLAGS   += -include tests/failalloc.h -DHH_FAILALLOC
+SAN_OBJ  += $(BUILD)/obj/tests/failalloc.o
+endif
 ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif

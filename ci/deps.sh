@@ -47,6 +47,12 @@ need_cmd python3       python3
 need_cmd ssh-keygen    openssh-client
 need_cmd /usr/sbin/sshd openssh-server
 need_cmd sqlite3       sqlite3
+# the status pages are tested in headless Chromium (tests/integration/test_status.py); a font
+# so that its screenshots show text
+need_cmd /usr/bin/chromium chromium
+[ -d /usr/share/fonts/truetype/dejavu ] || missing="$missing fonts-dejavu-core"
+need_cmd promtool      prometheus
+need_cmd systemd-analyze systemd
 
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"

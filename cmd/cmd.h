@@ -21,6 +21,7 @@ int cmd_action(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_unfreeze(int argc, char **argv);
 int cmd_version(int argc, char **argv);

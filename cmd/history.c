@@ -17,8 +17,8 @@ static const char usage[] =
 	"usage: healhook history [--config FILE] [--json] [--limit N] [--repo OWNER/NAME]\n"
 	"\n"
 	"Lists recent jobs, newest first: repository, file, state, diff lines, commit, revert\n"
-	"commit and the time each stage took. A reverted job's finding is quarantined (never\n"
-	"retried automatically).\n"
+	"commit and the time each stage took. A reverted or revert-failed job's finding is\n"
+	"quarantined (never retried automatically).\n"
 	"\n"
 	"  --json         one JSON array of result objects\n"
 	"  --limit N      at most N jobs (default 20)\n"
@@ -94,18 +94,19 @@ int cmd_history(int argc, char **argv)
 	}
 	if (json) {
 		hh_buf b = HH_BUF_INIT;
-		hh_buf_putc(&b, '[');
-		for (i = 0; i < n; i++) {
-			if (i)
-				hh_buf_putc(&b, ',');
-			hh_job_result_json(&jobs[i], NULL, &b);
-			/* add "quarantined" for reverted jobs */
-			b.ptr[--b.len] = '\0';
-			hh_buf_printf(&b, ",\"quarantined\":%s}",
-				      jobs[i].state == HH_JOB_REVERTED ? "true" : "false");
+		int *quarantined = calloc(n ? n : 1, sizeof(*quarantined));
+
+		for (i = 0; quarantined && i < n; i++) /* the store's quarantine holds the finding */
+			quarantined[i] = hh_store_job_quarantined(st, jobs[i].id) > 0;
+		if (!quarantined || hh_history_json(jobs, quarantined, n, &b) < 0) {
+			cmd_die_msg("history", "%s", quarantined ? hh_error_last() : "out of memory");
+			free(quarantined);
+			hh_buf_release(&b);
+			rc = HH_EXIT_FAIL;
+			goto out;
 		}
-		hh_buf_puts(&b, "]\n");
 		fputs(b.ptr, stdout);
+		free(quarantined);
 		hh_buf_release(&b);
 	} else {
 		printf("%-5s %-19s %-22s %-32s %-13s %5s %-12s %-12s %s\n", "JOB", "WHEN", "REPO", "FILE",
@@ -124,7 +125,8 @@ int cmd_history(int argc, char **argv)
 			if (jobs[i].reason || jobs[i].detail)
 				printf("      %s%s%s%s\n", jobs[i].reason ? jobs[i].reason : "",
 				       jobs[i].detail ? ": " : "", jobs[i].detail ? jobs[i].detail : "",
-				       jobs[i].state == HH_JOB_REVERTED ? " (finding quarantined)" : "");
+				       hh_store_job_quarantined(st, jobs[i].id) > 0 ? " (finding quarantined)"
+										  : "");
 		}
 	}
 	rc = HH_EXIT_OK;

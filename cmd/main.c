@@ -3,6 +3,7 @@
  * main() dispatches to one file per subcommand (cmd/NAME.c).
  */
 #include "cmd/cmd.h"
+#include "internal/compat.h"
 #include "internal/log.h"
 
 #include <signal.h>
@@ -19,6 +20,7 @@ static const char usage[] =
 	"  action    run as a Gitea Actions step: heal the findings of the run's event\n"
 	"  heal      fix one finding now, through the same pipeline as the worker\n"
 	"  history   list recent jobs and their outcomes\n"
+	"  status    show every repository: frozen, budget used, last outcome, queue\n"
 	"  doctor    check every configured repository end to end\n"
 	"  unfreeze  let a frozen repository heal again\n"
 	"  sign      print the signature headers Gitea would send for a body\n"
@@ -39,6 +41,7 @@ static const struct command commands[] = {
 	{"sign", cmd_sign},
 	{"heal", cmd_heal},
 	{"history", cmd_history},
+	{"status", cmd_status},
 	{"doctor", cmd_doctor},
 	{"unfreeze", cmd_unfreeze},
 	{"version", cmd_version},
@@ -64,6 +67,11 @@ hh_config *cmd_load_config(const char *path)
 		return NULL;
 	}
 	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	if (hh_compat_resolve(cfg) < 0) { /* the predecessor's .env: the name from the host */
+		fprintf(stderr, "healhook: %s\n", hh_error_last());
+		hh_config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 

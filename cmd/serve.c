@@ -12,10 +12,13 @@
  * Signals: SIGTERM/SIGINT stop accepting, let in-flight requests finish, exit 0.
  */
 #include "cmd/cmd.h"
+#include "cmd/serve_priv.h"
+#include "internal/compat.h"
 #include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/retention.h"
 #include "internal/sdnotify.h"
+#include "internal/status.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -47,8 +50,12 @@ static const char usage[] =
 	"  --log-format F    text (key=value, default) or json\n"
 	"  --log-level L     error, warn, info (default) or debug\n"
 	"\n"
+	"With status.listen set, the main process also serves read-only status pages on that\n"
+	"address (docs/operations.md, \"Status pages\").\n"
+	"\n"
 	"serve runs two processes: a receiver that faces the network and holds no token or key,\n"
-	"and the main process that heals; they meet only in the store (docs/security.md).\n";
+	"and the main process that heals; they meet only in the store (docs/security.md). Started\n"
+	"as root with server.receiver-user, the receiver runs as that user.\n";
 
 struct lookup_thread {
 	const hh_config *cfg;
@@ -131,6 +138,9 @@ static void *lookup_main(void *arg)
 struct serve_args {
 	const char *config, *listen, *record, *fmt, *lvl;
 	int insecure, receiver, ready_fd;
+	int drop, secret_fd;      /* receiver: --drop UID:GID, --secret-fd N */
+	unsigned long drop_uid, drop_gid;
+	char *secret;             /* receiver: read from secret_fd */
 };
 
 static int parse_args(int argc, char **argv, struct serve_args *a)
@@ -144,6 +154,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"log-level", required_argument, NULL, 'v'},
 		{"role", required_argument, NULL, 'R'},
 		{"ready-fd", required_argument, NULL, 'F'},
+		{"drop", required_argument, NULL, 'D'},
+		{"secret-fd", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -151,6 +163,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->ready_fd = -1;
+	a->secret_fd = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:l:r:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -162,6 +175,14 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'v': a->lvl = optarg; break;
 		case 'R': a->receiver = strcmp(optarg, "receiver") == 0; break;
 		case 'F': a->ready_fd = atoi(optarg); break;
+		case 'S': a->secret_fd = atoi(optarg); break;
+		case 'D':
+			if (sscanf(optarg, "%lu:%lu", &a->drop_uid, &a->drop_gid) != 2) {
+				cmd_die_msg("serve", "--drop wants UID:GID");
+				return -1;
+			}
+			a->drop = 1;
+			break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: fputs(usage, stderr); return -1;
 		}
@@ -182,20 +203,37 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 }
 
 /* Loads the configuration (without tokens for the receiver) and checks what serve needs. */
-static hh_config *load(const struct serve_args *a)
+static hh_config *load(struct serve_args *a)
 {
 	hh_config *cfg = NULL;
 
-	if ((a->receiver ? hh_config_load_receiver(&cfg, a->config, environ)
+	if ((a->receiver ? hh_config_load_receiver_ex(&cfg, a->config, environ, a->secret_fd >= 0)
 			 : hh_config_load(&cfg, a->config, environ)) < 0) {
 		fprintf(stderr, "healhook: %s\n", hh_error_last());
 		return NULL;
+	}
+	if (a->receiver && a->secret) { /* from the main process: its file is not readable */
+		free(cfg->secret);
+		cfg->secret = a->secret;
+		a->secret = NULL;
 	}
 	if (a->fmt)
 		cfg->log_format = strcmp(a->fmt, "json") == 0 ? HH_LOG_JSON : HH_LOG_TEXT;
 	if (a->lvl)
 		cfg->log_level = hh_log_level_parse(a->lvl);
 	hh_log_init((enum hh_log_level)cfg->log_level, (enum hh_log_format)cfg->log_format);
+	/* The predecessor's .env: the repository's name from the host, told to the receiver
+	 * (which cannot connect) as HEALHOOK_REPO. */
+	if (!a->receiver && cfg->predecessor) {
+		if (hh_compat_resolve(cfg) < 0) {
+			fprintf(stderr, "healhook: %s\n", hh_error_last());
+			goto fail;
+		}
+		if (cfg->nrepos == 1 && setenv("HEALHOOK_REPO", cfg->repos[0].name, 1) < 0) {
+			cmd_die_msg("serve", "cannot set HEALHOOK_REPO: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	if (!a->listen && !cfg->listen) {
 		cmd_die_msg("serve", "server.listen is not set (use --listen ADDR:PORT, the config "
 				     "file or HEALHOOK_SERVER_LISTEN)");
@@ -203,6 +241,12 @@ static hh_config *load(const struct serve_args *a)
 	}
 	if (!cfg->state_dir) {
 		cmd_die_msg("serve", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+		goto fail;
+	}
+	if (!a->receiver && cfg->status_listen &&
+	    strcmp(cfg->status_listen, a->listen ? a->listen : cfg->listen) == 0) {
+		cmd_die_msg("serve", "status.listen must not be the webhook's address %s",
+			    cfg->status_listen);
 		goto fail;
 	}
 	if (!cfg->secret && !a->insecure) {
@@ -228,19 +272,33 @@ static void block_signals(sigset_t *set, int with_chld)
 }
 
 /* The receiver: HTTP intake only. Tells the parent "PORT\n" on ready_fd once it listens. */
-static int run_receiver(const struct serve_args *a)
+static int run_receiver(struct serve_args *a)
 {
 	hh_server_opts so = {0};
 	hh_server *srv = NULL;
 	hh_config *cfg;
 	sigset_t set;
 	char line[32];
-	int sig, n;
+	int sig, n, keep;
 
 	block_signals(&set, 0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* Nothing inherited beyond stdio, the readiness pipe and the secret pipe. */
+	keep = a->secret_fd > a->ready_fd ? a->secret_fd : a->ready_fd;
+	serve_priv_close_fds(keep > 2 ? keep : 2);
+	if (a->drop && serve_priv_drop((uid_t)a->drop_uid, (gid_t)a->drop_gid) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) /* with or without its own user */
+		hh_log(HH_LOG_WARN, "serve.no_new_privs", "error", strerror(errno), NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM); /* after the drop: a credential change clears it */
 	if (getppid() == 1)
 		return HH_EXIT_FAIL; /* the main process is already gone */
+	if (a->secret_fd >= 0 &&
+	    serve_priv_read_secret(a->secret_fd, &a->secret) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
 	if (!(cfg = load(a)))
 		return HH_EXIT_USAGE;
 	if (!cfg->secret)
@@ -290,18 +348,39 @@ static int secret_env(const char *entry)
 	return 0;
 }
 
-/* Starts the receiver; *ready is the read end of its readiness pipe. Returns its pid or -1. */
-static pid_t spawn_receiver(const struct serve_args *a, int *ready)
+/* Writes the webhook secret into the receiver's secret pipe and closes both ends. */
+static void send_secret(int sp[2], const char *secret)
 {
-	char fdarg[16];
-	const char *argv[20];
+	size_t len = secret ? strlen(secret) : 0, off = 0;
+	ssize_t w;
+
+	close(sp[0]);
+	while (off < len && ((w = write(sp[1], secret + off, len - off)) > 0 || errno == EINTR))
+		off += w > 0 ? (size_t)w : 0;
+	if (off < len)
+		hh_log(HH_LOG_ERROR, "serve.secret", "error", strerror(errno), NULL);
+	close(sp[1]);
+}
+
+/* Starts the receiver; *ready is the read end of its readiness pipe. With priv->on it runs as
+ * priv's user and gets the webhook secret on fd 4. Returns its pid or -1. */
+static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
+			    const struct serve_priv *priv, int *ready)
+{
+	char fdarg[16], drop[48];
+	const char *argv[24];
 	char **env;
 	size_t n = 0, i, k = 0;
-	int p[2];
+	int p[2], sp[2] = {-1, -1};
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return hh_error("cannot start the receiver: %s", strerror(errno));
+	if (priv->on && pipe2(sp, O_CLOEXEC) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return hh_error("cannot start the receiver: %s", strerror(errno));
+	}
 	for (i = 0; environ[i]; i++)
 		;
 	env = calloc(i + 1, sizeof(*env));
@@ -311,8 +390,9 @@ static pid_t spawn_receiver(const struct serve_args *a, int *ready)
 		return hh_error("out of memory");
 	}
 	for (i = 0; environ[i]; i++)
-		if (!secret_env(environ[i]))
-			env[k++] = environ[i];
+		if (!secret_env(environ[i]) &&
+		    !(priv->on && strncmp(environ[i], "HEALHOOK_SECRET=", 16) == 0))
+			env[k++] = environ[i]; /* a dropped receiver gets the secret by pipe */
 	env[k] = NULL;
 	snprintf(fdarg, sizeof(fdarg), "%d", 3);
 	argv[n++] = "healhook";
@@ -342,19 +422,36 @@ static pid_t spawn_receiver(const struct serve_args *a, int *ready)
 		argv[n++] = "--log-level";
 		argv[n++] = a->lvl;
 	}
+	if (priv->on) {
+		snprintf(drop, sizeof(drop), "%lu:%lu", (unsigned long)priv->uid,
+			 (unsigned long)priv->gid);
+		argv[n++] = "--drop";
+		argv[n++] = drop;
+		argv[n++] = "--secret-fd";
+		argv[n++] = "4";
+	}
 	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
 		sigset_t none;
 		sigemptyset(&none);
 		pthread_sigmask(SIG_SETMASK, &none, NULL);
-		if (dup2(p[1], 3) < 0)
+		if (dup2(p[1], 3) < 0 || (priv->on && dup2(sp[0], 4) < 0))
 			_exit(127);
+		serve_priv_close_fds(priv->on ? 4 : 3);
 		execve("/proc/self/exe", (char *const *)argv, env);
 		_exit(127);
 	}
 	free(env);
 	close(p[1]);
+	if (priv->on) {
+		if (pid > 0)
+			send_secret(sp, cfg->secret);
+		else {
+			close(sp[0]);
+			close(sp[1]);
+		}
+	}
 	if (pid < 0) {
 		close(p[0]);
 		return hh_error("cannot start the receiver: %s", strerror(errno));
@@ -399,14 +496,30 @@ static void stop_receiver(pid_t pid, long grace_ms)
 	}
 }
 
+static int start_status(const hh_config *cfg, hh_status_server **out)
+{
+	char port[16];
+
+	if (hh_status_start(out, cfg, cfg->status_listen) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%d", hh_status_port(*out));
+	hh_log(HH_LOG_INFO, "status.listening", "listen", cfg->status_listen, "port", port,
+	       "token", cfg->status_token ? "required" : "none", NULL);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a;
 	struct lookup_thread lt = {0};
 	hh_worker *worker = NULL;
 	hh_notifier *notifier = NULL;
+	hh_status_server *pages = NULL;
 	hh_config *cfg = NULL;
 	hh_store *st = NULL;
+	struct serve_priv priv = {0};
 	pthread_t lookup;
 	sigset_t set;
 	pid_t receiver;
@@ -420,6 +533,10 @@ int cmd_serve(int argc, char **argv)
 		return run_receiver(&a);
 	if (!(cfg = load(&a)))
 		return HH_EXIT_USAGE;
+	/* The process that holds the secrets: no core dump, and no ptrace or /proc/PID/mem from
+	 * processes of the same user (a compromised receiver without its own user). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		hh_log(HH_LOG_WARN, "serve.dumpable", "error", strerror(errno), NULL);
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
 		hh_config_free(cfg);
@@ -429,8 +546,14 @@ int cmd_serve(int argc, char **argv)
 		hh_log(HH_LOG_ERROR, "serve.recover", "error", hh_error_last(), NULL);
 	hh_store_close(st);
 
+	if (serve_priv_prepare(cfg, a.record ? a.record : cfg->record, &priv) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		serve_priv_release(&priv);
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
+	}
 	block_signals(&set, 1);
-	receiver = spawn_receiver(&a, &ready);
+	receiver = spawn_receiver(&a, cfg, &priv, &ready);
 	p = receiver > 0 ? await_ready(ready, 15000) : -1;
 	if (p < 0) {
 		if (receiver > 0) {
@@ -440,10 +563,18 @@ int cmd_serve(int argc, char **argv)
 		}
 		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
 			    receiver > 0 ? "" : hh_error_last());
+		serve_priv_release(&priv);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
 	snprintf(port, sizeof(port), "%d", p);
+	/* The status pages: in this process (they read the store and the mirrors), never in the
+	 * receiver, on their own port. */
+	if (cfg->status_listen && start_status(cfg, &pages) < 0) {
+		stop_receiver(receiver, 5000);
+		hh_config_free(cfg);
+		return HH_EXIT_FAIL;
+	}
 	lt.cfg = cfg;
 	pthread_mutex_init(&lt.lock, NULL);
 	pthread_cond_init(&lt.cond, NULL);
@@ -471,7 +602,7 @@ int cmd_serve(int argc, char **argv)
 				hh_log(HH_LOG_ERROR, "serve.receiver-died", "status",
 				       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", NULL);
 				sleep(1);
-				receiver = spawn_receiver(&a, &ready);
+				receiver = spawn_receiver(&a, cfg, &priv, &ready);
 				if (receiver < 0 || await_ready(ready, 15000) < 0)
 					hh_log(HH_LOG_ERROR, "serve.receiver-restart", "error",
 					       "the receiver did not start again", NULL);
@@ -493,11 +624,13 @@ int cmd_serve(int argc, char **argv)
 	pthread_cond_signal(&lt.cond);
 	pthread_mutex_unlock(&lt.lock);
 	pthread_join(lookup, NULL);
+	hh_status_stop(pages);
 	hh_worker_stop(worker);
 	hh_notifier_stop(notifier, 5000);
 	pthread_mutex_destroy(&lt.lock);
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
+	serve_priv_release(&priv);
 	hh_config_free(cfg);
 	return HH_EXIT_OK;
 }

@@ -17,8 +17,12 @@ int hh_buf_grow(hh_buf *b, size_t extra)
 	size_t need, cap;
 	char *p;
 
-	if (extra > ((size_t)-1) / 2 - b->len - 1)
+	if (b->failed)
+		return -1;
+	if (extra > ((size_t)-1) / 2 - b->len - 1) {
+		b->failed = 1;
 		return hh_error("buffer too large");
+	}
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
@@ -26,8 +30,10 @@ int hh_buf_grow(hh_buf *b, size_t extra)
 	while (cap < need)
 		cap *= 2;
 	p = realloc(b->ptr, cap);
-	if (!p)
+	if (!p) {
+		b->failed = 1;
 		return hh_error("out of memory");
+	}
 	b->ptr = p;
 	b->cap = cap;
 	return 0;
@@ -59,11 +65,15 @@ int hh_buf_vprintf(hh_buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	if (b->failed)
+		return -1;
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		b->failed = 1;
 		return hh_error("bad format");
+	}
 	if (hh_buf_grow(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
@@ -109,6 +119,7 @@ int hh_buf_put_json_str(hh_buf *b, const char *s)
 void hh_buf_clear(hh_buf *b)
 {
 	b->len = 0;
+	b->failed = 0;
 	if (b->ptr)
 		b->ptr[0] = '\0';
 }
@@ -120,12 +131,28 @@ void hh_buf_release(hh_buf *b)
 	free(b->ptr);
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+	b->failed = 0;
+}
+
+int hh_buf_failed(const hh_buf *b)
+{
+	return b->failed;
+}
+
+int hh_buf_fail(hh_buf *b)
+{
+	b->failed = 1;
+	return hh_error("out of memory");
 }
 
 char *hh_buf_detach(hh_buf *b)
 {
 	char *p = b->ptr;
 
+	if (b->failed) {
+		hh_buf_release(b);
+		return NULL;
+	}
 	if (!p)
 		p = hh_strdup("");
 	b->ptr = NULL;
@@ -156,6 +183,7 @@ int hh_buf_read_file(hh_buf *b, const char *path, size_t max)
 		total += (size_t)n;
 		if (max && total > max) {
 			close(fd);
+			b->failed = 1;
 			return hh_error("'%s' is larger than %zu bytes", path, max);
 		}
 		if (hh_buf_put(b, chunk, (size_t)n) < 0) {

@@ -6,6 +6,14 @@
  * resets the buffer; hh_buf_detach() hands the memory to the caller.
  * Functions return 0 on success and -1 on allocation failure or a cap being exceeded,
  * with the error set (see log.h).
+ *
+ * The one rule for failed appends (after libgit2's git_str): a failure is sticky. Once an
+ * append has failed, the buffer is marked failed and every later append does nothing and
+ * returns -1, so a sequence of appends may ignore each result and be checked once at the end
+ * with hh_buf_failed(). hh_buf_detach() of a failed buffer frees it and returns NULL.
+ * Whoever hands a buffer's content on (an answer, a file, a return value) checks
+ * hh_buf_failed() first and never passes on a truncated result. hh_buf_clear() and
+ * hh_buf_release() end the failed state.
  */
 #ifndef HH_BUF_H
 #define HH_BUF_H
@@ -17,9 +25,10 @@ typedef struct hh_buf {
 	char *ptr;
 	size_t len;
 	size_t cap;
+	int failed; /* an append failed: see the rule above */
 } hh_buf;
 
-#define HH_BUF_INIT {NULL, 0, 0}
+#define HH_BUF_INIT {NULL, 0, 0, 0}
 
 int hh_buf_grow(hh_buf *b, size_t extra);
 int hh_buf_put(hh_buf *b, const void *data, size_t len);
@@ -30,8 +39,14 @@ int hh_buf_vprintf(hh_buf *b, const char *fmt, va_list ap);
 /* Appends s as the inside of a JSON string (no surrounding quotes). */
 int hh_buf_put_json_str(hh_buf *b, const char *s);
 void hh_buf_clear(hh_buf *b);
+/* 1 if an append to b failed since it was last cleared or released. */
+int hh_buf_failed(const hh_buf *b);
+/* Marks b failed (for a result that could not be built, e.g. a piece that is NULL because
+ * memory ran out); sets the error "out of memory" and returns -1. */
+int hh_buf_fail(hh_buf *b);
 void hh_buf_release(hh_buf *b);
-/* Returns the buffer's memory (never NULL: "" for an empty buffer); the caller frees it. */
+/* Returns the buffer's memory ("" for an empty buffer; NULL if the buffer failed or when out
+ * of memory); the caller frees it. The buffer is reset either way. */
 char *hh_buf_detach(hh_buf *b);
 /*
  * Reads a whole file into b (appending). Fails if the file is larger than max bytes

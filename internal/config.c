@@ -17,6 +17,7 @@
 #include "internal/config.h"
 #include "internal/buf.h"
 #include "internal/config_impl.h"
+#include "internal/fixer.h"
 #include "internal/log.h"
 
 #include <ctype.h>
@@ -52,6 +53,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"server", "authorization", HH_CT_SECRET, G(authorization)},
 	{"server", "max-body", HH_CT_SIZE, G(max_body)},
 	{"server", "record", HH_CT_STR, G(record)},
+	{"server", "receiver-user", HH_CT_STR, G(receiver_user)},
 	{"server", "max-connections", HH_CT_NUM, G(max_connections)},
 	{"server", "max-queue", HH_CT_NUM, G(max_queue)},
 	{"server", "request-timeout", HH_CT_DUR, G(request_timeout)},
@@ -66,6 +68,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"fixer", "model", HH_CT_STR, G(fixer_model)},
 	{"fixer", "ollama", HH_CT_URL_LIST, G(fixer_ollama)},
 	{"fixer", "timeout", HH_CT_DUR, G(fixer_timeout)},
+	{"fixer", "path", HH_CT_STR, G(fixer_path)},
 	{"notify", "telegram-token-file", HH_CT_SECRET_FILE, G(telegram_token)},
 	{"notify", "telegram-chat", HH_CT_LIST, G(telegram_chats)},
 	{"notify", "telegram-api", HH_CT_URL, G(telegram_api)},
@@ -76,6 +79,8 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"worker", "parallel", HH_CT_NUM0, G(worker_parallel)},
 	{"log", "level", HH_CT_LEVEL, G(log_level)},
 	{"log", "format", HH_CT_FORMAT, G(log_format)},
+	{"status", "listen", HH_CT_LISTEN, G(status_listen)},
+	{"status", "token-file", HH_CT_SECRET_FILE, G(status_token)},
 	{NULL, NULL, 0, 0},
 };
 
@@ -101,6 +106,7 @@ const struct hh_cfg_key hh_cfg_repo_keys[] = {
 	{"repo", "health-failures", HH_CT_NUM, R(health_failures)},
 	{"repo", "health-version-field", HH_CT_STR, R(health_version_field)},
 	{"repo", "ci-wait", HH_CT_BOOL, R(ci_wait)},
+	{"repo", "ci-contexts", HH_CT_LIST, R(ci_contexts)},
 	{"repo", "reviewers", HH_CT_LIST, R(reviewers)},
 	{"repo", "events", HH_CT_LIST, R(events)},
 	{NULL, NULL, 0, 0},
@@ -466,8 +472,9 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 	case HH_CT_SECRET_FILE:
 		if (!*v)
 			return hh_cfg_free_secret((char **)f), 0;
-		if (skip_token_files && strcmp(k->section, "server") != 0)
-			return 0; /* the receiver never reads the Gitea or Telegram token */
+		if (skip_token_files && (skip_token_files == 2 || strcmp(k->section, "server") != 0))
+			return 0; /* the receiver never reads the Gitea or Telegram token (nor,
+				     when its user was dropped, the secret: it gets it by pipe) */
 		return read_secret_file((char **)f, v, why);
 	case HH_CT_URL:
 		if (*v && !valid_url(v))
@@ -676,6 +683,7 @@ static void repo_release(hh_repo_config *r)
 	free(r->health_version_field);
 	hh_strv_release(&r->reviewers);
 	hh_strv_release(&r->events);
+	hh_strv_release(&r->ci_contexts);
 }
 
 /* Default allowlist and compiled patterns; patterns were already checked by hh_cfg_set. */
@@ -720,13 +728,14 @@ static int config_new(hh_config **out)
 	c->log_format = HH_LOG_TEXT;
 	c->fixer_command = hh_strdup(DEFAULT_FIXER_COMMAND);
 	c->fixer_model = hh_strdup("ollama_chat/qwen2.5-coder:7b");
+	c->fixer_path = hh_strdup(HH_DEFAULT_FIXER_PATH);
 	c->telegram_api = hh_strdup("https://api.telegram.org");
 	c->lang = hh_strdup("en");
 	c->commit_name = hh_strdup("healhook");
 	c->commit_email = hh_strdup("healhook@localhost");
 	c->worker_parallel = 2;
 	*out = c;
-	if (!c->fixer_command || !c->fixer_model || !c->telegram_api || !c->lang ||
+	if (!c->fixer_command || !c->fixer_model || !c->fixer_path || !c->telegram_api || !c->lang ||
 	    !c->commit_name || !c->commit_email)
 		return hh_error("out of memory");
 	return 0;
@@ -743,12 +752,14 @@ void hh_config_free(hh_config *cfg)
 	hh_cfg_free_secret(&cfg->secret);
 	hh_cfg_free_secret(&cfg->authorization);
 	free(cfg->record);
+	free(cfg->receiver_user);
 	free(cfg->state_dir);
 	free(cfg->gitea_url);
 	hh_cfg_free_secret(&cfg->gitea_token);
 	free(cfg->gitea_user);
 	free(cfg->fixer_command);
 	free(cfg->fixer_model);
+	free(cfg->fixer_path);
 	hh_strv_release(&cfg->fixer_ollama);
 	hh_cfg_free_secret(&cfg->telegram_token);
 	hh_strv_release(&cfg->telegram_chats);
@@ -756,6 +767,8 @@ void hh_config_free(hh_config *cfg)
 	free(cfg->lang);
 	free(cfg->commit_name);
 	free(cfg->commit_email);
+	free(cfg->status_listen);
+	hh_cfg_free_secret(&cfg->status_token);
 	for (i = 0; i < cfg->nrepos; i++)
 		repo_release(&cfg->repos[i]);
 	free(cfg->repos);
@@ -764,14 +777,21 @@ void hh_config_free(hh_config *cfg)
 
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp)
 {
+	return hh_config_load_receiver_ex(out, path, envp, 0);
+}
+
+int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
+			       int skip_secret_file)
+{
 	int rc;
 
-	skip_token_files = 1;
+	skip_token_files = skip_secret_file ? 2 : 1;
 	rc = hh_config_load(out, path, envp);
 	skip_token_files = 0;
 	if (rc == 0) {
 		hh_cfg_free_secret(&(*out)->gitea_token);
 		hh_cfg_free_secret(&(*out)->telegram_token);
+		hh_cfg_free_secret(&(*out)->status_token);
 	}
 	return rc;
 }
@@ -793,7 +813,7 @@ int hh_config_load(hh_config **out, const char *path, char *const *envp)
 		if (hh_cfg_load_file(cfg, path) < 0)
 			goto out;
 	}
-	if (hh_cfg_apply_env(cfg, envp) < 0)
+	if (hh_cfg_apply_env(cfg, envp) < 0 || hh_fixer_path_check(cfg->fixer_path) < 0)
 		goto out;
 	for (i = 0; i < cfg->nrepos; i++)
 		if (repo_finish(&cfg->repos[i]) < 0)

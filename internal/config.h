@@ -4,18 +4,20 @@
  *
  * The file (see docs/configuration.md):
  *   [server]  listen, secret-file, authorization, max-body, record, max-connections,
- *             max-queue, request-timeout, max-headers
+ *             max-queue, request-timeout, max-headers, receiver-user
  *   [state]   dir
  *   [gitea]   url, token-file, user, timeout
- *   [fixer]   command, model, ollama (several), timeout
+ *   [fixer]   command, model, ollama (several), timeout, path
  *   [notify]  telegram-token-file, telegram-chat (several), telegram-api, gitea-comment, lang
  *   [repo "owner/name"]  host, identity, known-hosts, branch, target, push-via, remote,
  *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts, queue-ttl,
  *             check, health-url, health-delay, health-interval, health-timeout,
- *             health-failures, health-version-field, ci-wait, reviewers (several), events (several)
+ *             health-failures, health-version-field, ci-wait, ci-contexts (several),
+ *             reviewers (several), events (several)
  *   [commit]  name, email (author and committer of healhook's commits)
  *   [worker]  parallel (repositories healed at the same time)
  *   [log]     level, format
+ *   [status]  listen, token-file (the status pages, served by the main process of serve)
  *
  * Unknown sections or keys, `include`/`includeIf`, and bad values are errors whose message
  * names the key and the file (and the line when it can be found). Durations take an integer
@@ -33,8 +35,10 @@
  *   HEAL_SSH_HOST HEAL_SSH_USER HEAL_SSH_PORT AIDER_REPO_PATH (→ host = ssh://user@host:port/path),
  *   DEPLOY_SSH_KEY_PATH (→ identity), MOMO_BASE_URL (→ health-url = it + "/health"),
  *   OLLAMA_API_BASE (→ fixer.ollama), AIDER_MODEL (→ fixer.model),
- *   AIDER_MAX_DIFF_LINES, AIDER_MAX_HOURLY_FIX, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS,
- *   TELEGRAM_CHAT_ID.
+ *   AIDER_MAX_DIFF_LINES, AIDER_MAX_HOURLY_FIX, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS
+ *   (a JSON array as the predecessor wrote it, or comma-separated), TELEGRAM_CHAT_ID.
+ *   With the predecessor's variables and no config file (config_compat.c), state.dir and
+ *   known-hosts have defaults and the repository's name may come from the host (compat.h).
  */
 #ifndef HH_CONFIG_H
 #define HH_CONFIG_H
@@ -74,6 +78,8 @@ typedef struct hh_repo_config {
 	long health_failures;     /* 3 */
 	char *health_version_field;
 	int ci_wait;              /* 0 */
+	hh_strv ci_contexts;      /* contexts ci-wait needs success on; empty = every one but
+				     healhook's own (see ci.h) */
 	hh_strv reviewers;        /* logins allowed to cause a fix; empty = nobody */
 	hh_strv events;           /* X-Gitea-Event-Type values acted on; empty = all supported */
 } hh_repo_config;
@@ -86,6 +92,8 @@ typedef struct hh_config {
 	char *authorization;      /* required Authorization header value; NULL = none */
 	size_t max_body;          /* bytes, 5 MiB */
 	char *record;             /* directory to record deliveries into; NULL = off */
+	char *receiver_user;      /* user the receiver drops to when serve starts as root; NULL =
+				     none (it runs as serve's user) */
 	long max_connections;     /* 64 */
 	long max_queue;           /* queued jobs before intake answers 503; 10000 */
 	long request_timeout;     /* seconds a request may take in total, 10 */
@@ -105,6 +113,9 @@ typedef struct hh_config {
 	char *fixer_model;        /* "ollama_chat/qwen2.5-coder:7b" */
 	hh_strv fixer_ollama;     /* candidate Ollama bases, in order (http:// or https://) */
 	long fixer_timeout;       /* seconds, 180 */
+	char *fixer_path;         /* PATH of the fixer and the check command on the host, ':'
+				     separated, "~" = the host user's home as the host reports
+				     it; "~/.local/bin:/usr/local/bin:/usr/bin:/bin" */
 	/* [notify] */
 	char *telegram_token;
 	hh_strv telegram_chats;
@@ -120,10 +131,20 @@ typedef struct hh_config {
 	/* [log] */
 	int log_level;            /* enum hh_log_level, info */
 	int log_format;           /* enum hh_log_format, text */
+	/* [status] */
+	char *status_listen;      /* ADDR:PORT of the status pages; NULL = off */
+	char *status_token;       /* Bearer token the status pages require; NULL = none */
 
 	hh_repo_config *repos;
 	size_t nrepos;
+	/* Environment-only with the predecessor's variables (no config file): state.dir and
+	 * known-hosts have defaults, and when HEALHOOK_REPO is unset the one repository is named
+	 * HH_REPO_FROM_HOST until hh_compat_resolve() reads its name from the host. */
+	int predecessor;
 } hh_config;
+
+/* The placeholder name of the predecessor's repository before hh_compat_resolve(). */
+#define HH_REPO_FROM_HOST "healhook-pending/repository-from-host"
 
 /*
  * Loads the configuration. path may be NULL (then HEALHOOK_CONFIG from envp, else only the
@@ -138,6 +159,10 @@ void hh_config_free(hh_config *cfg);
 /* Like hh_config_load() for the process that faces the network: the Gitea and Telegram token
  * files are not read, and no token is kept (the webhook secret is). */
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp);
+/* Like hh_config_load_receiver(); with skip_secret_file the webhook secret file is not read
+ * either (a receiver whose user was dropped gets the secret from its parent). */
+int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
+			       int skip_secret_file);
 
 /* The repository named full_name (compared case-insensitively, like Gitea), or NULL. */
 const hh_repo_config *hh_config_repo(const hh_config *cfg, const char *full_name);

@@ -80,6 +80,25 @@ static const struct hh_cfg_key *key(const struct hh_cfg_key *t, const char *name
 	return NULL;
 }
 
+/* TELEGRAM_CHAT_IDS / TELEGRAM_CHAT_ID: a JSON array or a comma-separated list (config_chat.c). */
+static int set_chats(hh_config *cfg, const struct hh_cfg_key *k, const char *var, const char *v)
+{
+	hh_buf ids = HH_BUF_INIT;
+	int rc = -1;
+
+	if (hh_cfg_chat_ids(var, v, &ids) < 0)
+		goto out;
+	if (!ids.len) {
+		hh_strv_release(&cfg->telegram_chats);
+		rc = 0;
+		goto out;
+	}
+	rc = env_set(cfg, k, var, ids.ptr);
+out:
+	hh_buf_release(&ids);
+	return rc;
+}
+
 static int apply_global(hh_config *cfg, char *const *envp)
 {
 	static const struct hh_cfg_key secret = {"server", "secret", HH_CT_SECRET,
@@ -101,9 +120,9 @@ static int apply_global(hh_config *cfg, char *const *envp)
 	if ((v = hh_cfg_env(envp, "TELEGRAM_BOT_TOKEN")) &&
 	    env_set(cfg, &tg, "TELEGRAM_BOT_TOKEN", v) < 0)
 		return -1;
-	if (ids && env_set(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
+	if (ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
 		return -1;
-	if (id && !ids && env_set(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
+	if (id && !ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
 		return -1;
 	if (id && ids && !hh_strv_contains(&cfg->telegram_chats, id) &&
 	    hh_strv_push(&cfg->telegram_chats, id) < 0)
@@ -198,6 +217,9 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 	} else if (cfg->nrepos) {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository and %s has "
 				"%zu)", var, cfg->path, cfg->nrepos);
+	} else if (hh_cfg_predecessor_mode(cfg, envp)) {
+		if (!(r = hh_cfg_predecessor_repo(cfg))) /* named from the host later */
+			return -1;
 	} else {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository: name it "
 				"owner/name)", var);
@@ -233,7 +255,9 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 
 int hh_cfg_apply_env(hh_config *cfg, char *const *envp)
 {
-	if (apply_global(cfg, envp) < 0)
+	if (hh_cfg_predecessor_check(cfg, envp) < 0 || apply_global(cfg, envp) < 0)
 		return -1;
-	return apply_repo(cfg, envp);
+	if (apply_repo(cfg, envp) < 0)
+		return -1;
+	return hh_cfg_predecessor_defaults(cfg, envp);
 }

@@ -80,4 +80,22 @@ int hh_cfg_apply_env(hh_config *cfg, char *const *envp);
 /* The main environment variable for a full key name ("server.listen" → HEALHOOK_SERVER_LISTEN). */
 void hh_cfg_env_name(char *out, size_t size, const char *key);
 
+/*
+ * TELEGRAM_CHAT_IDS as the predecessor wrote it: a JSON array of chat ids (strings or
+ * integers) or a comma-separated list. Appends the ids, comma-separated, to out (empty for
+ * "[]"). Returns 0, or -1 with the error naming var when v is anything else.
+ */
+int hh_cfg_chat_ids(const char *var, const char *v, hh_buf *out);
+
+/* Environment-only mode with the predecessor's variables (config_compat.c). */
+/* 1 without a config file and HEALHOOK_HOST, when one of HEAL_SSH_HOST HEAL_SSH_USER
+ * HEAL_SSH_PORT AIDER_REPO_PATH DEPLOY_SSH_KEY_PATH is set. */
+int hh_cfg_predecessor_mode(const hh_config *cfg, char *const *envp);
+/* Before the variables are applied: one error listing every missing variable, or 0. */
+int hh_cfg_predecessor_check(hh_config *cfg, char *const *envp);
+/* The one repository, named HH_REPO_FROM_HOST until compat.c reads its name from the host. */
+hh_repo_config *hh_cfg_predecessor_repo(hh_config *cfg);
+/* After the variables: the default state.dir and known-hosts. */
+int hh_cfg_predecessor_defaults(hh_config *cfg, char *const *envp);
+
 #endif

@@ -6,20 +6,20 @@
  * (connect, handshake, host key, authentication), so the steps before it passed and the ones
  * after it could not be tried. The work tree and fixer checks then run over that same session
  * (or locally for a local host), with the commands a heal runs: `git rev-parse` in the work
- * tree, and the fixer's program with a clean environment, as run_fixer does. Fix hints quote
+ * tree, the fixer's program looked up with fixer.path (hh_fixer_locate, as a heal does), then
+ * run with a clean environment and that PATH, as run_fixer does. Fix hints quote
  * paths for a POSIX shell only when they need it, so they can be pasted.
  */
 #include "internal/doctor.h"
 #include "internal/doctor_priv.h"
 #include "internal/buf.h"
 #include "internal/fixer.h"
+#include "internal/fixer_path.h"
 #include "internal/log.h"
 #include "internal/remote.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 /* ---- results ---- */
 
@@ -104,7 +104,9 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 {
 	if (!msg)
 		return HH_SSH_OTHER;
-	if (strstr(msg, "needs an identity and a known-hosts file") || strstr(msg, "host spec") ||
+	if ((strstr(msg, "ssh host '") && (strstr(msg, "' needs an identity") ||
+					    strstr(msg, "' needs a known-hosts file"))) ||
+	    strstr(msg, "host spec") ||
 	    strstr(msg, "no fix host given"))
 		return HH_SSH_CONFIG;
 	if (strstr(msg, "cannot read ssh key"))
@@ -121,6 +123,8 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 		return HH_SSH_HOST_CHANGED;
 	if (strstr(msg, "authentication failed"))
 		return HH_SSH_AUTH;
+	if (strstr(msg, " has no sftp subsystem"))
+		return HH_SSH_SFTP;
 	return HH_SSH_OTHER;
 }
 
@@ -159,6 +163,23 @@ static char *kh_name(const hh_host_spec *hs)
 	return hh_asprintf("[%s]:%d", hs->hostname, hs->port);
 }
 
+
+/* The sftp subsystem, for information: a heal never uses it (every file goes through its exec
+ * channels), so a host without one is a warning, never a failure (doctor's exit status stays
+ * what the other checks make it). */
+static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs, hh_remote *r)
+{
+	if (hh_remote_sftp_probe(r, d->timeout_ms) == 0) {
+		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
+			      hh_asprintf("%s has one (heals do not need it)", hs->hostname), NULL);
+		return;
+	}
+	hh_doctor_add(d, HH_CHECK_WARN, scope, "sftp subsystem", hh_strdup(hh_error_last()),
+		      hh_asprintf("nothing to do for healhook: its heals copy files through exec "
+				  "channels, not SFTP (for sftp/scp by hand, add 'Subsystem sftp "
+				  "/usr/lib/openssh/sftp-server' or internal-sftp to "
+				  "/etc/ssh/sshd_config on %s)", hs->hostname));
+}
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
  * step failed (then reported with its fix).
@@ -196,6 +217,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
 					  hs->user ? "@" : "", hs->hostname, repo->identity),
 			      NULL);
+		sftp_check(d, scope, hs, r);
 		free(name);
 		return r;
 	}
@@ -349,7 +371,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	char *out = NULL, *err = NULL, *qp = shq(path), *nl;
 	const char *qpath = qp ? qp : path;
 
-	if (hh_remote_stat(r, path, &kind, NULL) < 0) {
+	if (hh_remote_kind(r, path, d->exec_timeout_ms, &kind) < 0) {
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "work tree exists",
 			      hh_strdup(hh_error_last()),
 			      hh_asprintf("check that healhook's ssh user can read %s on the host",
@@ -457,13 +479,33 @@ out:
 	free(qp);
 }
 
+/* The fixer's program on the host, looked up exactly as a heal does (hh_fixer_locate). Fills
+ * w and returns 1 when found; adds the ✗ line (with the advice a failed heal gives) when not. */
+static int check_fixer_found(hh_doctor *d, const char *scope, hh_remote *r, hh_fixer_where *w)
+{
+	if (hh_fixer_locate(r, d->cfg, d->exec_timeout_ms, w) < 0) {
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer found", hh_strdup(hh_error_last()),
+			      hh_fixer_advice(w));
+		return 0;
+	}
+	if (!w->found) {
+		hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer found",
+			      hh_fixer_not_found(w, "was not found"), hh_fixer_advice(w));
+		return 0;
+	}
+	hh_doctor_add(d, HH_CHECK_OK, scope, "fixer found",
+		      hh_asprintf("%s is %s (PATH=%s)", w->program, w->found, w->path), NULL);
+	return 1;
+}
+
 static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 {
 	const hh_config *cfg = d->cfg;
 	const char *scope = repo->name;
 	hh_strv argv = { 0 }, env = { 0 };
+	hh_fixer_where where = { 0 };
 	hh_exec_result res;
-	char *w;
+	char *w, *pathvar = NULL;
 
 	memset(&res, 0, sizeof(res));
 	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file.py", "") < 0 || !argv.n) {
@@ -472,23 +514,23 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 			      hh_strdup("fix fixer.command (see docs/configuration.md, [fixer])"));
 		goto out;
 	}
+	if (!check_fixer_found(d, scope, r, &where)) {
+		hh_doctor_add(d, HH_CHECK_SKIP, scope, "fixer runnable",
+			      hh_strdup("not checked (the fixer's program was not found)"), NULL);
+		goto out;
+	}
 	{
 		const char *cmd[] = { argv.v[0], "--version", NULL };
 
-		if (hh_fixer_env(&env, "/tmp", NULL) < 0) {
+		pathvar = hh_asprintf("PATH=%s", where.path);
+		if (hh_fixer_env(&env, "/tmp", NULL) < 0 || !pathvar ||
+		    hh_strv_push(&env, pathvar) < 0) {
 			d->oom = 1;
 			goto out;
 		}
 		if (run(d, r, cmd, "/", (const char *const *)env.v, &res) < 0) {
-			hh_doctor_add(
-				d, HH_CHECK_FAIL, scope, "fixer runnable",
-				hh_asprintf("%s", hh_error_last()),
-				hh_asprintf(
-					"install the fixer on the host (Aider: python3 -m pip "
-					"install "
-					"aider-install && aider-install), or give its full path in "
-					"fixer.command; it runs with PATH=%s",
-					CLEAN_PATH));
+			hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer runnable",
+				      hh_asprintf("%s", hh_error_last()), hh_fixer_advice(&where));
 		} else if (res.timed_out) {
 			hh_doctor_add(
 				d, HH_CHECK_FAIL, scope, "fixer runnable",
@@ -498,17 +540,15 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 					"run %s --version on the host by hand to see why it hangs",
 					argv.v[0]));
 		} else if (res.status == 127 || res.status == 126) {
+			char *why_s;
+
 			w = why(&res);
-			hh_doctor_add(
-				d, HH_CHECK_FAIL, scope, "fixer runnable",
-				hh_asprintf("%s cannot be run on the host: %s", argv.v[0],
-					    w ? w : ""),
-				hh_asprintf(
-					"install the fixer on the host (Aider: python3 -m pip "
-					"install "
-					"aider-install && aider-install), or give its full path in "
-					"fixer.command; it runs with PATH=%s",
-					CLEAN_PATH));
+			why_s = hh_asprintf("could not be run (exit status %d: %s)", res.status,
+					    w ? w : "");
+			hh_doctor_add(d, HH_CHECK_FAIL, scope, "fixer runnable",
+				      why_s ? hh_fixer_not_found(&where, why_s) : NULL,
+				      hh_fixer_advice(&where));
+			free(why_s);
 			free(w);
 		} else if (res.status != 0) {
 			w = why(&res);
@@ -530,6 +570,8 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 		}
 	}
 out:
+	free(pathvar);
+	hh_fixer_where_release(&where);
 	hh_exec_result_release(&res);
 	hh_strv_release(&argv);
 	hh_strv_release(&env);

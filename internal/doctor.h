@@ -69,6 +69,7 @@ enum hh_ssh_step {
 	HH_SSH_HOST_UNKNOWN, /* the host key is not in known_hosts */
 	HH_SSH_HOST_CHANGED, /* known_hosts has another key for the host */
 	HH_SSH_AUTH, /* the key was refused */
+	HH_SSH_SFTP, /* logged in, but the host has no sftp subsystem */
 };
 enum hh_ssh_step hh_doctor_ssh_step(const char *msg);
 

@@ -31,6 +31,14 @@ int hh_fixer_env(hh_strv *out, const char *home, const char *ollama);
  */
 int hh_check_argv(hh_strv *out, const hh_repo_config *repo, const char *file);
 
+/* fixer.path's default: where Aider's own installers (aider-install, pipx, pip --user, uv tool)
+ * put `aider`, then the system directories. */
+#define HH_DEFAULT_FIXER_PATH "~/.local/bin:/usr/local/bin:/usr/bin:/bin"
+
+/* Checks a fixer.path value: ':'-separated, every element an absolute directory, "~" or "~/..."
+ * (no empty element). Returns 0, or -1 with an error naming fixer.path. */
+int hh_fixer_path_check(const char *spec);
+
 /* The Ollama model name for an aider model ("ollama_chat/qwen2.5-coder:7b" → "qwen2.5-coder:7b";
  * a name without a tag gets ":latest"). Caller frees. */
 char *hh_ollama_model_name(const char *aider_model);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define STATUS_PAGE 50 /* Gitea's default [api] MAX_RESPONSE_ITEMS */
+#define STATUS_PAGES 100
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 const char *hh_gitea_review_state(const char *event_type)
@@ -247,7 +249,8 @@ int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const 
 	if (i == sizeof(states) / sizeof(states[0]))
 		return hh_error("gitea: bad commit status '%s'", state ? state : "");
 	path = hh_asprintf("/repos/%s/statuses/%s", repo, sha);
-	hh_buf_printf(&b, "{\"state\":\"%s\",\"context\":\"healhook\",\"description\":\"", state);
+	hh_buf_printf(&b, "{\"state\":\"%s\",\"context\":\"%s\",\"description\":\"", state,
+		      HH_CI_OWN_CONTEXT);
 	hh_buf_put_json_str(&b, description ? description : "");
 	hh_buf_puts(&b, "\",\"target_url\":\"");
 	hh_buf_put_json_str(&b, target_url ? target_url : "");
@@ -258,18 +261,56 @@ int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const 
 	return rc;
 }
 
-int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
-			     char state[16])
+/* 1 when sha is 7 to 64 lowercase hex digits. */
+static int sha_ok(const char *sha)
+{
+	size_t len = sha ? strlen(sha) : 0;
+
+	return len >= 7 && len <= 64 && strspn(sha, "0123456789abcdef") == len;
+}
+
+/*
+ * Gitea pages the combined status's list of contexts ([api] MAX_RESPONSE_ITEMS may cap limit
+ * below 50), and its total_count counts only the page, so the pages are read until one is
+ * empty; one with nothing new (a server that ignores page) ends the list too.
+ */
+int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sha,
+			     hh_ci_statuses *out)
 {
 	cJSON *root = NULL;
-	char *path = hh_asprintf("/repos/%s/commits/%s/status", repo, sha);
-	const char *v;
-	int rc;
+	char *path = NULL;
+	int page, rc = 0;
 
-	state[0] = '\0';
-	rc = api(g, "GET", path, NULL, &root);
-	if (rc == 0 && (v = jstr(root, "state")) != NULL)
-		snprintf(state, 16, "%s", v);
+	if (!repo_ok(repo))
+		return hh_error("gitea: bad repository name '%s'", repo ? repo : "");
+	if (!sha_ok(sha))
+		return hh_error("gitea: bad commit '%s' for '%s'", sha ? sha : "", repo);
+	for (page = 1; rc == 0 && page <= STATUS_PAGES && out->context.n < HH_CI_MAX_CONTEXTS;
+	     page++) {
+		const cJSON *list, *s;
+		size_t before = out->context.n;
+		int n = 0;
+
+		free(path);
+		cJSON_Delete(root);
+		root = NULL;
+		path = hh_asprintf("/repos/%s/commits/%s/status?page=%d&limit=%d", repo, sha, page,
+				   STATUS_PAGE);
+		if ((rc = api(g, "GET", path, NULL, &root)) < 0)
+			break;
+		list = cJSON_GetObjectItemCaseSensitive(root, "statuses");
+		cJSON_ArrayForEach(s, list) {
+			const char *context = jstr(s, "context"), *state = jstr(s, "status");
+
+			n++;
+			if (context && state && hh_ci_statuses_add(out, context, state) < 0) {
+				rc = -1;
+				break;
+			}
+		}
+		if (n == 0 || (rc == 0 && out->context.n == before))
+			break;
+	}
 	cJSON_Delete(root);
 	free(path);
 	return rc;

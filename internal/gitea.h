@@ -9,6 +9,7 @@
 #ifndef HH_GITEA_H
 #define HH_GITEA_H
 
+#include "internal/ci.h"
 #include "internal/findings.h"
 
 typedef struct hh_gitea {
@@ -43,9 +44,15 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url);
 
-/* The combined commit status of sha ("success", "pending", "failure", "error", or "" when there
- * are no statuses) into state (caller provides 16 bytes). Returns 0 or -1. */
-int hh_gitea_combined_status(const hh_gitea *g, const char *repo, const char *sha,
-			     char state[16]);
+/*
+ * The latest status of every context on sha (lowercase hex, 7 to 64 digits) of repo, added to
+ * out (healhook's own context included; hh_ci_judge() leaves it out): the `statuses` list of
+ * GET /repos/{owner}/{repo}/commits/{sha}/status, read page by page (limit 50) until a page
+ * is empty or brings no new context (at most 100 pages and HH_CI_MAX_CONTEXTS contexts).
+ * Returns 0; -2 when a retry may help; -1 otherwise, with the error set. out may hold part of
+ * the list after an error.
+ */
+int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sha,
+			     hh_ci_statuses *out);
 
 #endif

@@ -154,6 +154,11 @@ int hh_mirror_revert(hh_mirror *m, const char *commit_sha, const char *onto_sha,
 int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id,
 			  char sha_out[41]);
 
+/* Appends the patch of commit sha against its first parent (unified diff, as `git show`
+ * without the header) to out, cut after max bytes. Opens the bare repository at dir read-only
+ * (never creates it). */
+int hh_mirror_show_commit(const char *dir, const char *sha, size_t max, hh_buf *out);
+
 /* 1 if ancestor_sha is commit_sha or one of its ancestors, 0 if not, -1 on error. */
 int hh_mirror_is_ancestor(hh_mirror *m, const char *ancestor_sha, const char *commit_sha);
 
@@ -162,16 +167,6 @@ int hh_mirror_is_ancestor(hh_mirror *m, const char *ancestor_sha, const char *co
  * "refs/healhook/pending:refs/heads/BRANCH"} (fast-forward only). Fails for an invalid branch
  * name. The strings are owned by out (hh_strv_release). */
 int hh_gitops_host_push_argv(hh_strv *out, const char *branch);
-
-/*
- * known_hosts matching, used by the ssh certificate check (pure: no I/O). text is the file's
- * content. Returns 1 when a line names host (port 22: "host"; else "[host]:port"; hashed
- * "|1|" names and * ? patterns understood) with exactly this key blob (the SSH wire form,
- * i.e. field 2 base64-decoded), 0 when the host is not listed, -2 when it is listed but with
- * other keys only (or the key is @revoked).
- */
-int hh_known_hosts_match(const char *text, const char *host, int port, const void *key,
-			 size_t key_len);
 
 struct hh_remote;
 /* A channel over an hh_remote's streams (hh_remote_stream_open); r is borrowed. */

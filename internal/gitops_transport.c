@@ -14,22 +14,19 @@
  * raw SHA cannot be pushed, so a local ref is pointed at it first.
  */
 #include <errno.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <git2/sys/transport.h>
-#include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 
 #include "internal/gitops_int.h"
+#include "internal/knownhosts.h"
 #include "internal/log.h"
 #include "internal/netopt.h"
 
 #define REMOTE_MSG_CAP 4096
-#define KNOWN_HOSTS_MAX (1 << 20)
 
 /* State shared by every callback of one fetch or push (the callbacks' payload). */
 struct op_ctx {
@@ -67,135 +64,6 @@ static void peer_name(hh_buf *b, const hh_git_peer *p)
 	hh_buf_puts(b, p->url);
 }
 
-/* ---- known_hosts ---- */
-
-static int b64_decode(unsigned char *out, size_t cap, size_t *n, const char *s, size_t len)
-{
-	return mbedtls_base64_decode(out, cap, n, (const unsigned char *)s, len) == 0 ? 0 : -1;
-}
-
-/* Hashed name "|1|salt|hash": HMAC-SHA1(salt, name) == hash. */
-static int hashed_match(const char *pat, size_t len, const char *name)
-{
-	unsigned char salt[64], hash[64], mac[20];
-	size_t sn, hn;
-	const char *bar;
-
-	if (len < 4 || memcmp(pat, "|1|", 3) != 0)
-		return 0;
-	bar = memchr(pat + 3, '|', len - 3);
-	if (!bar || b64_decode(salt, sizeof(salt), &sn, pat + 3, (size_t)(bar - pat - 3)) < 0 ||
-	    b64_decode(hash, sizeof(hash), &hn, bar + 1, (size_t)(pat + len - bar - 1)) < 0 ||
-	    hn != sizeof(mac))
-		return 0;
-	if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), salt, sn,
-			    (const unsigned char *)name, strlen(name), mac) != 0)
-		return 0;
-	return memcmp(mac, hash, sizeof(mac)) == 0;
-}
-
-/* OpenSSH's host patterns: '*' and '?' only (no brackets: "[host]:port" is literal), any case. */
-static int glob_match(const char *pat, const char *s)
-{
-	for (; *pat; pat++, s++) {
-		if (*pat == '*') {
-			for (;; s++) {
-				if (glob_match(pat + 1, s))
-					return 1;
-				if (!*s)
-					return 0;
-			}
-		}
-		if (!*s || (*pat != '?' && tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
-			return 0;
-	}
-	return !*s;
-}
-
-/* 1 if the comma-separated patterns name name (a negated match wins). */
-static int host_listed(const char *pats, size_t len, const char *name)
-{
-	char pat[512];
-	size_t i = 0, j;
-	int hit = 0;
-
-	while (i < len) {
-		for (j = i; j < len && pats[j] != ','; j++)
-			;
-		if (pats[i] == '|') {
-			hit |= hashed_match(pats + i, j - i, name);
-		} else if (j - i > 0 && j - i < sizeof(pat)) {
-			int neg = pats[i] == '!';
-
-			memcpy(pat, pats + i + neg, j - i - neg);
-			pat[j - i - neg] = '\0';
-			if (glob_match(pat, name)) {
-				if (neg)
-					return 0;
-				hit = 1;
-			}
-		}
-		i = j + 1;
-	}
-	return hit;
-}
-
-int hh_known_hosts_match(const char *text, const char *host, int port, const void *key,
-			 size_t key_len)
-{
-	char name[300];
-	unsigned char blob[4096];
-	const char *line = text, *end, *f[4];
-	size_t flen[4], bn;
-	int found = 0, listed = 0;
-
-	if (port == 22 || port <= 0)
-		snprintf(name, sizeof(name), "%s", host);
-	else
-		snprintf(name, sizeof(name), "[%s]:%d", host, port);
-	for (; line && *line; line = *end ? end + 1 : end) {
-		const char *p = line;
-		int nf = 0, revoked = 0;
-
-		end = strchr(line, '\n');
-		if (!end)
-			end = line + strlen(line);
-		/* Split into at most 4 whitespace-separated fields. */
-		while (p < end && nf < 4) {
-			while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-				p++;
-			if (p >= end || *p == '#')
-				break;
-			f[nf] = p;
-			while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
-				p++;
-			flen[nf] = (size_t)(p - f[nf]);
-			nf++;
-		}
-		if (nf > 0 && f[0][0] == '@') {
-			if (flen[0] == 8 && memcmp(f[0], "@revoked", 8) == 0)
-				revoked = 1;
-			else
-				continue; /* @cert-authority: not supported, ignored */
-			memmove(f, f + 1, 3 * sizeof(*f));
-			memmove(flen, flen + 1, 3 * sizeof(*flen));
-			nf--;
-		}
-		if (nf < 3 || !host_listed(f[0], flen[0], name))
-			continue;
-		if (b64_decode(blob, sizeof(blob), &bn, f[2], flen[2]) < 0)
-			continue;
-		if (bn == key_len && memcmp(blob, key, key_len) == 0) {
-			if (revoked)
-				return -2;
-			found = 1;
-		} else if (!revoked) {
-			listed = 1;
-		}
-	}
-	return found ? 1 : listed ? -2 : 0;
-}
-
 /* The port of an ssh:// URL (22 for scp-like URLs or when none is given). */
 static int url_port(const char *url)
 {
@@ -217,10 +85,6 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 {
 	struct op_ctx *c = payload;
 	git_cert_hostkey *hk = (git_cert_hostkey *)cert;
-	hh_buf text = HH_BUF_INIT;
-	unsigned char fp[64];
-	size_t fpn = 0;
-	int port, r;
 
 	(void)valid;
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
@@ -234,29 +98,12 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 		hh_buf_printf(&c->why, "no raw host key offered by %s", host);
 		return GIT_ECERTIFICATE;
 	}
-	if (hh_buf_read_file(&text, c->peer->known_hosts, KNOWN_HOSTS_MAX) < 0) {
-		hh_buf_puts(&c->why, hh_error_last());
-		hh_buf_release(&text);
-		return GIT_ECERTIFICATE;
-	}
-	port = url_port(c->peer->url);
 	/* libgit2 opened the socket itself: no Nagle (see netopt.h) before any real exchange */
-	hh_sock_tune_peer_port(port);
-	r = hh_known_hosts_match(text.ptr ? text.ptr : "", host, port, hk->hostkey, hk->hostkey_len);
-	hh_buf_release(&text);
-	if (r == 1)
+	hh_sock_tune_peer_port(url_port(c->peer->url));
+	if (hh_known_hosts_check(c->peer->known_hosts, host, url_port(c->peer->url), hk->hostkey,
+				 hk->hostkey_len, NULL) == 0)
 		return 0;
-	if (hk->type & GIT_CERT_SSH_SHA256)
-		mbedtls_base64_encode(fp, sizeof(fp), &fpn, hk->hash_sha256, 32);
-	while (fpn > 0 && fp[fpn - 1] == '=')
-		fpn--;
-	fp[fpn] = '\0';
-	if (port != 22)
-		hh_buf_printf(&c->why, "host key for [%s]:%d ", host, port);
-	else
-		hh_buf_printf(&c->why, "host key for %s ", host);
-	hh_buf_printf(&c->why, "%s %s (SHA256:%s)", r == 0 ? "is not in" : "does not match",
-		      c->peer->known_hosts, fp);
+	hh_buf_puts(&c->why, hh_error_last());
 	return GIT_ECERTIFICATE;
 }
 

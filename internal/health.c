@@ -97,6 +97,12 @@ enum hh_health_verdict hh_health_run(hh_health_watch *w)
 				snprintf(w->why, sizeof(w->why), "%s answered %ld: %.120s", r->health_url,
 					 resp.status, resp.body.ptr ? resp.body.ptr : "");
 		}
+		if (w->on_probe) {
+			static const char *const names[] = {"ok", "bad", "old", "no-answer"};
+			w->on_probe(w->probe_ctx, a == HH_HEALTH_NO_ANSWER ? 0 : resp.status, names[a],
+				    a == HH_HEALTH_NO_ANSWER ? w->why
+							     : resp.body.ptr ? resp.body.ptr : "");
+		}
 		hh_http_resp_release(&resp);
 		w->polls++;
 		if (a == HH_HEALTH_OK)

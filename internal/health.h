@@ -31,6 +31,10 @@ typedef struct hh_health_watch {
 	const hh_repo_config *repo;  /* health-url, delay, interval, timeout, failures, field */
 	const char *sha;             /* the commit that should now be deployed */
 	volatile int *stop;          /* set to stop early (HH_VERDICT_STOPPED); may be NULL */
+	/* Called after each probe (may be NULL): the HTTP status (0: no answer), the verdict on
+	 * it ("ok", "bad", "old", "no-answer") and the answer's body or the error (borrowed). */
+	void (*on_probe)(void *ctx, long status, const char *verdict, const char *answer);
+	void *probe_ctx;
 	/* Out */
 	int polls;
 	char why[256];               /* for an unhealthy verdict: what was seen */

@@ -10,24 +10,35 @@
 #include "internal/log.h"
 #include "webhook/form.h"
 
+#include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define DUPLICATE_WINDOW (24 * 3600)
 
+/* Incremental: no allocation, so a fingerprint can never be taken over truncated input. */
 void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f,
 			    char out[65])
 {
-	hh_buf b = HH_BUF_INIT;
+	const char *part[5] = {repo, branch, f->file, f->type, f->message};
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+	mbedtls_sha256_context c;
+	size_t i;
 
-	hh_buf_put(&b, repo, strlen(repo) + 1);
-	hh_buf_put(&b, branch, strlen(branch) + 1);
-	hh_buf_put(&b, f->file, strlen(f->file) + 1);
-	hh_buf_put(&b, f->type, strlen(f->type) + 1);
-	hh_buf_puts(&b, f->message);
-	hh_sha256_hex(b.ptr, b.len, out);
-	hh_buf_release(&b);
+	mbedtls_sha256_init(&c);
+	mbedtls_sha256_starts_ret(&c, 0);
+	for (i = 0; i < 5; i++) /* each part with its NUL, but the message */
+		mbedtls_sha256_update_ret(&c, (const unsigned char *)part[i],
+					  strlen(part[i]) + (i < 4));
+	mbedtls_sha256_finish_ret(&c, h);
+	mbedtls_sha256_free(&c);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 static void set_status(hh_intake_result *res, int status, const char *msg)
@@ -113,6 +124,16 @@ static int valid_utf8(const unsigned char *p, size_t len)
 		i += n + 1;
 	}
 	return 1;
+}
+
+/* 1 when a signature header hh_sig_check() would use or judge is present (its MISSING verdict
+ * is exactly "none of these"). */
+static int sig_header_given(const hh_headers *h)
+{
+	const char *g = hh_headers_get(h, "X-Gitea-Signature");
+	const char *hub = hh_headers_get(h, "X-Hub-Signature-256");
+
+	return (g && *g) || (hub && *hub && strcmp(hub, "sha256=") != 0);
 }
 
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
@@ -363,6 +384,15 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		hh_buf_printf(&b, "duplicate header %s", v);
 		set_status(res, 400, b.ptr ? b.ptr : "duplicate header");
 		hh_buf_release(&b);
+		goto out;
+	}
+	/* Without a signature header nothing of the body is decoded (form bodies included): the
+	 * request is refused on its headers alone. */
+	if (in->verify && cfg->secret && !sig_header_given(hdrs)) {
+		v = hh_headers_get(hdrs, "X-Gitea-Delivery");
+		res->delivery = hh_strdup(v && *v ? v : "");
+		res->sig = HH_SIG_MISSING;
+		set_status(res, 401, "signature missing");
 		goto out;
 	}
 	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {

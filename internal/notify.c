@@ -52,6 +52,8 @@ struct hh_notifier {
 	long backoff_ms;
 	void (*sink)(void *, const hh_notice *);
 	void *sink_ud;
+	char *state_dir;        /* deliveries are recorded in this store (status pages) */
+	struct hh_store *store; /* the thread's handle on it, opened when first needed */
 };
 
 static int64_t now_ms(void)
@@ -130,6 +132,7 @@ static void notifier_free(hh_notifier *n)
 		free(n->gitea_token);
 	}
 	free(n->lang);
+	free(n->state_dir);
 	hh_strv_release(&n->chats);
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->wake);
@@ -349,6 +352,7 @@ static void deliver(hh_notifier *n, const hh_notice *notice, const char *what, t
 		tried = i;
 		if (rc == 0) {
 			count(n, 1);
+			hh_notify_record(&n->store, n->state_dir, notice, what, 1, tried, NULL);
 			snprintf(att, sizeof(att), "%d", tried);
 			hh_log(HH_LOG_INFO, "notify.sent", "to", what, "outcome",
 			       hh_outcome_name(notice->outcome), "job", job, "attempts", att, NULL);
@@ -377,6 +381,7 @@ static void deliver(hh_notifier *n, const hh_notice *notice, const char *what, t
 	hh_log(HH_LOG_ERROR, "notify.gave_up", "to", what, "outcome",
 	       hh_outcome_name(notice->outcome), "job", job, "attempts", att, "error",
 	       hh_error_last(), "msg", "gave up on this notification", NULL);
+	hh_notify_record(&n->store, n->state_dir, notice, what, 0, tried, hh_error_last());
 }
 
 static void handle(hh_notifier *n, const hh_notice *notice)
@@ -455,6 +460,7 @@ static void *run(void *arg)
 		item_free(it);
 		pthread_mutex_lock(&n->mu);
 	}
+	hh_notify_record_close(&n->store);
 	n->done = 1;
 	detached = n->detached;
 	pthread_cond_broadcast(&n->ended);
@@ -504,7 +510,8 @@ int hh_notifier_start_opts(hh_notifier **out, const hh_config *cfg, const hh_not
 	    copy_opt(&n->tg_token, cfg->telegram_token) < 0 ||
 	    copy_opt(&n->gitea_url, cfg->gitea_url) < 0 ||
 	    copy_opt(&n->gitea_token, cfg->gitea_token) < 0 ||
-	    copy_opt(&n->lang, cfg->lang ? cfg->lang : "en") < 0)
+	    copy_opt(&n->lang, cfg->lang ? cfg->lang : "en") < 0 ||
+	    copy_opt(&n->state_dir, cfg->state_dir) < 0)
 		goto oom;
 	for (i = 0; i < cfg->telegram_chats.n; i++)
 		if (hh_strv_push(&n->chats, cfg->telegram_chats.v[i]) < 0)

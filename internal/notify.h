@@ -8,7 +8,8 @@
  *     parse mode, untrusted text escaped;
  *   - Gitea (gitea.url and gitea.token set): a PR comment for an outcome with a PR number
  *     (notify.gitea-comment), and a commit status with context "healhook" on the pushed commit:
- *     pending at PUSHED, success at HEALED, failure at REVERTED and REVERT_FAILED.
+ *     pending at PUSHED, success at HEALED, failure at REVERTED, REVERT_FAILED and
+ *     REVERT_UNHEALTHY.
  * A delivery is retried with exponential backoff (1, 2, 4, 8 s) on network errors, 429 and
  * 5xx, honouring Telegram's parameters.retry_after and a Retry-After header, at most
  * HH_NOTIFY_ATTEMPTS attempts; any other answer ends it (logged). A delivery that succeeded is
@@ -42,6 +43,7 @@ enum hh_outcome {
 	HH_OUT_FROZEN, /* repository frozen after max-reverts reverts in a row */
 	HH_OUT_BUDGET, /* hourly fix budget reached (said once) */
 	HH_OUT_EXPIRED, /* the job waited longer than queue-ttl */
+	HH_OUT_REVERT_UNHEALTHY, /* critical: the revert landed, health still fails; frozen */
 	HH_OUT_COUNT
 };
 
@@ -127,5 +129,16 @@ void hh_notifier_stats_get(const hh_notifier *n, hh_notifier_stats *out);
 int hh_notifier_stop(hh_notifier *n, long grace_ms);
 /* The same, and *out (may be NULL) gets the counters as they are when it returns. */
 int hh_notifier_stop_stats(hh_notifier *n, long grace_ms, hh_notifier_stats *out);
+
+/*
+ * notify_record.c: the notifier's thread records every delivery it made or gave up in the
+ * store of state_dir (the configuration's state.dir; NULL: nothing is recorded), for the
+ * status pages. *st is the thread's own handle, opened on first use and closed by
+ * hh_notify_record_close(). A store error is logged, never fatal to the notification.
+ */
+struct hh_store;
+void hh_notify_record(struct hh_store **st, const char *state_dir, const hh_notice *n,
+		      const char *target, int ok, int attempts, const char *error);
+void hh_notify_record_close(struct hh_store **st);
 
 #endif

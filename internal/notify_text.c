@@ -19,6 +19,7 @@ static const char *const outcome_names[HH_OUT_COUNT] = {
 	"start",        "rejected",      "preflight_failed", "no_diff", "diff_too_large",
 	"check_failed", "fix_failed",    "push_failed",      "pushed",  "healed",
 	"reverted",     "revert_failed", "frozen",           "budget",  "expired",
+	"revert_unhealthy",
 };
 
 static const char *const title_en[HH_OUT_COUNT] = {
@@ -37,6 +38,7 @@ static const char *const title_en[HH_OUT_COUNT] = {
 	"🧊 Repository frozen after repeated reverts",
 	"⏳ Hourly fix budget reached, jobs wait",
 	"⌛ Job expired in the queue",
+	"🚨 Reverted, but health is still failing: repository frozen, a human is needed",
 };
 
 static const char *const title_zh[HH_OUT_COUNT] = {
@@ -55,6 +57,7 @@ static const char *const title_zh[HH_OUT_COUNT] = {
 	"🧊 多次回滾後儲存庫已凍結",
 	"⏳ 已達每小時修復上限，工作將延後",
 	"⌛ 工作在佇列中等候過久，已過期",
+	"🚨 已回滾，但健康檢查仍然失敗：儲存庫已凍結，需要人工處理",
 };
 
 enum label {
@@ -104,7 +107,8 @@ const char *hh_notice_status_state(enum hh_outcome o)
 	case HH_OUT_PUSHED: return "pending";
 	case HH_OUT_HEALED: return "success";
 	case HH_OUT_REVERTED:
-	case HH_OUT_REVERT_FAILED: return "failure";
+	case HH_OUT_REVERT_FAILED:
+	case HH_OUT_REVERT_UNHEALTHY: return "failure";
 	default: return NULL;
 	}
 }

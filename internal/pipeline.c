@@ -2,7 +2,8 @@
  * pipeline: one job from the fix host to a landed commit. See pipeline.h for the flow.
  *
  * Every remote action is an argv (remote.h quotes it for the ssh side); file contents travel
- * by SFTP or direct I/O; the finding's text reaches the fixer only through the prompt file.
+ * on a remote script's stdin and stdout (pipeline_fix.c), never by SFTP, so a host without the
+ * sftp subsystem heals; the finding's text reaches the fixer only through the prompt file.
  * One hh_remote is opened per job and used for every command, file transfer and git stream,
  * so a heal over ssh costs one connection.
  */
@@ -168,7 +169,7 @@ static int preflight(struct run *x)
 	enum hh_file_kind kind;
 	int rc = 0;
 
-	if (hh_remote_stat(x->r, path, &kind, NULL) < 0)
+	if (hh_remote_kind(x->r, path, GIT_TIMEOUT_MS, &kind) < 0)
 		return hh_pl_fail(x, "preflight-failed", "cannot inspect the work tree: %s",
 			    hh_error_last());
 	if (kind != HH_FILE_DIR)
@@ -231,7 +232,7 @@ static int run_check(struct run *x, const char *work)
 		return hh_pl_fail(x, "error", "repo.%s.check: %s", x->repo->name, hh_error_last());
 	if (argv.n == 0)
 		return 0;
-	if (hh_pl_exec(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
+	if (hh_pl_exec_path(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
 		rc = hh_pl_fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
 	else if (res.status != 0)
 		rc = hh_pl_fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
@@ -297,17 +298,15 @@ int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 /* Removes what the job left on the host (scratch directory, pending ref). */
 static void cleanup(struct run *x)
 {
+	int pending;
+
 	if (!x->r)
 		return;
-	if (x->scratch && hh_remote_rmtree(x->r, x->scratch) < 0)
-		hh_log(HH_LOG_WARN, "job.cleanup", "path", x->scratch, "error", hh_error_last(), NULL);
-	if (x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha &&
-	    !x->host_clean) {
-		const char *argv[] = {"git", "update-ref", "-d", "refs/healhook/pending", NULL};
-		hh_exec_result res;
-		hh_pl_exec(x, argv, hh_remote_path(x->r), GIT_TIMEOUT_MS, &res);
-		hh_exec_result_release(&res);
-	}
+	pending = x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha &&
+		  !x->host_clean;
+	if ((x->scratch || pending) && hh_pl_host_clean(x, x->scratch, pending) < 0)
+		hh_log(HH_LOG_WARN, "job.cleanup", "path", x->scratch ? x->scratch : "-", "error",
+		       hh_error_last(), NULL);
 }
 
 /* The steps after the fixer: L2, commit, push with rebuild-and-retry. */
@@ -326,6 +325,10 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 		return hh_pl_fail(x, "error", "%s", hh_error_last());
 	x->job->diff_lines = added + deleted;
 	hh_pl_stage(x, "diff", NULL);
+	if (x->job->diff_lines == 0 && (before->len != after->len ||
+					(before->len && memcmp(before->ptr, after->ptr, before->len))))
+		return hh_pl_fail(x, "binary-change", "the fixer changed %s, but not as text lines "
+				  "(binary content): not landed", x->job->file);
 	if (x->job->diff_lines == 0)
 		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	if (x->job->diff_lines > x->repo->max_diff_lines)
@@ -439,6 +442,8 @@ void hh_pl_close(struct run *x)
 	x->r = NULL;
 	free(x->scratch);
 	x->scratch = NULL;
+	free(x->fixer_path);
+	x->fixer_path = NULL;
 }
 
 int hh_pipeline_run(hh_pipeline *p, hh_job *job)
@@ -534,7 +539,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 		goto out;
 	work = hh_asprintf("%s/work", x.scratch);
 	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
-		rc = hh_pl_fail(&x, "no-diff", "the fixer left %s unchanged", job->file);
+		rc = hh_pl_unchanged(&x);
 		goto out;
 	}
 	hh_pl_stage(&x, "judge", NULL);

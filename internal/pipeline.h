@@ -14,7 +14,8 @@
  * failed with a reason code (job->reason) and a sentence (job->detail):
  *   repo-not-configured, path-not-allowed, repo-frozen, preflight-failed, rate-limited
  *   (state waiting), ollama-unavailable, fixer-failed, fixer-timeout, other-file-changed,
- *   no-diff, check-failed, diff-too-large, push-failed, branch-moved, error.
+ *   no-diff, binary-change (the bytes changed, no text line did), check-failed, diff-too-large,
+ *   push-failed, branch-moved, error. fixer-failed's detail carries the fixer's own last words.
  * The host's work tree is never modified: the fixer works in a scratch directory that is
  * removed afterwards, and pushes go through refs/healhook/pending.
  */

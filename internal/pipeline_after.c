@@ -3,13 +3,17 @@
  *
  *   pushed → (PR head: CI wait with ci-wait, else done) | (health-url: watching → healed, or
  *   reverting → revert commit built in the mirror on the branch's current tip, pushed the
- *   same way → health watched again → reverted | revert-failed) | (nothing to watch: done)
+ *   same way → health watched again → reverted | reverted with reason unhealthy-after-revert
+ *   | revert-failed) | (nothing to watch: done)
  *
- * A reverted job's findings are quarantined; max-reverts reverts in a row, or a failed revert,
- * freeze the repository until `healhook unfreeze`. Every step writes the job's state first, so
+ * A job is reverted exactly when its revert commit is on the branch. A reverted or
+ * revert-failed job's findings are quarantined; max-reverts reverts in a row, a failed revert,
+ * or health still failing after a landed revert freeze the repository until `healhook
+ * unfreeze`. Every step writes the job's state first, so
  * a restart resumes it: an existing revert commit is recognised by its Healhook-Job trailer and
  * never built or pushed twice.
  */
+#include "internal/ci.h"
 #include "internal/findings.h"
 #include "internal/gitea.h"
 #include "internal/health.h"
@@ -107,6 +111,22 @@ static void quarantine(struct run *x)
 		hh_log(HH_LOG_ERROR, "job.quarantine", "error", hh_error_last(), NULL);
 }
 
+/* Stores one probe of the watch for the status pages (at most HH_STORE_MAX_PROBES a job). */
+static void record_probe(void *ctx, long status, const char *verdict, const char *answer)
+{
+	struct run *x = ctx;
+	hh_probe_rec p = {0};
+
+	p.job_id = x->job->id;
+	p.sha = x->watch_sha;
+	p.at = (long long)time(NULL);
+	p.status = status;
+	p.verdict = verdict;
+	p.answer = answer;
+	if (x->p->store && x->job->id && hh_store_probe_add(x->p->store, &p) < 0)
+		hh_log(HH_LOG_WARN, "job.probe", "error", hh_error_last(), NULL);
+}
+
 /* Watches health for sha. Returns the verdict; w->why says what was seen. */
 static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_watch *w)
 {
@@ -114,32 +134,61 @@ static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_wa
 	w->repo = x->repo;
 	w->sha = sha;
 	w->stop = x->p->stop;
+	w->on_probe = record_probe;
+	w->probe_ctx = x;
+	x->watch_sha = sha;
 	return hh_health_run(w);
 }
 
-/* Waits for Gitea's combined status of the pushed commit (ci-wait). 1 success, 0 failure. */
+/*
+ * Waits for the CI verdict on the pushed commit (ci-wait): the latest status of each awaited
+ * context, judged by hh_ci_judge() without healhook's own context, which stays pending until
+ * this verdict. Returns 1 passed, 0 failed or no verdict within health-timeout, -1 stopping;
+ * why names the contexts (the failed ones, or every awaited one and what it was).
+ */
 static int ci_wait(struct run *x, char *why, size_t whylen)
 {
 	hh_gitea g = {x->p->cfg->gitea_url, x->p->cfg->gitea_token, x->p->cfg->gitea_timeout};
 	time_t end = time(NULL) + x->repo->health_timeout;
-	char state[16];
+	enum hh_ci_verdict v = HH_CI_WAITING;
+	hh_ci_statuses none = {0};
+	hh_buf seen = HH_BUF_INIT, err = HH_BUF_INIT;
+	const char *said;
+	int rc;
 
+	hh_ci_judge(&none, &x->repo->ci_contexts, &seen); /* what is awaited, before any answer */
 	for (;;) {
-		if (hh_gitea_combined_status(&g, x->job->repo, x->job->commit_sha, state) == 0) {
-			if (strcmp(state, "success") == 0)
-				return 1;
-			if (strcmp(state, "failure") == 0 || strcmp(state, "error") == 0) {
-				snprintf(why, whylen, "CI reported %s on %.12s", state, x->job->commit_sha);
-				return 0;
-			}
+		hh_ci_statuses st = {0};
+
+		hh_buf_clear(&err);
+		if (hh_gitea_commit_statuses(&g, x->job->repo, x->job->commit_sha, &st) == 0) {
+			v = hh_ci_judge(&st, &x->repo->ci_contexts, &seen);
+		} else {
+			hh_buf_puts(&err, hh_error_last());
+			hh_log(HH_LOG_WARN, "job.ci", "repo", x->job->repo, "commit", x->job->commit_sha,
+			       "error", err.ptr, NULL);
 		}
-		if (time(NULL) >= end || (x->p->stop && *x->p->stop)) {
-			snprintf(why, whylen, "CI did not report on %.12s within %lds", x->job->commit_sha,
-				 x->repo->health_timeout);
-			return (x->p->stop && *x->p->stop) ? -1 : 0;
-		}
+		hh_ci_statuses_release(&st);
+		if (v != HH_CI_WAITING || time(NULL) >= end || (x->p->stop && *x->p->stop))
+			break;
 		sleep((unsigned)(x->repo->health_interval < 1 ? 1 : x->repo->health_interval));
 	}
+	said = seen.ptr ? seen.ptr : "";
+	if (v == HH_CI_PASSED) {
+		snprintf(why, whylen, "CI passed on %.12s: %s", x->job->commit_sha, said);
+		rc = 1;
+	} else if (v == HH_CI_FAILED) {
+		snprintf(why, whylen, "CI failed on %.12s: %s", x->job->commit_sha, said);
+		rc = 0;
+	} else {
+		snprintf(why, whylen, "CI did not report on %.12s within %lds: awaited %s%s%s",
+			 x->job->commit_sha, x->repo->health_timeout, said,
+			 err.len ? "; last error: " : "", err.len ? err.ptr : "");
+		rc = (x->p->stop && *x->p->stop) ? -1 : 0;
+	}
+	hh_buf_release(&seen);
+	hh_buf_release(&err);
+	return rc;
 }
 
 /* Builds (or finds) the revert of the job's commit on the branch tip and pushes it. */
@@ -204,12 +253,39 @@ static int revert_failed(struct run *x, const char *why)
 	set_str(&x->job->detail, why);
 	/* why may have been the old detail, which set_str() just freed. */
 	why = x->job->detail ? x->job->detail : "revert failed";
+	quarantine(x); /* the fix is known bad: never made again without a human */
 	freeze(x, w ? w : why);
 	free(w);
 	log_job(x->job, "job.revert-failed", why);
 	if (hh_pl_save(x, HH_JOB_REVERT_FAILED) < 0)
 		return -1;
 	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_FAILED, NULL);
+	return 1;
+}
+
+/*
+ * The revert landed (it is on the branch) but health still fails: the job is reverted
+ * (reverted: true) with its own reason and notice, its finding quarantined, the repository
+ * frozen with that reason. Not a failed revert: the revert did what it could.
+ */
+static int revert_unhealthy(struct run *x, const char *seen)
+{
+	char *d = hh_asprintf("health still failing after the revert: %s", seen);
+	char *w = hh_asprintf("health still failing after the revert %.12s of job %lld: %s",
+			      x->job->revert_sha ? x->job->revert_sha : "", x->job->id, seen);
+	const char *why;
+
+	set_str(&x->job->reason, "unhealthy-after-revert");
+	set_str(&x->job->detail, d ? d : seen);
+	why = x->job->detail ? x->job->detail : "health still failing after the revert";
+	free(d);
+	quarantine(x);
+	freeze(x, w ? w : why);
+	free(w);
+	if (hh_pl_save(x, HH_JOB_REVERTED) < 0)
+		return -1;
+	log_job(x->job, "job.revert-unhealthy", why);
+	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_UNHEALTHY, NULL);
 	return 1;
 }
 
@@ -240,12 +316,8 @@ static int do_revert(struct run *x, const char *why)
 		if (v == HH_VERDICT_STOPPED)
 			return 1;
 		hh_pl_stage(x, "watch-revert", NULL);
-		if (v != HH_VERDICT_HEALTHY) {
-			char *m = hh_asprintf("health still failing after the revert: %s", w.why);
-			rc = revert_failed(x, m ? m : w.why);
-			free(m);
-			return rc;
-		}
+		if (v != HH_VERDICT_HEALTHY)
+			return revert_unhealthy(x, w.why);
 	}
 	set_str(&x->job->reason, "unhealthy");
 	set_str(&x->job->detail, why);
@@ -270,7 +342,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 	struct run x;
 	hh_health_watch w;
 	enum hh_health_verdict v;
-	char why[256];
+	char why[2048];
 	int rc = 0;
 
 	init_run(&x, p, job);
@@ -295,7 +367,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 		hh_pl_stage(&x, "ci", NULL);
 		if (rc == 1) {
 			rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
-			log_job(job, "job.healed", "CI passed");
+			log_job(job, "job.healed", why);
 			hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 			goto out;
 		}
@@ -358,7 +430,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 		    hh_mirror_is_ancestor(x.m, job->commit_sha, tip) == 1)
 			landed = 1;
 		if (job->detail && strncmp(job->detail, "scratch: ", 9) == 0 &&
-		    hh_remote_rmtree(x.r, job->detail + 9) < 0)
+		    hh_pl_host_clean(&x, job->detail + 9, 0) < 0)
 			hh_log(HH_LOG_WARN, "job.cleanup", "path", job->detail + 9, "error",
 			       hh_error_last(), NULL);
 		set_str(&job->detail, NULL); /* not a reason for a later revert */

@@ -1,22 +1,28 @@
 /*
  * pipeline_fix: the fixer's run on the host as one remote script (rscript.h), one ssh channel
- * where there were a directory, three file writes, the fixer, a listing and a read back:
+ * where there were a lookup, a directory, three file writes, the fixer, a listing and a read
+ * back:
  *
+ *   locate   the fixer's program looked up with fixer.path as PATH ("~" = the host user's
+ *            HOME), the probe of fixer_path.h; a program found nowhere ends the script there
+ *            (fixer-not-found, before any scratch directory exists)
  *   mkdir    the scratch directory (a random name of ours under /tmp, mode 0700; mkdir fails
  *            on an existing name, so nothing is taken over); recorded in the store first
  *   files    work/<target> and prompt.txt from stdin (exact byte counts, checked), home/.keep
- *   fixer    in work/ under `timeout -k 2 N`, with exactly the fixer's environment (env -i),
- *            stdin /dev/null and its output on stderr; its status on stdout ("fixer N")
+ *   fixer    in work/ under `timeout -k 2 N`, with exactly the fixer's environment (env -i,
+ *            PATH = the expanded fixer.path), stdin /dev/null and its output on stderr; its
+ *            status on stdout ("fixer N")
  *   list     every entry of the scratch directory (type, size, path; NUL-separated; nothing
  *            below home/), an empty record, then the target's bytes when it is a regular file
  *
- * The finding's text travels only as the prompt file's bytes on stdin; paths, sizes and the
- * fixer's argv are positional arguments. The L1 judge then works on the listing: only the
+ * The finding's text travels only as the prompt file's bytes on stdin; paths, sizes,
+ * fixer.path and the fixer's argv are positional arguments. The L1 judge then works on the listing: only the
  * target may exist and have changed under work/, and nothing may appear beside work/ but the
  * fixer's own home/ and prompt.txt. The check runs afterwards (pipeline.c), never before the
  * judge: a check run on a work directory holding files the fixer added could run them.
  */
 #include "internal/fixer.h"
+#include "internal/fixer_path.h"
 #include "internal/findings.h"
 #include "internal/log.h"
 #include "internal/pipeline_priv.h"
@@ -34,7 +40,6 @@
 #define LIST_CAP (1u << 20) /* bytes of listing accepted besides the target */
 #define TAIL_BYTES 2000
 #define SCRIPT_MARGIN_MS 60000 /* the script's own steps, beyond the fixer's limit */
-#define FIX_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
 
 static const char step_mkdir[] = "hh_d=$1\numask 077\nmkdir -m 700 -- \"$hh_d\" || hh_fail";
 /* Inside the 0700 scratch directory the work files get the modes a checkout would (umask 022;
@@ -52,9 +57,11 @@ static const char step_files[] =
 	"umask 077\n"
 	"head -c \"$4\" >\"$hh_d/prompt.txt\" || hh_fail\n"
 	"[ \"$(wc -c <\"$hh_d/prompt.txt\")\" -eq \"$4\" ] || hh_fail";
+/* after the probe (fixer_path.h): hh_found is where the program is, "" when nowhere */
+static const char step_found[] = "[ -n \"$hh_found\" ] || hh_fail";
 static const char step_fixer[] = "hh_t=$1\nshift\n"
 				 "cd -- \"$hh_d/work\" || hh_fail\n"
-				 "timeout -k 2 \"$hh_t\" \"$@\" </dev/null >&2\n"
+				 "timeout -k 2 \"$hh_t\" env -i \"PATH=$hh_path\" \"$@\" </dev/null >&2\n"
 				 "hh_st=$?\n"
 				 "printf 'fixer %s\\n' \"$hh_st\"";
 static const char step_vars[] = "hh_d=$1 hh_f=$2 hh_st=0";
@@ -184,7 +191,8 @@ static char *scratch_name(void)
 /* What the fix needs: the fixer's argv and environment, the scratch steps' arguments. */
 struct fix {
 	hh_strv argv, env;
-	char *prompt;
+	char *prompt, *program;
+	const char *spec; /* fixer.path */
 	char tsz[24], psz[24], tmo[24];
 	const char *mode;
 };
@@ -194,6 +202,7 @@ static void fix_release(struct fix *f)
 	hh_strv_release(&f->argv);
 	hh_strv_release(&f->env);
 	free(f->prompt);
+	free(f->program);
 }
 
 static int fix_prepare(struct run *x, struct fix *f, const hh_buf *before, int kind,
@@ -206,7 +215,8 @@ static int fix_prepare(struct run *x, struct fix *f, const hh_buf *before, int k
 
 	f->prompt = hh_prompt_build(x->job->type ? x->job->type : "review",
 				    x->job->message ? x->job->message : "");
-	if (!f->prompt || !ppath || !home)
+	f->spec = hh_fixer_path_spec(cfg);
+	if (!f->prompt || !ppath || !home || !(f->program = hh_fixer_program(cfg)))
 		goto out;
 	if (hh_fixer_argv(&f->argv, cfg, ppath, x->job->file, ollama) < 0 ||
 	    hh_fixer_env(&f->env, home, ollama) < 0) {
@@ -224,6 +234,17 @@ out:
 	return rc;
 }
 
+/* The lookup steps (locate: the probe, found: fails when the program is nowhere). */
+static int steps_locate(const struct fix *f, hh_rscript *s)
+{
+	const char *a[] = { f->spec, f->program, NULL };
+
+	if (hh_rscript_step(s, "locate", hh_fixer_probe, 2, a) < 0 ||
+	    hh_rscript_step(s, "found", step_found, 0, NULL) < 0)
+		return -1;
+	return 0;
+}
+
 /* The scratch steps (mkdir, files) and their stdin: the target's bytes, then the prompt's. */
 static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *before, hh_rscript *s,
 			 hh_buf *in)
@@ -239,15 +260,14 @@ static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *befor
 	return 0;
 }
 
-/* The fixer step: its limit, then `env -i PATH=... NAME=VALUE... argv...`. */
+/* The fixer step: its limit, then the `NAME=VALUE... argv...` that follow `env -i PATH=...`. */
 static int step_fixer_add(const struct fix *f, hh_rscript *s)
 {
 	hh_strv tail = { 0 };
 	size_t i;
 	int rc = -1;
 
-	if (hh_strv_push(&tail, f->tmo) < 0 || hh_strv_push(&tail, "env") < 0 ||
-	    hh_strv_push(&tail, "-i") < 0 || hh_strv_push(&tail, FIX_PATH) < 0)
+	if (hh_strv_push(&tail, f->tmo) < 0)
 		goto out;
 	for (i = 0; i < f->env.n; i++)
 		if (hh_strv_push(&tail, f->env.v[i]) < 0)
@@ -272,8 +292,9 @@ static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long
 
 	if (hh_rscript_argv(s, &av) < 0)
 		return -1;
+	/* the login environment: the probe needs the host user's HOME for fixer.path's "~"; the
+	 * fixer itself gets only its own (env -i) */
 	o.cwd = "/";
-	o.clean_env = 1;
 	o.stdin_data = in ? (in->ptr ? in->ptr : "") : NULL;
 	o.stdin_len = in ? in->len : 0;
 	o.timeout_ms = timeout_ms;
@@ -283,16 +304,28 @@ static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long
 	return rc;
 }
 
-/* A failed scratch step (1 mkdir, 2 files) as the job's failure; 0 if neither failed. */
-static int scratch_failed(struct run *x, int step, const hh_exec_result *res)
+/* A failed lookup or scratch step as the job's failure; 0 if none of them failed. out is the
+ * script's stdout (the probe's answer first). */
+static int prep_failed(struct run *x, const hh_rscript *s, const hh_exec_result *res)
 {
-	if (step == 1) { /* nothing was created: nothing to remove */
+	const char *step = hh_rscript_step_name(s, hh_rscript_failed_step(s, res->status));
+	const char *out = res->out.ptr ? res->out.ptr : "";
+
+	if (strcmp(step, "found") == 0 || strcmp(step, "locate") == 0) {
+		int rc;
+
+		free(x->scratch); /* not made yet */
+		x->scratch = NULL;
+		rc = hh_pl_fixer_located(x, &out, NULL);
+		return rc ? rc : hh_pl_fail(x, "fixer-not-found", "the fixer was not found");
+	}
+	if (strcmp(step, "mkdir") == 0) { /* nothing was created: nothing to remove */
 		free(x->scratch);
 		x->scratch = NULL;
 		return hh_pl_fail(x, "error", "cannot create a scratch directory on the host: %s",
 				  hh_pl_tail(res));
 	}
-	if (step == 2)
+	if (strcmp(step, "files") == 0)
 		return hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
 				  hh_pl_tail(res));
 	return 0;
@@ -322,26 +355,41 @@ static int fixer_failed(struct run *x, int st, int timed_out)
 				  "the fixer ran longer than %lds and was stopped",
 				  cfg->fixer_timeout);
 	if (st > 128)
-		return hh_pl_fail(x, "fixer-failed", "the fixer exited with signal %d", st - 128);
+		return hh_pl_fixer_exit(x, 0, st - 128);
 	if (st != 0)
-		return hh_pl_fail(x, "fixer-failed", "the fixer exited with status %d", st);
+		return hh_pl_fixer_exit(x, st, 0);
 	return 0;
 }
 
-/* ssh: scratch, fixer and listing in one script (one channel). Fills list with the output
- * after the "fixer N" line. */
+/* The probe's answer at the start of *o: x->fixer_path, and the "locate" stage (after the
+ * stage before, when given: over ssh the lookup is the first step of the "fix" channel). */
+static int located(struct run *x, const char **o, const char *before)
+{
+	char *found = NULL;
+	int rc = hh_pl_fixer_located(x, o, &found);
+
+	if (rc == 0 && before)
+		hh_pl_stage(x, before, NULL);
+	if (rc == 0)
+		hh_pl_stage(x, "locate", found);
+	free(found);
+	return rc;
+}
+
+/* ssh: lookup, scratch, fixer and listing in one script (one channel). *off is where the
+ * listing starts in res->out (after the probe's answer and the "fixer N" line). */
 static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_exec_result *res,
 		   size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
 	hh_rscript s = { 0 };
 	hh_buf in = HH_BUF_INIT;
-	const char *o, *nl;
+	const char *o, *nl, *end;
 	long long t0 = now_ms();
 	int rc, st;
 
-	if (steps_scratch(x, f, before, &s, &in) < 0 || step_fixer_add(f, &s) < 0 ||
-	    hh_rscript_step(&s, "list", step_list, 0, NULL) < 0) {
+	if (steps_locate(f, &s) < 0 || steps_scratch(x, f, before, &s, &in) < 0 ||
+	    step_fixer_add(f, &s) < 0 || hh_rscript_step(&s, "list", step_list, 0, NULL) < 0) {
 		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
 		goto out;
 	}
@@ -350,11 +398,14 @@ static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_
 		goto out;
 	}
 	set_tail(x, &res->err, NULL); /* the fixer's stdout and stderr, in order */
-	if ((rc = scratch_failed(x, hh_rscript_failed_step(&s, res->status), res)) != 0)
+	if ((rc = prep_failed(x, &s, res)) != 0)
 		goto out;
-	o = res->out.ptr;
-	nl = o ? memchr(o, '\n', res->out.len) : NULL;
-	if (!o || res->out.len < 7 || strncmp(o, "fixer ", 6) != 0 || !nl) {
+	o = res->out.ptr ? res->out.ptr : "";
+	end = o + res->out.len;
+	if ((rc = located(x, &o, "fix")) != 0)
+		goto out;
+	nl = memchr(o, '\n', (size_t)(end - o));
+	if (end - o < 7 || strncmp(o, "fixer ", 6) != 0 || !nl) {
 		rc = hh_pl_fail(x, "fixer-failed",
 				"cannot run the fixer: the host script ended "
 				"with status %d: %s",
@@ -362,7 +413,7 @@ static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_
 		goto out;
 	}
 	st = atoi(o + 6);
-	*off = (size_t)(nl + 1 - o);
+	*off = (size_t)(nl + 1 - res->out.ptr);
 	rc = fixer_failed(
 		x, st, st == 124 || (st == 128 + 9 && now_ms() - t0 >= cfg->fixer_timeout * 1000));
 out:
@@ -373,7 +424,7 @@ out:
 
 /* local: the same steps, but the fixer is run by the local transport itself, so that it stays
  * healhook's child and dies with it (PR_SET_PDEATHSIG); a script's grandchild would not. */
-static int fix_local(struct run *x, const struct fix *f, const hh_buf *before, hh_exec_result *res,
+static int fix_local(struct run *x, struct fix *f, const hh_buf *before, hh_exec_result *res,
 		     size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
@@ -381,20 +432,26 @@ static int fix_local(struct run *x, const struct fix *f, const hh_buf *before, h
 	hh_buf in = HH_BUF_INIT;
 	hh_exec_opts o = { 0 };
 	char *work = hh_asprintf("%s/work", x->scratch);
-	const char *vars[] = { x->scratch, x->job->file, NULL };
+	const char *vars[] = { x->scratch, x->job->file, NULL }, *out;
 	int rc;
 
-	if (!work || steps_scratch(x, f, before, &a, &in) < 0 ||
+	if (!work || steps_locate(f, &a) < 0 || steps_scratch(x, f, before, &a, &in) < 0 ||
 	    hh_rscript_step(&b, "vars", step_vars, 2, vars) < 0 ||
 	    hh_rscript_step(&b, "list", step_list, 0, NULL) < 0) {
 		rc = hh_pl_fail(x, "error", "cannot prepare the fixer's run: %s", hh_error_last());
 		goto out;
 	}
 	if (run_script(x, &a, &in, SCRIPT_MARGIN_MS, res) < 0 || res->status != 0) {
-		rc = scratch_failed(x, hh_rscript_failed_step(&a, res->status), res);
+		rc = prep_failed(x, &a, res);
 		if (!rc)
 			rc = hh_pl_fail(x, "error", "cannot prepare the scratch directory: %s",
 					res->status ? hh_pl_tail(res) : hh_error_last());
+		goto out;
+	}
+	out = res->out.ptr ? res->out.ptr : "";
+	if ((rc = located(x, &out, NULL)) != 0 || (rc = hh_pl_env_path(x, &f->env)) != 0) {
+		if (rc < 0)
+			rc = hh_pl_fail(x, "error", "%s", hh_error_last());
 		goto out;
 	}
 	hh_exec_result_release(res);
@@ -408,7 +465,10 @@ static int fix_local(struct run *x, const struct fix *f, const hh_buf *before, h
 		goto out;
 	}
 	set_tail(x, &res->out, &res->err);
-	rc = fixer_failed(x, res->signal ? 128 + res->signal : res->status, res->timed_out);
+	rc = res->timed_out ? fixer_failed(x, 0, 1)
+	     : res->signal ? hh_pl_fixer_exit(x, 0, res->signal)
+	     : res->status ? hh_pl_fixer_exit(x, res->status, 0)
+			   : 0;
 	hh_exec_result_release(res);
 	if (rc)
 		goto out;
@@ -459,7 +519,8 @@ int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
 				    : fix_local(x, &f, before, &res, &off);
 	if (rc)
 		goto out;
-	hh_pl_stage(x, "fix", NULL);
+	if (!hh_remote_is_ssh(x->r))
+		hh_pl_stage(x, "fix", NULL);
 	if (res.status != 0 || (res.truncated && res.out.len >= MAX_TARGET + LIST_CAP)) {
 		rc = hh_pl_fail(x, "error", "cannot list the scratch directory: %s",
 				res.status ? hh_pl_tail(&res) : "listing too large");

@@ -9,6 +9,9 @@
  *         git push origin pending:BRANCH; ls-remote checks origin's branch is the commit;
  *         then the pending ref and the scratch directory are removed
  *
+ * After a failure (or a restart), hh_pl_host_clean removes the scratch directory and the
+ * pending ref the same way, one exec channel, no SFTP.
+ *
  * The step texts are constants; the work tree, branch, commit and scratch path are positional
  * arguments. Each step fails with its own exit status, turned here into the same sentences the
  * separate commands gave.
@@ -37,6 +40,59 @@ static const char step_verify[] = "hh_o=$(git ls-remote origin \"$1\" </dev/null
 static const char step_clean[] = "git update-ref -d refs/healhook/pending </dev/null >&2\n"
 				 "[ -z \"$1\" ] || rm -rf -- \"$1\" >&2\n"
 				 "exit 0";
+
+static const char step_rm[] = "rm -rf -- \"$1\" >&2 || hh_fail";
+static const char step_unpend[] = "cd -- \"$1\" || hh_fail\n"
+				  "git update-ref -d refs/healhook/pending </dev/null >&2 || hh_fail";
+
+/* A scratch directory of ours: /tmp/healhook-NAME, NAME without '/' (pipeline_fix.c, and
+ * hh_remote_mkdtemp's names of earlier versions). */
+static int is_scratch(const char *p)
+{
+	return strncmp(p, "/tmp/healhook-", 14) == 0 && p[14] && !strchr(p + 14, '/') &&
+	       strcmp(p + 14, "..") != 0;
+}
+
+int hh_pl_host_clean(struct run *x, const char *scratch, int pending)
+{
+	const char *a1[] = { scratch, NULL }, *a2[] = { hh_remote_path(x->r), NULL };
+	hh_rscript s = { 0 };
+	hh_strv argv = { 0 };
+	hh_exec_opts o = { 0 };
+	hh_exec_result res;
+	int rc = -1;
+
+	memset(&res, 0, sizeof(res));
+	if (scratch && !is_scratch(scratch))
+		return hh_error("'%s' is not a scratch directory of healhook's", scratch);
+	if ((scratch && hh_rscript_step(&s, "rm", step_rm, 1, a1) < 0) ||
+	    (pending && hh_rscript_step(&s, "unpend", step_unpend, 1, a2) < 0) ||
+	    hh_rscript_argv(&s, &argv) < 0)
+		goto out;
+	if (s.steps == 0) {
+		rc = 0;
+		goto out;
+	}
+	o.cwd = "/";
+	o.timeout_ms = PUSH_WAIT_MS;
+	if (hh_remote_exec(x->r, (const char *const *)argv.v, &o, &res) < 0)
+		goto out;
+	if (res.status != 0) {
+		hh_error("cannot %s on the host: %s",
+			 strcmp(hh_rscript_step_name(&s, hh_rscript_failed_step(&s, res.status)),
+				"unpend") == 0
+				 ? "remove refs/healhook/pending"
+				 : "remove the scratch directory",
+			 hh_pl_tail(&res));
+		goto out;
+	}
+	rc = 0;
+out:
+	hh_exec_result_release(&res);
+	hh_strv_release(&argv);
+	hh_rscript_release(&s);
+	return rc;
+}
 
 /* The last 300 bytes of a script's stderr, for a detail sentence. */
 static const char *err_tail(const hh_git_script *gs)

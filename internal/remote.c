@@ -363,6 +363,51 @@ int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size
 	return r->spec.is_ssh ? hh_ssh_stat(r, path, kind, size) : hh_local_stat(path, kind, size);
 }
 
+/* $1 = the path: one letter for its kind, by lstat semantics (-h first). */
+static const char kind_script[] = "if [ -h \"$1\" ]; then echo l; elif [ -d \"$1\" ]; then echo d; "
+				  "elif [ -f \"$1\" ]; then echo f; elif [ -e \"$1\" ]; then "
+				  "echo o; else echo m; fi";
+
+int hh_remote_kind(hh_remote *r, const char *path, long timeout_ms, enum hh_file_kind *kind)
+{
+	const char *argv[] = {"sh", "-c", kind_script, "sh", path, NULL};
+	hh_exec_opts o = {0};
+	hh_exec_result res;
+	int rc = -1;
+	char c;
+
+	*kind = HH_FILE_MISSING;
+	if (check_path(path) < 0)
+		return -1;
+	if (!r->spec.is_ssh)
+		return hh_local_stat(path, kind, NULL);
+	memset(&res, 0, sizeof(res));
+	o.cwd = "/";
+	o.timeout_ms = timeout_ms;
+	if (hh_remote_exec(r, argv, &o, &res) < 0)
+		goto out;
+	c = res.status == 0 && res.out.ptr ? res.out.ptr[0] : 0;
+	if (!c || !strchr("ldfom", c)) {
+		hh_error("cannot inspect '%s' on the host: the shell %s", path,
+			 res.timed_out ? "timed out" : "gave no answer");
+		goto out;
+	}
+	*kind = c == 'l'   ? HH_FILE_SYMLINK
+		: c == 'd' ? HH_FILE_DIR
+		: c == 'f' ? HH_FILE_REGULAR
+		: c == 'o' ? HH_FILE_OTHER
+			   : HH_FILE_MISSING;
+	rc = 0;
+out:
+	hh_exec_result_release(&res);
+	return rc;
+}
+
+int hh_remote_sftp_probe(hh_remote *r, long timeout_ms)
+{
+	return r->spec.is_ssh ? hh_ssh_sftp_probe(r, timeout_ms) : 0;
+}
+
 int hh_remote_mkdtemp(hh_remote *r, const char *parent, char **out)
 {
 	*out = NULL;

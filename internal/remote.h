@@ -12,7 +12,8 @@
  * so every word is single-quoted (hh_shell_quote) and the command is wrapped so that it can be
  * stopped: the per-command time limit kills the remote process group (a command killed by a
  * signal is reported as such, never as status 0). File contents never travel inside a command
- * line: they go through SFTP (ssh) or direct I/O (local).
+ * line: they go on a command's stdin (a heal's remote scripts), or through SFTP (ssh) or direct
+ * I/O (local) for the file calls below.
  *
  * A remote handle is used by one thread at a time. libssh2 types stay inside remote_ssh.c.
  */
@@ -75,7 +76,8 @@ typedef struct hh_exec_opts {
 	const char *cwd;           /* working directory; NULL = the host's work tree path */
 	const char *const *env;    /* "NAME=value" list (NULL-terminated) set for the command; the
 				    * command gets ONLY these plus PATH=/usr/local/bin:/usr/bin:/bin
-				    * when clean_env is 1 */
+				    * when clean_env is 1; a PATH=... in the list replaces that PATH
+				    * (and is the PATH argv[0] is looked up in; fixer.path uses it) */
 	int clean_env;
 	const void *stdin_data;    /* NULL = stdin from /dev/null */
 	size_t stdin_len;
@@ -91,7 +93,8 @@ typedef struct hh_exec_opts {
 int hh_remote_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 		   hh_exec_result *res);
 
-/* Files (ssh: SFTP; local: POSIX). Paths are absolute. */
+/* Files (ssh: SFTP, started by the first call; local: POSIX). Paths are absolute. Not used by
+ * a heal, which moves every file through exec channels (pipeline_fix.c). */
 /* Reads at most max bytes (error if larger). Refuses symlinks (lstat). */
 int hh_remote_read_file(hh_remote *r, const char *path, size_t max, hh_buf *out);
 /* Creates or truncates path with mode, writing len bytes. Parent directories are created. */
@@ -100,6 +103,16 @@ int hh_remote_write_file(hh_remote *r, const char *path, const void *data, size_
 enum hh_file_kind { HH_FILE_MISSING = 0, HH_FILE_REGULAR, HH_FILE_DIR, HH_FILE_SYMLINK, HH_FILE_OTHER };
 /* lstat: fills *kind (and *size when non-NULL). Returns 0, or -1 on a transport error. */
 int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size_t *size);
+
+/* lstat by a command on the host (ssh: one exec channel, no SFTP; local: lstat): fills *kind.
+ * Returns 0, or -1 when it could not be run (error set). */
+int hh_remote_kind(hh_remote *r, const char *path, long timeout_ms, enum hh_file_kind *kind);
+
+/* ssh: starts SFTP on the session now (one subsystem channel), within timeout_ms (0 = 10 s);
+ * -1 with an error naming the sftp subsystem when the host has none. local: 0. Healhook's heals
+ * never need SFTP (`healhook doctor` reports it); the file calls below start it when first
+ * used. */
+int hh_remote_sftp_probe(hh_remote *r, long timeout_ms);
 
 /* Creates a fresh private directory (mode 0700) under parent (NULL = /tmp) and returns its path
  * in *out (caller frees). */

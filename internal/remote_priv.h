@@ -77,6 +77,7 @@ int hh_ssh_stream_write(hh_stream *s, const void *buf, size_t len);
 int hh_ssh_stream_send_eof(hh_stream *s);
 int hh_ssh_stream_close(hh_stream *s);
 int hh_ssh_channels(const hh_remote *r);
+int hh_ssh_sftp_probe(hh_remote *r, long timeout_ms);
 
 /* Sorts entries by path (both transports return list_tree sorted). */
 void hh_remote_entries_sort(hh_remote_entry *e, size_t n);

@@ -24,6 +24,7 @@
  *
  * Files go over SFTP: see remote_sftp.c.
  */
+#include "internal/knownhosts.h"
 #include "internal/log.h"
 #include "internal/netopt.h"
 #include "internal/remote_priv.h"
@@ -171,131 +172,18 @@ static int tcp_connect(hh_remote *r, int64_t deadline)
 			strerror(err));
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Base64 of data; with pad = 0 the '=' padding is left out (as OpenSSH fingerprints do). */
-static int base64(hh_buf *out, const unsigned char *d, size_t n, int pad)
-{
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		char q[4] = {b64[d[i] >> 2], b64[((d[i] & 3) << 4) | (d[i + 1] >> 4)],
-			     b64[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)], b64[d[i + 2] & 63]};
-
-		if (hh_buf_put(out, q, 4) < 0)
-			return -1;
-	}
-	if (n - i == 1) {
-		char q[4] = {b64[d[i] >> 2], b64[(d[i] & 3) << 4], '=', '='};
-
-		return hh_buf_put(out, q, pad ? 4 : 2);
-	}
-	if (n - i == 2) {
-		char q[4] = {b64[d[i] >> 2], b64[((d[i] & 3) << 4) | (d[i + 1] >> 4)],
-			     b64[(d[i + 1] & 15) << 2], '='};
-
-		return hh_buf_put(out, q, pad ? 4 : 3);
-	}
-	return 0;
-}
-
-static int knownhost_keytype(int hostkey_type)
-{
-	switch (hostkey_type) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA:
-		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-	case LIBSSH2_HOSTKEY_TYPE_DSS:
-		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-	case LIBSSH2_HOSTKEY_TYPE_ED25519:
-		return LIBSSH2_KNOWNHOST_KEY_ED25519;
-	default:
-		return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
-	}
-}
-
-/*
- * Checks the server's key against known_hosts. Plain entries must carry exactly the name
- * OpenSSH would write; hashed entries are left to libssh2's own check.
- */
+/* Checks the server's key against known_hosts, with the one policy of knownhosts.c. */
 static int check_host_key(hh_remote *r, const char *known_hosts)
 {
-	struct hh_ssh *s = r->ssh;
-	LIBSSH2_KNOWNHOSTS *kh = NULL;
-	struct libssh2_knownhost *e = NULL, *prev = NULL;
-	const char *key, *hash;
+	const char *key;
 	size_t keylen;
-	int type, ktype, match = 0, mismatch = 0, rc = -1;
-	hh_buf name = HH_BUF_INIT, fp = HH_BUF_INIT, keyb64 = HH_BUF_INIT;
+	int type;
 
-	key = libssh2_session_hostkey(s->session, &keylen, &type);
-	hash = libssh2_hostkey_hash(s->session, LIBSSH2_HOSTKEY_HASH_SHA256);
-	if (!key || !hash) {
-		hh_error("no host key from %s:%d", r->spec.hostname, r->spec.port);
-		goto out;
-	}
-	if (hh_buf_puts(&fp, "SHA256:") < 0 ||
-	    base64(&fp, (const unsigned char *)hash, 32, 0) < 0 ||
-	    base64(&keyb64, (const unsigned char *)key, keylen, 1) < 0)
-		goto out;
-	if (r->spec.port == 22)
-		hh_buf_puts(&name, r->spec.hostname);
-	else
-		hh_buf_printf(&name, "[%s]:%d", r->spec.hostname, r->spec.port);
-	if (!name.ptr)
-		goto out;
-	ktype = knownhost_keytype(type);
-	if (!(kh = libssh2_knownhost_init(s->session))) {
-		hh_error("out of memory");
-		goto out;
-	}
-	if (access(known_hosts, R_OK) < 0 ||
-	    libssh2_knownhost_readfile(kh, known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-		hh_error("cannot read known hosts file '%s': %s", known_hosts,
-			 errno ? strerror(errno) : hh_ssh_errmsg(s));
-		goto out;
-	}
-	while (!libssh2_knownhost_get(kh, &e, prev)) {
-		prev = e;
-		if (!e->name || strcmp(e->name, name.ptr) ||
-		    (e->typemask & LIBSSH2_KNOWNHOST_KEY_MASK) != ktype)
-			continue;
-		if (e->key && !strcmp(e->key, keyb64.ptr))
-			match = 1;
-		else
-			mismatch = 1;
-	}
-	if (!match && !mismatch) {
-		struct libssh2_knownhost *found = NULL;
-		int c = libssh2_knownhost_checkp(kh, r->spec.hostname, r->spec.port, key, keylen,
-						 LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-							 LIBSSH2_KNOWNHOST_KEYENC_RAW | ktype,
-						 &found);
-
-		if (found && !found->name) { /* a hashed entry */
-			match = c == LIBSSH2_KNOWNHOST_CHECK_MATCH;
-			mismatch = c == LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
-		}
-	}
-	if (match)
-		rc = 0;
-	else if (mismatch)
-		hh_error("host key for %s does not match the one in %s (%s)", name.ptr, known_hosts,
-			 fp.ptr);
-	else
-		hh_error("host key for %s is not in %s (%s)", name.ptr, known_hosts, fp.ptr);
-out:
-	if (kh)
-		libssh2_knownhost_free(kh);
-	hh_buf_release(&name);
-	hh_buf_release(&fp);
-	hh_buf_release(&keyb64);
-	return rc;
+	key = libssh2_session_hostkey(r->ssh->session, &keylen, &type);
+	if (!key)
+		return hh_error("no host key from %s:%d", r->spec.hostname, r->spec.port);
+	return hh_known_hosts_check(known_hosts, r->spec.hostname, r->spec.port, key, keylen,
+				    NULL);
 }
 
 /* libssh2 1.10 has no rsa-sha2-* signatures: say so when an RSA key is refused. */
@@ -341,8 +229,10 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	int rc;
 
 	if (!opts->identity || !opts->known_hosts)
-		return hh_error("ssh host '%s' needs an identity and a known-hosts file",
-				opts->host);
+		return hh_error("ssh host '%s' needs %s", opts->host,
+				!opts->identity && !opts->known_hosts ? "an identity and a known-hosts file"
+				: !opts->identity ? "an identity (a private key file)"
+				: "a known-hosts file");
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
@@ -377,6 +267,8 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 				opts->identity,
 				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
 				is_rsa_key(opts->identity) ? RSA_HINT : "");
+	/* No SFTP here: a heal runs everything through exec channels (rscript.h), so a host
+	 * without the sftp subsystem heals; SFTP starts on the first file call, if any. */
 	return 0;
 }
 

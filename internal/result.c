@@ -46,6 +46,8 @@ int hh_job_result_json(const hh_job *job, const char *state_override, hh_buf *ou
 {
 	char *msg = hh_job_message(job);
 
+	if (!msg)
+		return hh_buf_fail(out);
 	hh_buf_printf(out, "{\"success\":%s,\"action\":\"CODE_FIX\"",
 		      hh_job_succeeded(job) ? "true" : "false");
 	str_field(out, "message", msg);
@@ -64,5 +66,24 @@ int hh_job_result_json(const hh_job *job, const char *state_override, hh_buf *ou
 		      job->created, job->updated);
 	hh_buf_printf(out, ",\"stages\":%s", job->stages && *job->stages ? job->stages : "{}");
 	free(msg);
-	return hh_buf_putc(out, '}');
+	hh_buf_putc(out, '}');
+	return hh_buf_failed(out) ? -1 : 0;
+}
+
+int hh_history_json(const hh_job *jobs, const int *quarantined, size_t n, hh_buf *out)
+{
+	size_t i;
+
+	hh_buf_putc(out, '[');
+	for (i = 0; i < n && !hh_buf_failed(out); i++) {
+		if (i)
+			hh_buf_putc(out, ',');
+		if (hh_job_result_json(&jobs[i], NULL, out) < 0)
+			break;
+		out->ptr[--out->len] = '\0'; /* reopen the object for one more field */
+		hh_buf_printf(out, ",\"quarantined\":%s}",
+			      quarantined && quarantined[i] ? "true" : "false");
+	}
+	hh_buf_puts(out, "]\n");
+	return hh_buf_failed(out) ? -1 : 0;
 }

@@ -14,7 +14,11 @@
 int hh_job_succeeded(const hh_job *job);
 /* A one-line sentence about the outcome (caller frees). */
 char *hh_job_message(const hh_job *job);
-/* Appends the result object. state_override replaces the state name when non-NULL. */
+/* Appends the result object. state_override replaces the state name when non-NULL.
+ * Returns 0, or -1 when out failed (out of memory: out holds no usable result). */
 int hh_job_result_json(const hh_job *job, const char *state_override, hh_buf *out);
+/* Appends history --json's array (a result object per job, plus "quarantined": quarantined[i]
+ * non-zero; quarantined may be NULL for none) and a newline. Returns 0, or -1 when out failed. */
+int hh_history_json(const hh_job *jobs, const int *quarantined, size_t n, hh_buf *out);
 
 #endif

@@ -98,7 +98,19 @@ static const char *const migrations[] = {
 	 * (docs/performance.md). */
 	"CREATE INDEX findings_fingerprint_job ON findings(fingerprint, job_id)"
 	" WHERE job_id IS NOT NULL;",
-	/* 2 -> 3: cost must not grow with history. Job counts per state (/metrics) are kept
+	/* 2 -> 3: what the status pages show besides the job (store_status.c): every health
+	 * probe of a watch and its answer, every notification delivered or given up. */
+	"CREATE TABLE health_probes ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id), sha TEXT, at INTEGER NOT NULL,"
+	" status INTEGER NOT NULL, verdict TEXT NOT NULL, answer TEXT);"
+	"CREATE INDEX health_probes_job ON health_probes(job_id, id);"
+	"CREATE TABLE notifications ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER REFERENCES jobs(id), outcome TEXT NOT NULL, target TEXT NOT NULL,"
+	" ok INTEGER NOT NULL, attempts INTEGER NOT NULL, error TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX notifications_job ON notifications(job_id, id);",
+	/* 3 -> 4: cost must not grow with history. Job counts per state (/metrics) are kept
 	 * by triggers instead of counted over every job; retention (state.keep-deliveries)
 	 * finds the old bodies through a partial index of the rows that still have one. */
 	"CREATE TABLE job_state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL)"

@@ -203,6 +203,17 @@ long long hh_store_queue_depth(hh_store *st);
  */
 int hh_store_job_claim(hh_store *st, const char *const *skip_repos, size_t nskip, hh_job *out);
 
+/*
+ * The claim of `healhook heal`: in one write transaction, if job->repo has no job in progress
+ * (fixing, committed, watching, reverting: the worker's rule), inserts job in state fixing and
+ * returns 1 (job->id set). Returns 0 with *busy the id of the job in progress and *state its
+ * state (a static string) when there is one, -1 on error.
+ */
+int hh_store_job_insert_claimed(hh_store *st, hh_job *job, long long *busy, const char **state);
+
+/* 1 if a quarantined fingerprint belongs to job job_id, 0 if not, -1 on error. */
+int hh_store_job_quarantined(hh_store *st, long long job_id);
+
 /* Quarantines the fingerprints of job_id's findings, and extra_fingerprint when non-NULL. */
 int hh_store_quarantine_job(hh_store *st, long long job_id, const char *repo, const char *file,
 			    const char *extra_fingerprint, long long when);
@@ -214,5 +225,75 @@ int hh_store_repo_has_waiting(hh_store *st, const char *repo);
 int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long long when);
 /* Fixer runs for repo at or after since. */
 long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long since);
+
+/* ---- what the status pages read and the watch and notifier record (store_status.c) ----
+ * Plain SQL (no SQLite dialect) so that another back end can take it over as written.
+ * Callbacks get borrowed strings, valid during the call only; a callback that returns
+ * non-zero stops the walk (the function then returns 0). */
+
+/* One health probe of a watch: the answer's HTTP status (0: no answer), healhook's verdict
+ * on it ("ok", "bad", "old", "no-answer") and the first bytes of the answer (or the error). */
+typedef struct hh_probe_rec {
+	long long job_id;
+	const char *sha;          /* the commit the watch waited for (the fix or its revert) */
+	long long at;             /* unix seconds */
+	long status;
+	const char *verdict;
+	const char *answer;       /* kept up to HH_STORE_PROBE_TEXT bytes */
+} hh_probe_rec;
+#define HH_STORE_MAX_PROBES 200  /* probes kept per job; later ones are not stored */
+#define HH_STORE_PROBE_TEXT 300
+
+/* One notification delivered (ok 1) or given up (ok 0): target says where ("telegram chat
+ * 123", "gitea comment acme/shop#7", "gitea status acme/shop@abc123"), never a token. */
+typedef struct hh_notification_rec {
+	long long job_id;         /* 0: not about a job */
+	const char *outcome;      /* hh_outcome_name() */
+	const char *target;
+	int ok;
+	int attempts;
+	const char *error;        /* when given up; NULL otherwise */
+	long long at;
+} hh_notification_rec;
+
+int hh_store_probe_add(hh_store *st, const hh_probe_rec *p);
+int hh_store_notification_add(hh_store *st, const hh_notification_rec *n);
+/* Oldest first. */
+int hh_store_job_probes(hh_store *st, long long job_id,
+			int (*fn)(void *ctx, const hh_probe_rec *p), void *ctx);
+int hh_store_job_notifications(hh_store *st, long long job_id,
+			       int (*fn)(void *ctx, const hh_notification_rec *n), void *ctx);
+/* The findings that made the job, in the order they were stored. */
+int hh_store_job_findings(hh_store *st, long long job_id,
+			  int (*fn)(void *ctx, const hh_finding_rec *f), void *ctx);
+
+/* Ids of jobs, newest first (created, then id), of repo and in state when those are non-NULL,
+ * skipping offset; at most cap ids go to ids[], *n says how many. *total gets the number of
+ * jobs that match (all pages). */
+int hh_store_job_ids(hh_store *st, const char *repo, const char *state, long long offset,
+		     long long *ids, size_t cap, size_t *n, long long *total);
+
+/* What a repository is doing: jobs queued or waiting, the job in progress (0: none), and its
+ * last outcome: the newest job that ended (healed, reverted, revert-failed, failed, expired)
+ * or rests in pushed (0 and "" when there is none). */
+typedef struct hh_repo_activity {
+	long long queued;
+	long long running;
+	long long last_job;
+	char last_state[16];
+	char last_reason[64];
+	long long last_at;        /* when it ended (the job's updated time) */
+} hh_repo_activity;
+int hh_store_repo_activity(hh_store *st, const char *repo, hh_repo_activity *out);
+
+/* Every repository the store knows (from jobs and frozen flags), sorted by name. */
+int hh_store_repo_names(hh_store *st, int (*fn)(void *ctx, const char *repo), void *ctx);
+
+/* Outcomes per UTC day (unix seconds / 86400) since `since`: for jobs that ended, the state
+ * they ended in (by their updated time); for findings rejected at intake, "rejected" (by the
+ * time they arrived). fn gets (day, name, count), days ascending. */
+int hh_store_outcomes_per_day(hh_store *st, long long since,
+			      int (*fn)(void *ctx, long long day, const char *name, long long n),
+			      void *ctx);
 
 #endif

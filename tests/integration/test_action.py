@@ -335,6 +335,18 @@ class ActionFixtureEvent(ActionBase, unittest.TestCase):
 		self.assertRegex(out, r"(?m)^::error::healhook: review line comments not fetched: .*401")
 		self.assertEqual(H.rev(self.origin, "refs/heads/" + self.sc.branch), self.head0)
 
+	def test_dry_run_with_lookup_unreadable_is_not_failed(self):
+		# Issue 15: only the optional line-comment lookup failed; a dry run heals nothing,
+		# so it says so as a warning and stays a dry run.
+		rc, out, err = self.action("--dry-run", GITHUB_TOKEN="wrong-token")
+		self.assertEqual(rc, 0, out + err)
+		o = self.outputs()
+		self.assertEqual((o["result"], o["healed"]), ("dry-run", "0"), o)
+		self.assertRegex(out, r"(?m)^::warning::healhook: review line comments not fetched: "
+				 r".*401.*dry run")
+		self.assertFalse([l for l in out.splitlines() if l.startswith("::error::")], out)
+		self.assertEqual(H.rev(self.origin, "refs/heads/" + self.sc.branch), self.head0)
+
 	def test_workflow_command_text_is_escaped(self):
 		rc, out, err = self.action(GITHUB_EVENT_NAME="odd%event\r\nname")
 		self.assertEqual(rc, 0, out + err)

@@ -208,7 +208,8 @@ class DoctorSsh(DoctorBase):
 		self.assertTrue(all(r[0] == "✓" for r in rows), out)
 		names = [(r[1], r[2]) for r in rows]
 		for n in ("ssh reachable", "host key known", "key accepted", "work tree exists",
-			  "git repository", "not shallow", "branch", "fixer runnable", "health url"):
+			  "git repository", "not shallow", "branch", "fixer found", "fixer runnable",
+			  "health url"):
 			self.assertIn(("acme/shop-api", n), names)
 		for n in (("fixer", "ollama"), ("gitea", "token valid"), ("telegram", "token valid")):
 			self.assertEqual(names.count(n), 1, out)
@@ -291,8 +292,9 @@ class DoctorSsh(DoctorBase):
 
 	def test_fixer_missing(self):
 		rc, out, rows = self.doctor(fixer__command="no-such-fixer-xyz --model {model} {file}")
-		self.assert_only_failure(rc, rows, "acme/shop-api", "fixer runnable",
-					 "no-such-fixer-xyz", "full path in fixer.command")
+		r = self.assert_only_failure(rc, rows, "acme/shop-api", "fixer found",
+					     "no-such-fixer-xyz", "PATH=", "set fixer.path")
+		self.assert_mark(rows, "acme/shop-api", "fixer runnable", "-", "not checked")
 
 	def test_fixer_fails(self):
 		rc, out, rows = self.doctor(fixer__command="/bin/false {file}")
@@ -392,8 +394,8 @@ class DoctorLocal(DoctorBase):
 
 	def test_fixer_missing(self):
 		rc, out, rows = self.doctor(fixer__command="/nonexistent/aider {file}")
-		self.assert_only_failure(rc, rows, "acme/shop-api", "fixer runnable",
-					 "/nonexistent/aider")
+		self.assert_only_failure(rc, rows, "acme/shop-api", "fixer found",
+					 "/nonexistent/aider", "fixer.path")
 
 	def test_usage_and_config_errors(self):
 		p = subprocess.run([h.BIN, "doctor", "--bogus"], capture_output=True, text=True)

@@ -60,7 +60,7 @@ class ExampleConfig(unittest.TestCase):
 		with H.tmpdir() as tmp:
 			with open(os.path.join(H.ROOT, "docs", "healhook.conf.example")) as f:
 				text = f.read()
-			for name in ("webhook-secret", "gitea-token", "telegram-token"):
+			for name in ("webhook-secret", "gitea-token", "telegram-token", "status-token"):
 				with open(os.path.join(tmp, name), "w") as f:
 					f.write("x-%s\n" % name)
 			text = text.replace("/etc/healhook/", tmp + "/").replace("/var/lib/healhook", tmp + "/state")

@@ -163,7 +163,7 @@ class HarnessTests(unittest.TestCase):
 				     "te": req.header("Transfer-Encoding")}
 		body = b"x" * 5000 + "é".encode()
 		route = {"POST /api/v1/echo": echo}
-		with GiteaMock(token="t", routes=route) as g:
+		with GiteaMock(token="t", routes=route, validate=False) as g:
 			auth = [("Authorization", "token t"), ("X-Test", "1")]
 			st, hd, data = h.post(g.url + "/api/v1/echo", body, auth)
 			self.assertEqual(st, 200)
@@ -215,9 +215,10 @@ class HarnessTests(unittest.TestCase):
 
 class GiteaMockTests(unittest.TestCase):
 	def setUp(self):
-		self.g = GiteaMock(token="tok", routes=GiteaMock.fixture_routes()).start()
+		# strict=False: these tests also send what Gitea refuses (the mock's own 422s)
+		self.g = GiteaMock(token="tok", routes=GiteaMock.fixture_routes(), strict=False).start()
 		self.addCleanup(self.g.stop)
-		self.auth = {"Authorization": "token tok"}
+		self.auth = {"Authorization": "token tok", "Content-Type": "application/json"}
 		self.api = self.g.url + "/api/v1/repos/acme/shop-api"
 
 	def test_auth_required(self):
@@ -260,6 +261,50 @@ class GiteaMockTests(unittest.TestCase):
 		self.assertEqual(json.loads(h.get(self.api + "/commits/%s/status" % sha, self.auth)[2])["state"], "failure")
 		self.assertEqual(h.post(self.api + "/statuses/" + sha, b'{"state":"great"}', self.auth)[0], 422)
 		self.assertEqual(len(self.g.requests_to("POST", r"/statuses/")), 3)
+
+	def test_combined_status_as_gitea(self):
+		sha = "a3e5c7b9d1f2a4c6e8b0d2f4a6c8e0b1d3f5a7c9"
+
+		def post(ctx, state):
+			st, _, _ = h.post(self.api + "/statuses/" + sha, json.dumps(
+				{"state": state, "context": ctx}).encode(), self.auth)
+			self.assertEqual(st, 201)
+
+		def get(query=""):
+			st, _, data = h.get(self.api + "/commits/%s/status%s" % (sha, query), self.auth)
+			self.assertEqual(st, 200)
+			return json.loads(data)
+
+		empty = get()
+		self.assertEqual((empty["state"], empty["statuses"], empty["total_count"]), ("", None, 0))
+		# the latest status of a context replaces its earlier ones
+		post("ci/build", "failure")
+		post("ci/build", "success")
+		self.assertEqual(get()["state"], "success")
+		# healhook's own pending keeps the combined state pending (issue 16)
+		post("healhook", "pending")
+		self.assertEqual(get()["state"], "pending")
+		post("healhook", "success")
+		self.assertEqual(get()["state"], "success")
+		# warning and error combine to failure, as in Gitea since go-gitea/gitea#37048
+		post("lint", "warning")
+		self.assertEqual(get()["state"], "failure")
+		post("lint", "error")
+		self.assertEqual(get()["state"], "failure")
+		post("lint", "success")
+		comb = get()
+		self.assertEqual((comb["state"], comb["total_count"]), ("success", 3))
+		self.assertEqual([(s["context"], s["status"]) for s in comb["statuses"]],
+				 [("lint", "success"), ("healhook", "success"), ("ci/build", "success")])
+		# paged by limit, at most max_items a page, each page combined on its own
+		self.g.max_items = 2
+		pages = [get("?page=%d&limit=50" % n) for n in (1, 2, 3)]
+		self.assertEqual([[s["context"] for s in p["statuses"] or []] for p in pages],
+				 [["lint", "healhook"], ["ci/build"], []])
+		self.assertEqual(pages[2]["state"], "")
+		post("ci/build", "pending")
+		self.assertEqual([s["context"] for s in get("?limit=1")["statuses"]], ["ci/build"])
+		self.assertEqual(get("?page=2&limit=2")["state"], "success")
 
 	def test_delay_and_failures(self):
 		self.g.fail["reviews"] = (503, 2)
@@ -379,6 +424,33 @@ class FakeAiderTests(unittest.TestCase):
 		p = subprocess.run([h.FAKE_AIDER, "--yes", "x.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 		self.assertEqual(p.returncode, 2)
 		self.assertIn(b"unrecognized arguments: --yes", p.stderr)
+
+	def test_parser_as_strict_as_aiders(self):
+		# Aider's argparse refuses these with exit 2; so does the stand-in
+		for bad, why in ((["--map-tokens", "zero"], b"invalid int value"),
+				 (["--map-refresh", "never"], b"invalid choice"),
+				 (["--timeout", "soon"], b"invalid float value"),
+				 (["--model"], b"expected one argument"),
+				 (["--no-yes-always"], b"unrecognized arguments"),
+				 (["--no-git-ignore"], b"unrecognized arguments"),
+				 (["--yes-al"], b"unrecognized arguments")):
+			p = subprocess.run([h.FAKE_AIDER, "x.py"] + bad, stdout=subprocess.PIPE,
+					   stderr=subprocess.PIPE)
+			self.assertEqual(p.returncode, 2, bad)
+			self.assertIn(why, p.stderr, bad)
+		# ... and accepts Aider's aliases and negations
+		for ok in (["--chat-mode", "whole"], ["--msg", "x"], ["-m", "x"], ["--no-browser"],
+			   ["--timeout", "2.5"], ["--list-models", "q"], ["--update"], ["-4"],
+			   ["--no-stream", "--no-verify-ssl", "--cache-keepalive-pings", "0"]):
+			p = subprocess.run([h.FAKE_AIDER] + ok + ["--version"], stdout=subprocess.PIPE,
+					   stderr=subprocess.PIPE)
+			self.assertEqual((p.returncode, p.stdout), (0, b"aider 0.86.1\n"), (ok, p.stderr))
+
+	def test_unchanged_mode_applies_an_identical_edit(self):
+		p, _, work = self.run_aider("fix [[fixer:unchanged]]")
+		self.assertEqual(p.returncode, 0)
+		self.assertIn(b"Applied edit to services/order_service.py", p.stdout)
+		self.assertEqual(self.read(work, "services", "order_service.py"), BUGGY)
 
 	def test_default_fix_records_argv_and_prompt(self):
 		prompt = ("Fix the following NameError in this file. Only fix what is necessary, do not "

@@ -12,8 +12,15 @@ Routes served (answers are compact JSON plus a newline, like Gitea):
   POST /api/v1/repos/{o}/{r}/issues/{n}/comments                 201 + comment object  (`post_comment`)
   POST /api/v1/repos/{o}/{r}/statuses/{sha}                      201, field `status`   (`post_status`)
   GET  /api/v1/repos/{o}/{r}/commits/{ref}/status                combined status       (`combined_status`)
+                                                                 (latest per context, paged, state as Gitea's combine())
 Canned answers: `routes` maps "GET /api/v1/..." (exact path) to bytes/str (sent as is), a
 JSON-able object, a (status, body) pair, or a callable(request) -> (status, body).
+Every request is first checked against Gitea's own API description (tests/lib/gitea_openapi.json,
+a subset of Gitea's swagger spec, validated by openapi_check.py): a path or method Gitea does not
+have → 404, a bad parameter, an unknown or mistyped field, a missing required one → 422, as a
+validating server answers. Each refusal is kept in `violations`; stop() raises AssertionError
+when there are any (strict=True, the default), so a wrong call by healhook fails its test.
+validate=False turns the check off (the mock as a plain echo server).
 Every route needs `Authorization: token <token>` (else 401, as Gitea). `delays` and `fail`
 take a route name above or an exact "METHOD /path": delays={"post_comment": 2.5} sleeps before
 answering; fail={"reviews": 500} answers that status always, fail={"reviews": (503, 2)} only
@@ -24,16 +31,44 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
 	from . import harness
+	from .openapi_check import Spec
 except ImportError:  # run as a plain module
 	import harness
+	from openapi_check import Spec
+
+SPEC_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gitea_openapi.json")
+_spec = None
+
+
+def gitea_spec():
+	"""The Gitea API subset (loaded once)."""
+	global _spec
+	if _spec is None:
+		_spec = Spec.load(SPEC_PATH)
+	return _spec
 
 STATES = ("pending", "success", "error", "failure", "warning")
-# Gitea's combined state: the worst one wins.
-_RANK = {"error": 0, "failure": 1, "pending": 2, "warning": 3, "success": 4}
+DEFAULT_PAGING_NUM, MAX_RESPONSE_ITEMS = 30, 50  # Gitea's [api] defaults for page sizes
+
+
+def combine(states):
+	"""Gitea's combined state of the latest states of a commit's contexts (CalcCommitStatus →
+	CommitStatusStates.Combine() in modules/commitstatus/commit_status.go, as changed by
+	go-gitea/gitea#37048): failure if any is error, failure or warning; success if every one
+	is success (or skipped); else pending; "" for none."""
+	states = list(states)
+	if not states:
+		return ""
+	if any(st in ("error", "failure", "warning") for st in states):
+		return "failure"
+	if all(st in ("success", "skipped") for st in states):
+		return "success"
+	return "pending"
 
 
 class Request:
@@ -57,13 +92,17 @@ def _compact(obj):
 
 class GiteaMock:
 	def __init__(self, token="test-token", routes=None, user="healhook-bot", delays=None,
-		     fail=None, combined=None, base_url=None):
+		     fail=None, combined=None, base_url=None, validate=True, strict=True):
+		self.spec = gitea_spec() if validate else None
+		self.strict = strict
+		self.violations = []  # (Request, status, why): calls Gitea's spec refuses
 		self.token = token
 		self.routes = dict(routes or {})
 		self.user_login = user
 		self.delays = dict(delays or {})
 		self.fail = dict(fail or {})
 		self.combined = dict(combined or {})  # sha -> forced combined state
+		self.max_items = MAX_RESPONSE_ITEMS   # [api] MAX_RESPONSE_ITEMS: the largest page
 		self.requests = []
 		self.comments = []   # (owner/repo, index, body)
 		self.statuses = []   # (owner/repo, sha, {state, target_url, description, context})
@@ -121,6 +160,11 @@ class GiteaMock:
 			self.server.shutdown()
 			self.server.server_close()
 			self.server = None
+		if self.strict and self.violations:
+			bad, self.violations = self.violations, []
+			raise AssertionError("requests Gitea's API refuses:\n" + "\n".join(
+				"  %s %s%s -> %d %s" % (r.method, r.path, "?" + r.query if r.query else "",
+						       st, why) for r, st, why in bad))
 
 	def __enter__(self):
 		return self.start()
@@ -147,6 +191,11 @@ class GiteaMock:
 	def handle(self, req):
 		"""-> (status, body bytes). Runs in the server thread."""
 		key = req.method + " " + req.path
+		op = None
+		if self.spec and req.path.startswith("/api/v1/"):
+			op, err = self.spec.match(req.method, req.path)
+			if err:
+				return self._refuse(req, *err)
 		name, fn = self._route(req)
 		for k in (key, name):
 			if k in self.delays:
@@ -168,12 +217,24 @@ class GiteaMock:
 		if auth != "token " + self.token:
 			return 401, _compact({"message": "user does not exist [uid: 0, name: ]",
 					      "url": self.base_url + "/api/swagger"})
+		if op is not None:
+			err = self.spec.validate(op, req.query, req.headers, req.body)
+			if err:
+				return self._refuse(req, *err)
 		if key in self.routes:
 			return _answer(self.routes[key], req)
 		if fn is None:
 			return 404, _compact({"errors": [], "message": "not found",
 					      "url": self.base_url + "/api/swagger"})
 		return fn(req)
+
+	def _refuse(self, req, status, why):
+		with self._lock:
+			self.violations.append((req, status, why))
+		if status == 404:
+			return 404, _compact({"errors": [], "message": "not found",
+					      "url": self.base_url + "/api/swagger"})
+		return status, _compact({"message": why, "url": self.base_url + "/api/swagger"})
 
 	def _route(self, req):
 		m, p = req.method, req.path
@@ -244,17 +305,25 @@ class GiteaMock:
 			"updated_at": now}
 
 	def _combined(self, req):
+		"""As routers/api/v1/repo/status.go: the latest status of each context, newest first,
+		paged by page/limit (limit defaults to 30, at most max_items), the state combined
+		over that page; no status at all (or a page past the end) is an empty object."""
 		m = re.fullmatch(r"/api/v1/repos/([^/]+/[^/]+)/commits/([^/]+)/status", req.path)
 		repo, sha = m.group(1), m.group(2)
+		q = urllib.parse.parse_qs(req.query)
+		page, limit = max(_form_int(q, "page"), 1), _form_int(q, "limit")
+		limit = DEFAULT_PAGING_NUM if limit <= 0 else min(limit, self.max_items)
 		with self._lock:
 			latest = {}
-			for r, s, st in self.statuses:
+			for i, (r, s, st) in enumerate(self.statuses):
 				if r == repo and s == sha:
-					latest[st["context"]] = st
-		objs = [self._status_obj(i + 1, repo, sha, st) for i, st in enumerate(latest.values())]
-		state = ""
-		if objs:
-			state = min((o["status"] for o in objs), key=lambda s: _RANK[s])
+					latest[st["context"]] = (i + 1, st)
+		newest = sorted(latest.values(), key=lambda x: -x[0])[(page - 1) * limit:page * limit]
+		objs = [self._status_obj(i, repo, sha, st) for i, st in newest]
+		if not objs and sha not in self.combined:
+			return 200, _compact({"state": "", "sha": "", "total_count": 0, "statuses": None,
+					      "repository": None, "commit_url": "", "url": ""})
+		state = combine(o["status"] for o in objs)
 		if sha in self.combined:
 			state = self.combined[sha]
 		return 200, _compact({
@@ -262,6 +331,14 @@ class GiteaMock:
 			"repository": None,
 			"commit_url": "%s/api/v1/repos/%s/commits/%s" % (self.base_url, repo, sha),
 			"url": "%s/api/v1/repos/%s/commits/%s/status" % (self.base_url, repo, sha)})
+
+
+def _form_int(q, name):
+	"""ctx.FormInt: the first value as an integer, 0 when absent or not a number."""
+	try:
+		return int(q.get(name, ["0"])[0])
+	except ValueError:
+		return 0
 
 
 def _answer(v, req):

@@ -6,7 +6,8 @@
 
 Runs Debian's /usr/sbin/sshd as the current user (root in CI) in a temporary directory, with
 its own host keys (ed25519 and RSA), two authorized user keys (ed25519 and RSA), key
-authentication only, and an SFTP subsystem. known_hosts holds "[127.0.0.1]:PORT key" lines
+authentication only, and an SFTP subsystem (Sshd(sftp=False): none, like a host whose
+sshd_config lacks the Subsystem line). known_hosts holds "[127.0.0.1]:PORT key" lines
 for both host keys. Python standard library only.
 """
 import getpass
@@ -35,10 +36,14 @@ def keygen(path, kind):
 
 
 class Sshd:
-    def __init__(self, allow_ssh_rsa=True):
+    def __init__(self, allow_ssh_rsa=True, sftp=True, home=None):
         # libssh2 1.10 signs with RSA keys using SHA-1 ("ssh-rsa") only, which OpenSSH >= 8.8
         # refuses by default: allow_ssh_rsa adds "PubkeyAcceptedAlgorithms +ssh-rsa".
         self.allow_ssh_rsa = allow_ssh_rsa
+        self.sftp = sftp  # False: no "Subsystem sftp" line (a host without SFTP)
+        # home: the HOME of the sessions (SetEnv HOME=...), for a fix host user whose home
+        # holds ~/.local/bin without touching the real user's home.
+        self.home = home
         self.dir = None
         self.proc = None
         self.port = None
@@ -71,11 +76,13 @@ class Sshd:
                 "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                 "UsePAM no\nPidFile %s\nStrictModes no\n"
                 "PermitRootLogin prohibit-password\n"
-                "Subsystem sftp %s\nLogLevel ERROR\n"
-                "MaxStartups 100\n%s"
+                "%sLogLevel ERROR\n"
+                "MaxStartups 100\n%s%s"
                 % (self.port, self.host_key_ed25519, self.host_key_rsa, self.authorized_keys,
-                   os.path.join(d, "sshd.pid"), sftp,
-                   "PubkeyAcceptedAlgorithms +ssh-rsa\n" if self.allow_ssh_rsa else ""))
+                   os.path.join(d, "sshd.pid"),
+                   "Subsystem sftp %s\n" % sftp if self.sftp else "",
+                   "PubkeyAcceptedAlgorithms +ssh-rsa\n" if self.allow_ssh_rsa else "",
+                   "SetEnv HOME=%s\n" % self.home if self.home else ""))
         self.log = open(os.path.join(d, "sshd.log"), "w")
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config],
                                      stdin=subprocess.DEVNULL, stdout=self.log,

@@ -39,3 +39,32 @@ TEST(buf_read_file_cap)
 	CHECK(strstr(hh_error_last(), "/nonexistent/x") != NULL);
 	hh_buf_release(&b);
 }
+
+TEST(buf_failure_is_sticky)
+{
+	hh_buf b = HH_BUF_INIT;
+	char *p;
+
+	CHECK(hh_buf_puts(&b, "{\"a\":") == 0);
+	CHECK(!hh_buf_failed(&b));
+	CHECK(hh_buf_grow(&b, ((size_t)-1) / 2) == -1); /* as an allocation failure would */
+	CHECK(hh_buf_failed(&b));
+	/* Later appends change nothing and report the failure. */
+	CHECK(hh_buf_puts(&b, "1}") == -1);
+	CHECK(hh_buf_putc(&b, 'x') == -1);
+	CHECK(hh_buf_printf(&b, "%d", 42) == -1);
+	CHECK(hh_buf_put_json_str(&b, "s") == -1);
+	CHECK_STR(b.ptr, "{\"a\":");
+	/* A failed buffer never hands on its (truncated) content. */
+	CHECK(hh_buf_detach(&b) == NULL);
+	CHECK(b.ptr == NULL && !hh_buf_failed(&b));
+
+	CHECK(hh_buf_puts(&b, "x") == 0);
+	CHECK(hh_buf_grow(&b, ((size_t)-1) / 2) == -1);
+	hh_buf_clear(&b); /* clearing starts afresh */
+	CHECK(!hh_buf_failed(&b));
+	CHECK(hh_buf_puts(&b, "ok") == 0);
+	p = hh_buf_detach(&b);
+	CHECK_STR(p, "ok");
+	free(p);
+}

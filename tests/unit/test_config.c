@@ -532,3 +532,89 @@ TEST(config_parse_duration_size_bool)
 	CHECK(hh_parse_bool("off", &b) == 0 && b == 0);
 	CHECK(hh_parse_bool("2", &b) == -1);
 }
+
+TEST(config_env_telegram_chat_ids_json)
+{
+	char *json[] = {"TELEGRAM_CHAT_IDS=[\"1001\",\"1002\"]", NULL};
+	char *ints[] = {"TELEGRAM_CHAT_IDS= [1001, -1002 ,\"@shop_alerts\"] ", NULL};
+	char *plain[] = {"TELEGRAM_CHAT_IDS=1001, 1002", "TELEGRAM_CHAT_ID=1003", NULL};
+	char *one[] = {"TELEGRAM_CHAT_ID=-1004", NULL};
+	char *empty[] = {"TELEGRAM_CHAT_IDS=[]", NULL};
+	hh_config *cfg = NULL;
+
+	REQUIRE(hh_config_load(&cfg, NULL, json) == 0);
+	REQUIRE(cfg->telegram_chats.n == 2);
+	CHECK_STR(cfg->telegram_chats.v[0], "1001");
+	CHECK_STR(cfg->telegram_chats.v[1], "1002");
+	hh_config_free(cfg);
+	REQUIRE(hh_config_load(&cfg, NULL, ints) == 0);
+	REQUIRE(cfg->telegram_chats.n == 3);
+	CHECK_STR(cfg->telegram_chats.v[0], "1001");
+	CHECK_STR(cfg->telegram_chats.v[1], "-1002");
+	CHECK_STR(cfg->telegram_chats.v[2], "@shop_alerts");
+	hh_config_free(cfg);
+	REQUIRE(hh_config_load(&cfg, NULL, plain) == 0);
+	REQUIRE(cfg->telegram_chats.n == 3);
+	CHECK_STR(cfg->telegram_chats.v[1], "1002");
+	CHECK_STR(cfg->telegram_chats.v[2], "1003");
+	hh_config_free(cfg);
+	REQUIRE(hh_config_load(&cfg, NULL, one) == 0);
+	REQUIRE(cfg->telegram_chats.n == 1);
+	CHECK_STR(cfg->telegram_chats.v[0], "-1004");
+	hh_config_free(cfg);
+	REQUIRE(hh_config_load(&cfg, NULL, empty) == 0);
+	CHECK(cfg->telegram_chats.n == 0);
+	hh_config_free(cfg);
+}
+
+TEST(config_env_telegram_chat_ids_refused)
+{
+	static const char *const bad[] = {
+		"TELEGRAM_CHAT_IDS=[\"1001\",\"1002\"", "TELEGRAM_CHAT_IDS=[\"1001\" \"1002\"]",
+		"TELEGRAM_CHAT_IDS=[\"10\\\"01\"]",    "TELEGRAM_CHAT_IDS=[{\"id\":1}]",
+		"TELEGRAM_CHAT_IDS=[\"1001\"] x",      "TELEGRAM_CHAT_IDS=\"1001\"",
+		"TELEGRAM_CHAT_IDS=1001,,1002",        "TELEGRAM_CHAT_IDS=chat one",
+		"TELEGRAM_CHAT_IDS=[\"abc\"]",         "TELEGRAM_CHAT_ID=[\"1001\"",
+		NULL};
+	size_t i;
+
+	for (i = 0; bad[i]; i++) {
+		char *env[] = {(char *)bad[i], NULL};
+		hh_config *cfg = NULL;
+		const char *var = strncmp(bad[i], "TELEGRAM_CHAT_IDS", 17) == 0 ? "TELEGRAM_CHAT_IDS"
+										: "TELEGRAM_CHAT_ID";
+
+		CHECK(hh_config_load(&cfg, NULL, env) == -1);
+		CHECK(cfg == NULL);
+		CHECK(strncmp(hh_error_last(), "bad value for ", 14) == 0 &&
+		      strncmp(hh_error_last() + 14, var, strlen(var)) == 0);
+		if (cfg)
+			hh_config_free(cfg);
+	}
+}
+
+TEST(config_fixer_path)
+{
+	char *env[] = {"HEALHOOK_FIXER_PATH=/opt/aider/bin:~", NULL};
+	hh_config *cfg = load_text("[state]\n\tdir = /tmp\n", NULL, NULL);
+
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "~/.local/bin:/usr/local/bin:/usr/bin:/bin");
+	hh_config_free(cfg);
+	cfg = load_text("[fixer]\n\tpath = /a:~/b\n", env, NULL);
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "/opt/aider/bin:~");
+	hh_config_free(cfg);
+	cfg = load_text("[fixer]\n\tpath = ~/x:/usr/bin\n", NULL, NULL);
+	REQUIRE(cfg != NULL);
+	CHECK_STR(cfg->fixer_path, "~/x:/usr/bin");
+	hh_config_free(cfg);
+	CHECK(load_text("[fixer]\n\tpath = bin:/usr/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("fixer.path 'bin:/usr/bin': 'bin' is neither an absolute directory"));
+	CHECK(load_text("[fixer]\n\tpath = /usr/bin::/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("empty element"));
+	CHECK(load_text("[fixer]\n\tpath = ~user/bin\n", NULL, NULL) == NULL);
+	CHECK(err_has("'~user/bin'"));
+	CHECK(load_text("[fixer]\n\tpath =\n", NULL, NULL) == NULL);
+	CHECK(err_has("fixer.path is empty"));
+}

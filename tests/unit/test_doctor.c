@@ -29,6 +29,12 @@ TEST(doctor_ssh_step)
 	CHECK(hh_doctor_ssh_step("ssh authentication failed for u@h with key /k: Unable to "
 				 "extract public key from private key file") == HH_SSH_AUTH);
 	CHECK(hh_doctor_ssh_step("cannot open an ssh channel to u@h: x") == HH_SSH_OTHER);
+	CHECK(hh_doctor_ssh_step("u@h has no sftp subsystem, or it did not answer in time "
+				 "(healhook copies files over SFTP: ...): timed out") == HH_SSH_SFTP);
+	CHECK(hh_doctor_ssh_step("ssh host 'ssh://a@b/c' needs a known-hosts file") ==
+	      HH_SSH_CONFIG);
+	CHECK(hh_doctor_ssh_step("ssh host 'ssh://a@b/c' needs an identity (a private key file)") ==
+	      HH_SSH_CONFIG);
 	CHECK(hh_doctor_ssh_step(NULL) == HH_SSH_OTHER);
 	/* a path that looks like another step's words does not fool the order of the tests */
 	CHECK(hh_doctor_ssh_step("cannot connect to h:22: No route to host") == HH_SSH_CONNECT);

@@ -6,6 +6,7 @@
 #include "tests/unit/t.h"
 #include "internal/buf.h"
 #include "internal/findings.h"
+#include "internal/intake.h"
 #include "internal/log.h"
 #include "webhook/event.h"
 
@@ -545,4 +546,20 @@ TEST(findings_random_texts)
 		hh_buf_release(&b);
 	}
 	CHECK(total > 0); /* the generator does produce findings */
+}
+
+/* The fingerprint is SHA-256 of repo \0 branch \0 file \0 type \0 message (stored in
+ * existing databases: it must not change). */
+TEST(finding_fingerprint_definition)
+{
+	hh_finding f = {0};
+	char got[65], want[65];
+	static const char bytes[] = "acme/shop\0main\0services/a.py\0NameError\0name 'x'";
+
+	f.file = "services/a.py";
+	f.type = "NameError";
+	f.message = "name 'x'";
+	hh_finding_fingerprint("acme/shop", "main", &f, got);
+	hh_sha256_hex(bytes, sizeof(bytes) - 1, want);
+	CHECK_STR(got, want);
 }

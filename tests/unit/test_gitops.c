@@ -11,8 +11,6 @@
 #include "internal/remote.h"
 
 #include <errno.h>
-#include <mbedtls/base64.h>
-#include <mbedtls/md.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -606,69 +604,6 @@ TEST(gitops_revert_and_find)
 	hh_buf_release(&url);
 	hh_mirror_close(m);
 	rm_repos(t);
-}
-
-static void kh_line(hh_buf *b, const char *names, const void *key, size_t len)
-{
-	unsigned char enc[512];
-	size_t n = 0;
-
-	mbedtls_base64_encode(enc, sizeof(enc), &n, key, len);
-	enc[n] = '\0';
-	hh_buf_printf(b, "%s ssh-ed25519 %s\n", names, enc);
-}
-
-static void hashed_name(hh_buf *b, const char *name)
-{
-	const unsigned char salt[20] = "0123456789abcdefghij";
-	unsigned char mac[20], s64[64], h64[64];
-	size_t sn = 0, hn = 0;
-
-	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), salt, sizeof(salt),
-			(const unsigned char *)name, strlen(name), mac);
-	mbedtls_base64_encode(s64, sizeof(s64), &sn, salt, sizeof(salt));
-	mbedtls_base64_encode(h64, sizeof(h64), &hn, mac, sizeof(mac));
-	s64[sn] = h64[hn] = '\0';
-	hh_buf_printf(b, "|1|%s|%s", s64, h64);
-}
-
-TEST(gitops_known_hosts_match)
-{
-	const char k1[] = "\0\0\0\x0bssh-ed25519 key-one-bytes";
-	const char k2[] = "\0\0\0\x0bssh-ed25519 key-two-bytes";
-	hh_buf kh = HH_BUF_INIT, name = HH_BUF_INIT;
-
-	hh_buf_puts(&kh, "# comment\n\n");
-	kh_line(&kh, "git.example.test,alias", k1, sizeof(k1));
-	kh_line(&kh, "[127.0.0.1]:2222", k1, sizeof(k1));
-	hashed_name(&name, "[hashed.test]:2200");
-	kh_line(&kh, name.ptr, k2, sizeof(k2));
-	kh_line(&kh, "*.wild.test,!bad.wild.test", k2, sizeof(k2));
-	hh_buf_puts(&kh, "@cert-authority * ssh-ed25519 AAAA\n");
-	hh_buf_puts(&kh, "broken-line-without-key\n");
-
-	CHECK(hh_known_hosts_match(kh.ptr, "git.example.test", 22, k1, sizeof(k1)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "alias", 22, k1, sizeof(k1)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "GIT.example.test", 22, k1, sizeof(k1)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "git.example.test", 22, k2, sizeof(k2)) == -2);
-	/* A port-less entry does not match another port (stricter than libssh2). */
-	CHECK(hh_known_hosts_match(kh.ptr, "git.example.test", 2222, k1, sizeof(k1)) == 0);
-	CHECK(hh_known_hosts_match(kh.ptr, "127.0.0.1", 2222, k1, sizeof(k1)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "127.0.0.1", 22, k1, sizeof(k1)) == 0);
-	CHECK(hh_known_hosts_match(kh.ptr, "127.0.0.1", 2222, k2, sizeof(k2)) == -2);
-	CHECK(hh_known_hosts_match(kh.ptr, "hashed.test", 2200, k2, sizeof(k2)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "hashed.test", 2200, k1, sizeof(k1)) == -2);
-	CHECK(hh_known_hosts_match(kh.ptr, "hashed.test", 22, k2, sizeof(k2)) == 0);
-	CHECK(hh_known_hosts_match(kh.ptr, "a.wild.test", 22, k2, sizeof(k2)) == 1);
-	CHECK(hh_known_hosts_match(kh.ptr, "bad.wild.test", 22, k2, sizeof(k2)) == 0);
-	CHECK(hh_known_hosts_match(kh.ptr, "unknown.test", 22, k1, sizeof(k1)) == 0);
-	CHECK(hh_known_hosts_match("", "git.example.test", 22, k1, sizeof(k1)) == 0);
-	hh_buf_puts(&kh, "@revoked git.example.test ");
-	kh.len--;
-	kh_line(&kh, "", k1, sizeof(k1));
-	CHECK(hh_known_hosts_match(kh.ptr, "git.example.test", 22, k1, sizeof(k1)) == -2);
-	hh_buf_release(&kh);
-	hh_buf_release(&name);
 }
 
 TEST(gitops_ssh_url_without_known_hosts_is_refused)

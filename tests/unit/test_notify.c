@@ -108,6 +108,8 @@ TEST(notify_outcome_names)
 	CHECK_STR(hh_notice_status_state(HH_OUT_HEALED), "success");
 	CHECK_STR(hh_notice_status_state(HH_OUT_REVERTED), "failure");
 	CHECK_STR(hh_notice_status_state(HH_OUT_REVERT_FAILED), "failure");
+	CHECK_STR(hh_notice_status_state(HH_OUT_REVERT_UNHEALTHY), "failure");
+	CHECK_STR(hh_outcome_name(HH_OUT_REVERT_UNHEALTHY), "revert_unhealthy");
 	CHECK(hh_notice_status_state(HH_OUT_START) == NULL);
 	CHECK(hh_notice_status_state(HH_OUT_PUSH_FAILED) == NULL);
 }
@@ -160,6 +162,11 @@ TEST(notify_text_every_outcome_both_languages)
 	CHECK(strstr(titles[1][HH_OUT_REVERT_FAILED], "🚨 回滾失敗"));
 	CHECK(strstr(titles[0][HH_OUT_HEALED], "Healed"));
 	CHECK(strstr(titles[0][HH_OUT_REVERTED], "Reverted"));
+	/* Issue 15: a landed revert with health still failing is not "Revert failed". */
+	CHECK(strstr(titles[0][HH_OUT_REVERT_UNHEALTHY], "Reverted, but health is still failing"));
+	CHECK(!strstr(titles[0][HH_OUT_REVERT_UNHEALTHY], "Revert failed"));
+	CHECK(strstr(titles[1][HH_OUT_REVERT_UNHEALTHY], "已回滾，但健康檢查仍然失敗"));
+	CHECK(!strstr(titles[1][HH_OUT_REVERT_UNHEALTHY], "回滾失敗"));
 	for (l = 0; l < 2; l++)
 		for (i = 0; i < HH_OUT_COUNT; i++)
 			free(titles[l][i]);
