@@ -286,14 +286,28 @@ out:
 static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long timeout_ms,
 		      hh_exec_result *res)
 {
-	hh_strv av = { 0 };
+	hh_strv av = { 0 }, env = { 0 };
 	hh_exec_opts o = { 0 };
+	const char *home = getenv("HOME");
 	int rc;
 
 	if (hh_rscript_argv(s, &av) < 0)
 		return -1;
-	/* the login environment: the probe needs the host user's HOME for fixer.path's "~"; the
-	 * fixer itself gets only its own (env -i) */
+	/* The probe needs the host user's HOME for fixer.path's "~". ssh: the login environment
+	 * (the fixer itself gets only its own, env -i); local: a clean one with healhook's HOME,
+	 * none of healhook's other variables. */
+	if (!hh_remote_is_ssh(x->r)) {
+		char *h = home && *home ? hh_asprintf("HOME=%s", home) : NULL;
+
+		if (h && hh_strv_push(&env, h) < 0) {
+			free(h);
+			hh_strv_release(&av);
+			return hh_error("out of memory");
+		}
+		free(h);
+		o.env = (const char *const *)env.v;
+		o.clean_env = 1;
+	}
 	o.cwd = "/";
 	o.stdin_data = in ? (in->ptr ? in->ptr : "") : NULL;
 	o.stdin_len = in ? in->len : 0;
@@ -301,6 +315,7 @@ static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long
 	o.out_cap = MAX_TARGET + LIST_CAP;
 	rc = hh_remote_exec(x->r, (const char *const *)av.v, &o, res);
 	hh_strv_release(&av);
+	hh_strv_release(&env);
 	return rc;
 }
 

@@ -58,7 +58,12 @@ struct hh_store {
 void hh_st_write_acquire(hh_store *st);
 void hh_st_write_release(hh_store *st);
 
+/* store_schema.c: brings the schema to the current version, in one transaction (another
+ * process may race us); the caller holds the writers' locks. 0 or -1. */
+int hh_st_migrate(hh_store *st);
+
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
+int hh_st_exec(hh_store *st, const char *sql, const char *what);
 int hh_st_db_error(hh_store *st, const char *what);
 void hh_st_done(sqlite3_stmt *s);
 int hh_st_bind_text(sqlite3_stmt *s, int i, const char *v);
