@@ -4,6 +4,7 @@
 #   make test       deps + build + every test; ends with "N passed, N failed"
 #   make SAN=address,undefined test   the same under sanitizers
 #   make BUILD=build-san SAN=address,undefined build-san/unit-tests   unit tests with ASan+UBSan
+#   make oom        out-of-memory unit tests: each allocation fails in turn (FAILALLOC=1, ASan)
 #   make fuzz [FUZZ_SECONDS=N]   libFuzzer targets (clang) in build-fuzz/, N seconds each
 #   make demo       run healhook end to end on this machine
 #   make lint       clang-format check
@@ -52,7 +53,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/obj/%.d) \
 	    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d) $(BUILD)/obj/fuzz/replay_main.d
 
-.PHONY: all deps test unit lint demo clean fuzz fuzz-build bench
+.PHONY: all deps test unit lint demo clean fuzz fuzz-build bench oom
 all: $(BUILD)/healhook
 
 $(BUILD)/healhook: $(CMD_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a
@@ -99,6 +100,13 @@ unit: $(BUILD)/unit-tests
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TOOLS) $(FUZZ_REPLAYS)
 	@python3 tests/run.py --build $(BUILD)
+
+# Every allocation of the intake path and of history --json made to fail once in turn, under
+# ASan+UBSan (LeakSanitizer at exit): tests/unit/test_oom.c, in its own build directory.
+oom:
+	@$(MAKE) --no-print-directory BUILD=build-oom SAN=address,undefined FAILALLOC=1 build-oom/unit-tests
+	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=1 build-oom/unit-tests oom_ \
+		2>build-oom/oom.log || { grep -v ' level=' build-oom/oom.log | tail -n 60; exit 1; }
 
 demo: deps
 	@$(MAKE) --no-print-directory all

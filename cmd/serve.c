@@ -19,6 +19,7 @@
 #include "internal/retention.h"
 #include "internal/sdnotify.h"
 #include "internal/status.h"
+#include "internal/statelock.h"
 #include "internal/worker.h"
 #include "webhook/server.h"
 
@@ -327,27 +328,6 @@ static int run_receiver(struct serve_args *a)
 	return HH_EXIT_OK;
 }
 
-/* 1 if an environment entry must not reach the process that faces the network. */
-static int secret_env(const char *entry)
-{
-	static const char *const words[] = {"TOKEN", "PASSWORD", "PASSWD", "SSH_AUTH_SOCK",
-					    "SSH_AGENT", "KEY", "CREDENTIAL", "NOTIFY_SOCKET", NULL};
-	const char *eq = strchr(entry, '=');
-	size_t n = eq ? (size_t)(eq - entry) : strlen(entry), i;
-	char name[256];
-
-	if (n >= sizeof(name))
-		return 1;
-	memcpy(name, entry, n);
-	name[n] = '\0';
-	if (strcmp(name, "HEALHOOK_SECRET") == 0)
-		return 0; /* the receiver checks signatures */
-	for (i = 0; words[i]; i++)
-		if (strstr(name, words[i]))
-			return 1;
-	return 0;
-}
-
 /* Writes the webhook secret into the receiver's secret pipe and closes both ends. */
 static void send_secret(int sp[2], const char *secret)
 {
@@ -390,7 +370,7 @@ static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 		return hh_error("out of memory");
 	}
 	for (i = 0; environ[i]; i++)
-		if (!secret_env(environ[i]) &&
+		if (hh_config_receiver_env(environ[i]) &&
 		    !(priv->on && strncmp(environ[i], "HEALHOOK_SECRET=", 16) == 0))
 			env[k++] = environ[i]; /* a dropped receiver gets the secret by pipe */
 	env[k] = NULL;
@@ -524,7 +504,7 @@ int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	pid_t receiver;
 	char port[16];
-	int rc, sig, ready, p, stopping = 0;
+	int rc, sig, ready, p, stopping = 0, lockfd;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -537,8 +517,15 @@ int cmd_serve(int argc, char **argv)
 	 * processes of the same user (a compromised receiver without its own user). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		hh_log(HH_LOG_WARN, "serve.dumpable", "error", strerror(errno), NULL);
+	/* One serve per state directory (docs/security.md): a second one exits 2. */
+	if ((lockfd = hh_state_lock(cfg->state_dir)) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_config_free(cfg);
+		return HH_EXIT_USAGE;
+	}
 	if (hh_store_open(&st, cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -564,6 +551,7 @@ int cmd_serve(int argc, char **argv)
 		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
 			    receiver > 0 ? "" : hh_error_last());
 		serve_priv_release(&priv);
+		hh_state_unlock(lockfd);
 		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
@@ -631,6 +619,7 @@ int cmd_serve(int argc, char **argv)
 	pthread_cond_destroy(&lt.cond);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
 	serve_priv_release(&priv);
+	hh_state_unlock(lockfd);
 	hh_config_free(cfg);
 	return HH_EXIT_OK;
 }

@@ -94,6 +94,18 @@ def main():
     put("health", "version", b'version\n{"status":"healthy","version":"0123456789ab"}')
     put("health", "old", b'version\n{"status":"ok","version":"fedcba9876543"}')
     put("health", "bad", b'{"status":"down","checks":[1,2,{"db":false}]}')
+    # reqhead: the bytes of a request as the gate peeks them (head, maybe some body)
+    hdrs = read(os.path.join(FIX, "review_approved.headers")).replace(b"\n", b"\r\n")
+    put("reqhead", "gitea", b"POST /hooks/gitea HTTP/1.1\r\nHost: h\r\n" + hdrs + b"\r\n{}")
+    put("reqhead", "lf", b"GET /healthz HTTP/1.0\nX: y\n\n")
+    put("reqhead", "partial", b"POST /hooks/gitea HTTP/1.1\r\nHost: h\r\nX-Slow: aaa")
+    for name, cl in (("cl_plus", b"+2"), ("cl_hex", b"0x2"), ("cl_list", b"2, 2"),
+                     ("cl_big", b"99999999999999999999999"), ("cl_two", b"2\r\nContent-Length: 3")):
+        put("reqhead", name, b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + cl + b"\r\n\r\n")
+    put("reqhead", "nul", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n")
+    put("reqhead", "fold", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n")
+    put("reqhead", "te", b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+    put("reqhead", "v2", b"GET / HTTP/2.0\r\n\r\n")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"server", "record", HH_CT_STR, G(record)},
 	{"server", "receiver-user", HH_CT_STR, G(receiver_user)},
 	{"server", "max-connections", HH_CT_NUM, G(max_connections)},
+	{"server", "max-connections-per-ip", HH_CT_NUM, G(max_connections_per_ip)},
 	{"server", "max-queue", HH_CT_NUM, G(max_queue)},
 	{"server", "request-timeout", HH_CT_DUR, G(request_timeout)},
 	{"server", "max-headers", HH_CT_NUM, G(max_headers)},

@@ -4,7 +4,7 @@
  *
  * The file (see docs/configuration.md):
  *   [server]  listen, secret-file, authorization, max-body, record, max-connections,
- *             max-queue, request-timeout, max-headers, receiver-user
+ *             max-connections-per-ip, max-queue, request-timeout, max-headers, receiver-user
  *   [state]   dir
  *   [gitea]   url, token-file, user, timeout
  *   [fixer]   command, model, ollama (several), timeout, path
@@ -95,6 +95,7 @@ typedef struct hh_config {
 	char *receiver_user;      /* user the receiver drops to when serve starts as root; NULL =
 				     none (it runs as serve's user) */
 	long max_connections;     /* 64 */
+	long max_connections_per_ip; /* 0 = max_connections / 4 (at least 1) */
 	long max_queue;           /* queued jobs before intake answers 503; 10000 */
 	long request_timeout;     /* seconds a request may take in total, 10 */
 	long max_headers;         /* header lines per request, 100 */
@@ -163,6 +164,9 @@ int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp
  * either (a receiver whose user was dropped gets the secret from its parent). */
 int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
 			       int skip_secret_file);
+/* 1 if the environment entry "NAME=value" may reach the receiver: an allowlist of the exact
+ * (case-sensitive) names it reads, without any token file or token (config_receiver.c). */
+int hh_config_receiver_env(const char *entry);
 
 /* The repository named full_name (compared case-insensitively, like Gitea), or NULL. */
 const hh_repo_config *hh_config_repo(const hh_config *cfg, const char *full_name);

@@ -136,6 +136,19 @@ static int sig_header_given(const hh_headers *h)
 	return (g && *g) || (hub && *hub && strcmp(hub, "sha256=") != 0);
 }
 
+/* 1 if the media type of Content-Type ct (before any ';' parameters, blanks trimmed) is
+ * exactly type, case-insensitively: "application/jsonfoo" is not "application/json". */
+static int media_type_is(const char *ct, const char *type)
+{
+	size_t n = strcspn(ct, ";");
+
+	while (*ct == ' ' || *ct == '\t')
+		ct++, n--;
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
+}
+
 /* Appends the payload (the JSON bytes that are signed) of a delivery to out. */
 static int extract_payload(const hh_headers *h, const void *body, size_t len, hh_buf *out,
 			   int *form)
@@ -143,11 +156,11 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 	const char *ct = hh_headers_get(h, "Content-Type");
 
 	*form = 0;
-	if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+	if (ct && media_type_is(ct, "application/x-www-form-urlencoded")) {
 		*form = 1;
 		return hh_form_payload(body, len, out);
 	}
-	if (ct && *ct && strncasecmp(ct, "application/json", 16) != 0)
+	if (ct && *ct && !media_type_is(ct, "application/json"))
 		return hh_error("unsupported content type '%s'", ct);
 	if (hh_buf_put(out, body, len) < 0)
 		return -1;
@@ -223,6 +236,8 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo,
 					hh_buf_putc(&msg, '\n');
 				hh_buf_puts(&msg, f->v[j].message);
 			}
+			if (hh_buf_failed(&msg))
+				goto out;
 			job.repo = repo->name;
 			job.branch = (char *)branch;
 			job.file = fi->file;
@@ -307,11 +322,23 @@ static int insert_write(hh_store *w, void *ctx)
 	return hh_store_delivery_insert(w, ctx);
 }
 
+/* Memory ran out: answered 500, nothing acknowledged (Gitea may send it again). */
+static int out_of_memory(hh_intake_result *res)
+{
+	set_status(res, 500, "out of memory");
+	hh_log(HH_LOG_ERROR, "intake.oom", "delivery", res->delivery, NULL);
+	return -1;
+}
+
 static void store_failed(hh_intake_result *res)
 {
 	const char *e = hh_error_last();
 
-	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy")) {
+	/* The store cannot take it now (full, locked, or its file damaged under it: see
+	 * hh_store_check): Gitea should retry later, nothing was acknowledged. */
+	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy") ||
+	    strstr(e, "not a database") || strstr(e, "malformed") || strstr(e, "I/O error") ||
+	    strstr(e, "readonly")) {
 		set_status(res, 503, "state store unavailable, retry later");
 		res->retry_after = 30;
 	} else {
@@ -378,6 +405,10 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	res->event = hh_strdup(v ? v : "");
 	res->kind = hh_event_kind_from_type(v);
 	res->sig = HH_SIG_SKIPPED;
+	if (!res->event) {
+		ret = out_of_memory(res);
+		goto out;
+	}
 
 	if ((v = duplicate_header(hdrs))) {
 		hh_buf b = HH_BUF_INIT;
@@ -396,13 +427,22 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		goto out;
 	}
 	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {
-		set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400, hh_error_last());
+		if (hh_buf_failed(&payload))
+			ret = out_of_memory(res);
+		else
+			set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400,
+				   hh_error_last());
 		goto out;
 	}
-	if (payload_identity(in, hdrs, &payload, res) < 0)
+	if (payload_identity(in, hdrs, &payload, res) < 0) {
+		ret = -1; /* answered 500, nothing acknowledged */
 		goto out;
+	}
 	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
-	res->delivery = hh_strdup(v && *v ? v : res->sha256);
+	if (!(res->delivery = hh_strdup(v && *v ? v : res->sha256))) {
+		ret = out_of_memory(res);
+		goto out;
+	}
 
 	if (in->verify && cfg->secret) {
 		if (res->sig != HH_SIG_VALID) {
@@ -429,8 +469,10 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		set_status(res, 400, hh_error_last());
 		goto out;
 	}
-	if (ev.repo)
-		res->repo = hh_strdup(ev.repo);
+	if (ev.repo && !(res->repo = hh_strdup(ev.repo))) {
+		ret = out_of_memory(res);
+		goto out;
+	}
 
 	if (in->store) {
 		known = hh_store_delivery_known(in->store, hh_headers_get(hdrs, "X-Gitea-Delivery"),
@@ -456,7 +498,10 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		}
 	}
 
-	hh_headers_format(hdrs, &htext);
+	if (hh_headers_format(hdrs, &htext) < 0 || hh_buf_failed(&htext)) {
+		ret = out_of_memory(res);
+		goto out;
+	}
 	drec.id = res->delivery;
 	drec.body_sha256 = res->sha256;
 	drec.event = res->event;
@@ -483,16 +528,24 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		goto out;
 	}
 
-	res->branch = hh_strdup(target_branch(repo, &ev));
+	if (!(res->branch = hh_strdup(target_branch(repo, &ev)))) {
+		ret = out_of_memory(res);
+		goto out;
+	}
 	if (hh_event_is_review(ev.kind))
 		text = ev.review_content;
 	else
 		text = ev.comment_body;
 	if (text && hh_findings_from_text(&res->findings, text,
 					  hh_event_is_review(ev.kind) ? HH_SRC_REVIEW_BODY
-								      : HH_SRC_COMMENT) < 0)
+								      : HH_SRC_COMMENT) < 0) {
+		if (res->findings.n < HH_MAX_FINDINGS) { /* not the cap: memory ran out */
+			ret = out_of_memory(res);
+			goto out;
+		}
 		hh_log(HH_LOG_WARN, "findings.capped", "delivery", res->delivery, "error",
 		       hh_error_last(), NULL);
+	}
 
 	/* Line comments are fetched for every reviewer of a configured repository (those who may
 	 * not cause a fix see their findings reported as reviewer-not-allowed), but never for
@@ -646,7 +699,8 @@ int hh_intake_answer_json(const hh_intake_result *res, hh_buf *out)
 	hh_buf_printf(out, "],\"pending_lookup\":%s", res->pending_lookup ? "true" : "false");
 	if (res->ignored)
 		hh_buf_puts(out, ",\"ignored\":true");
-	return hh_buf_puts(out, "}");
+	hh_buf_puts(out, "}");
+	return hh_buf_failed(out) ? -1 : 0;
 }
 
 int hh_intake_report_json(const hh_intake_result *res, hh_buf *out)

@@ -353,6 +353,7 @@ int hh_store_open(hh_store **out, const char *dir)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	hh_st_identity_init(st);
 	if (set_wal(st) < 0 ||
 	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
 								 "1") == 0
@@ -409,6 +410,7 @@ void hh_store_close(hh_store *st)
 	sqlite3_close(st->db);
 	if (st->lockfd >= 0)
 		close(st->lockfd);
+	hh_st_identity_close(st);
 	free(st->path);
 	free(st);
 }

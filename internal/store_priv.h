@@ -50,6 +50,8 @@ struct hh_store {
 	sqlite3_stmt *s[S_COUNT];
 	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
 	int lockfd;  /* <db>-writer, flock()ed while writing (the writers of all processes) */
+	unsigned long long dev, ino; /* identity of the file opened (store_health.c) */
+	int id_fd, id_open;          /* a read-only descriptor on it, kept until after close */
 };
 
 /* Takes / releases the writers' locks (this process's mutex, then the flock every healhook
@@ -61,6 +63,11 @@ void hh_st_write_release(hh_store *st);
 /* store_schema.c: brings the schema to the current version, in one transaction (another
  * process may race us); the caller holds the writers' locks. 0 or -1. */
 int hh_st_migrate(hh_store *st);
+
+/* Records the identity of st->path once opened, and closes what it keeps after sqlite3_close
+ * (closing a descriptor of the file earlier would drop SQLite's POSIX locks). */
+void hh_st_identity_init(hh_store *st);
+void hh_st_identity_close(hh_store *st);
 
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
 int hh_st_exec(hh_store *st, const char *sql, const char *what);

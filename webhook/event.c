@@ -8,7 +8,11 @@
  *     "northwind/billing-svc\u0000x" would read as "northwind/billing-svc");
  *   - nesting deeper than CJSON_NESTING_LIMIT (cJSON fails too, but says nothing useful).
  * cJSON then parses exactly len bytes without requiring a terminator; after the value only
- * JSON whitespace may follow. Every string kept is copied, and the cJSON tree is freed
+ * JSON whitespace may follow. A UTF-8 byte order mark before the value is refused (as Go's
+ * encoding/json does), and so is an object with a key twice: cJSON would read the first and Go
+ * (Gitea, or a proxy) the last, so the same signed body would mean two things. Keys are compared
+ * as Go matches them to struct fields: ASCII case-insensitively, with U+017F as "s" and U+212A
+ * (Kelvin) as "k"; every object of the body is checked (sorting its keys: no quadratic case). Every string kept is copied, and the cJSON tree is freed
  * before returning, so no cJSON type leaves this file.
  */
 #include "webhook/event.h"
@@ -101,6 +105,68 @@ static int prescan(const char *json, size_t len)
 	return 0;
 }
 
+/* key folded as Go's encoding/json matches names (see the top); NULL when out of memory. */
+static char *fold_key(const char *k)
+{
+	size_t n = strlen(k), i, o = 0;
+	char *f = malloc(n + 1);
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)k[i];
+		if (c == 0xc5 && (unsigned char)k[i + 1] == 0xbf) {
+			f[o++] = 's';
+			i++;
+		} else if (c == 0xe2 && (unsigned char)k[i + 1] == 0x84 &&
+			   (unsigned char)k[i + 2] == 0xaa) {
+			f[o++] = 'k';
+			i += 2;
+		} else {
+			f[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+	}
+	f[o] = '\0';
+	return f;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Refuses an object holding a key twice, at any depth. Returns 0 or -1 with the error set. */
+static int check_keys(const cJSON *node)
+{
+	const cJSON *it;
+	char **keys = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+		return 0;
+	for (it = node->child; it; it = it->next)
+		n++;
+	if (cJSON_IsObject(node) && n > 1) {
+		if (!(keys = calloc(n, sizeof(*keys))))
+			return hh_error("out of memory");
+		for (i = 0, it = node->child; it && rc == 0; it = it->next, i++)
+			if (!(keys[i] = fold_key(it->string ? it->string : "")))
+				rc = hh_error("out of memory");
+		if (rc == 0)
+			qsort(keys, n, sizeof(*keys), cmp_str);
+		for (i = 1; rc == 0 && i < n; i++)
+			if (strcmp(keys[i - 1], keys[i]) == 0)
+				rc = hh_error("malformed JSON: duplicate key '%.64s'", keys[i]);
+		for (i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+	}
+	for (it = node->child; it && rc == 0; it = it->next)
+		rc = check_keys(it);
+	return rc;
+}
+
 static const cJSON *get(const cJSON *obj, const char *key)
 {
 	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
@@ -181,6 +247,10 @@ int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size
 		hh_error("malformed JSON: empty body");
 		goto out;
 	}
+	if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
+		hh_error("malformed JSON: byte order mark before the value");
+		goto out;
+	}
 	if (prescan(json, len) < 0)
 		goto out;
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
@@ -200,6 +270,8 @@ int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size
 		hh_error("malformed JSON: body is not an object");
 		goto out;
 	}
+	if (check_keys(root) < 0)
+		goto out;
 	rc = fill(ev, root);
 out:
 	cJSON_Delete(root);

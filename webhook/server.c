@@ -9,6 +9,7 @@
  */
 #include "webhook/server.h"
 #include "internal/intake.h"
+#include "webhook/gate.h"
 #include "internal/log.h"
 #include "internal/metrics.h"
 
@@ -22,12 +23,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+/* The largest request head the gate lets through: well inside libmicrohttpd's memory limit
+ * (64 KiB per connection), so that libmicrohttpd never refuses a head by itself. */
+#define MAX_HEAD (32 * 1024)
+#define MHD_MEMORY (64 * 1024)
+
 struct hh_server {
 	struct MHD_Daemon *d;
+	hh_gate *gate;
 	const hh_config *cfg;
 	char *record_dir;
 	int port;
@@ -86,6 +94,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	/* One request per connection: every request passes the gate's checks and deadline. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (retry_after > 0) {
 		snprintf(ra, sizeof(ra), "%d", retry_after);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
@@ -200,12 +210,41 @@ static enum hh_delivery_verdict verdict_of(const hh_intake_result *res)
 	return res->pending_lookup ? HH_DV_ACCEPTED : HH_DV_NO_FIX;
 }
 
+/* 0 while the store is the file it opened; else logs it (loudly: every time) and returns -1. */
+static int store_lost(hh_store *st, const char *delivery)
+{
+	if (hh_store_check(st) == 0)
+		return 0;
+	hh_log(HH_LOG_ERROR, "store.lost", "delivery", delivery, "error", hh_error_last(), NULL);
+	return -1;
+}
+
+/* GET /healthz: 200 while the store is the file opened and can write, else 503. */
+static enum MHD_Result healthz(hh_server *s, struct MHD_Connection *c)
+{
+	hh_store *st = thread_store(s);
+	hh_buf b = HH_BUF_INIT;
+	enum MHD_Result rc;
+
+	if (st && hh_store_health(st) == 0)
+		return reply(c, 200, "application/json", "{\"status\":\"ok\"}\n", 16, 0);
+	hh_log(HH_LOG_ERROR, "healthz.store", "error", st ? hh_error_last() : "cannot open", NULL);
+	hh_buf_puts(&b, "{\"status\":\"unavailable\",\"error\":\"");
+	hh_buf_put_json_str(&b, st ? hh_error_last() : "state store unavailable");
+	hh_buf_puts(&b, "\"}\n");
+	rc = reply(c, 503, "application/json", b.ptr, b.len, 30);
+	hh_buf_release(&b);
+	return rc;
+}
+
 static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, struct request *rq)
 {
 	hh_headers hdrs = {0};
 	hh_intake in = {0};
 	hh_intake_result res;
 	hh_buf answer = HH_BUF_INIT;
+	const char *body;
+	size_t body_len;
 	enum MHD_Result rc;
 	char status[16], nfind[24];
 	size_t i;
@@ -222,28 +261,55 @@ static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, s
 	in.store = thread_store(s);
 	in.verify = 1;
 	in.now = (long long)time(NULL);
-	if (!in.store) {
+	if (!in.store || store_lost(in.store, hh_headers_get(&hdrs, "X-Gitea-Delivery")) < 0) {
 		hh_headers_release(&hdrs);
 		hh_metrics_delivery(HH_EV_UNKNOWN, HH_DV_UNAVAILABLE);
 		return reply_error(c, 503, "state store unavailable, retry later");
 	}
 	hh_intake_process(&in, &hdrs, rq->body.ptr ? rq->body.ptr : "", rq->body.len, &res);
+	/* Checked again before a 2xx: a file removed meanwhile took the commit with it. */
+	if (res.status < 300 && store_lost(in.store, res.delivery) < 0) {
+		hh_metrics_delivery(res.kind, HH_DV_UNAVAILABLE);
+		hh_intake_result_release(&res);
+		hh_headers_release(&hdrs);
+		return reply_error(c, 503, "state store unavailable, retry later");
+	}
 	hh_metrics_delivery(res.kind, verdict_of(&res));
 	for (i = 0; i < res.findings.n; i++)
 		hh_metrics_finding(res.findings.v[i].reason);
-	hh_intake_answer_json(&res, &answer);
-	hh_buf_putc(&answer, '\n');
+	if (hh_intake_answer_json(&res, &answer) < 0 || hh_buf_putc(&answer, '\n') < 0) {
+		/* No memory for the answer: a fixed one (the delivery may be stored; a retry is
+		 * then answered as a duplicate). */
+		static const char oom[] = "{\"error\":\"out of memory\"}\n";
+
+		hh_buf_release(&answer);
+		body = oom;
+		body_len = sizeof(oom) - 1;
+		res.status = 500;
+	} else {
+		body = answer.ptr;
+		body_len = answer.len;
+	}
 	snprintf(status, sizeof(status), "%d", res.status);
 	snprintf(nfind, sizeof(nfind), "%zu", res.findings.n);
 	hh_log(res.status >= 500 ? HH_LOG_ERROR : HH_LOG_INFO, "delivery", "id", res.delivery,
 	       "event", res.event, "status", status, "findings", nfind, "repo", res.repo,
 	       "error", res.error, NULL);
-	rc = reply(c, (unsigned)res.status, "application/json", answer.ptr, answer.len,
+	rc = reply(c, (unsigned)res.status, "application/json", body, body_len,
 		   res.retry_after);
 	hh_buf_release(&answer);
 	hh_intake_result_release(&res);
 	hh_headers_release(&hdrs);
 	return rc;
+}
+
+static void mark_answered(hh_server *s, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (ci && ci->socket_context)
+		hh_gate_answered(s->gate, ci->socket_context);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -316,8 +382,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (rq->refused)
 		return MHD_YES;
+	mark_answered(s, c); /* complete: the deadline no longer cuts it */
 	if (rq->route == 2)
-		return reply(c, 200, "application/json", "{\"status\":\"ok\"}\n", 16, 0);
+		return healthz(s, c);
 	if (rq->route == 3) {
 		hh_buf b = HH_BUF_INIT;
 		enum MHD_Result rc;
@@ -408,56 +475,120 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	return AF_INET;
 }
 
-int hh_server_start(hh_server **out, const hh_server_opts *opts)
+/* libmicrohttpd's connection notifications: the gate's record becomes the socket context. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	hh_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? hh_gate_started(s->gate, ci->connect_fd) : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		hh_gate_closed(s->gate, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* The gate passes a connection whose head it checked. */
+static int handoff(void *ctx, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	hh_server *s = ctx;
+
+	return MHD_add_connection(s->d, fd, addr, addrlen) == MHD_YES ? 0 : -1;
+}
+
+/* The listening socket: SO_REUSEADDR only (no SO_REUSEPORT: a second process on the same
+ * port must fail, not share the deliveries). */
+static int listen_on(const char *addr, int *port)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
-	hh_server *s;
-	const union MHD_DaemonInfo *info;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			     MHD_USE_ITC;
-	int fam;
+	socklen_t sl = sizeof(ss);
+	int fam, fd, one = 1;
 
-	fam = parse_listen(opts->listen, &ss, &sl);
+	fam = parse_listen(addr, &ss, &sl);
 	if (fam < 0)
-		return hh_error("bad listen address '%s' (want ADDR:PORT)", opts->listen);
+		return hh_error("bad listen address '%s' (want ADDR:PORT)", addr);
+	fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hh_error("cannot listen on %s: %s", addr, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
+		hh_error("cannot listen on %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		*port = ntohs(fam == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+int hh_server_start(hh_server **out, const hh_server_opts *opts)
+{
+	hh_server *s;
+	hh_gate_opts go = {0};
+	const hh_config *cfg = opts->cfg;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+	int lfd = -1;
+
 	/* glibc gives each busy thread its own malloc arena, each keeping its freed memory: with
 	 * the thread pool that was the receiver's RSS growing with the concurrency (issue 12) */
 	mallopt(M_ARENA_MAX, 2);
-	if (fam == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return hh_error("out of memory");
-	s->cfg = opts->cfg;
+	s->cfg = cfg;
 	s->record_dir = hh_strdup(opts->record_dir);
 	pthread_mutex_init(&s->lock, NULL);
 	if (s->record_dir && mkdir(s->record_dir, 0700) < 0 && errno != EEXIST) {
 		hh_error("cannot create record directory '%s': %s", s->record_dir, strerror(errno));
 		goto fail;
 	}
+	if ((lfd = listen_on(opts->listen, &s->port)) < 0)
+		goto fail;
+	/* The gate admits at most max-connections: libmicrohttpd's own limits stay above it, so
+	 * that it never refuses (or answers) by itself. */
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 8),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg->request_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections + 16,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->request_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_END);
 	if (!s->d) {
 		hh_error("cannot listen on %s: %s", opts->listen,
 			 errno ? strerror(errno) : "libmicrohttpd refused to start");
 		goto fail;
 	}
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : 0;
+	go.listen_fd = lfd;
+	go.max_conns = (int)cfg->max_connections;
+	go.per_ip = cfg->max_connections_per_ip > 0 ? (int)cfg->max_connections_per_ip
+						    : (int)cfg->max_connections / 4;
+	if (go.per_ip > go.max_conns)
+		go.per_ip = go.max_conns;
+	go.reserve = go.max_conns / 8 > 0 ? go.max_conns / 8 : 1;
+	go.deadline = (double)cfg->request_timeout;
+	go.max_head = MAX_HEAD;
+	go.max_headers = (int)cfg->max_headers;
+	go.max_body = (unsigned long long)cfg->max_body;
+	go.handoff = handoff;
+	go.ctx = s;
+	if (hh_gate_start(&s->gate, &go) < 0) {
+		MHD_stop_daemon(s->d);
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
+	if (lfd >= 0)
+		close(lfd);
 	free(s->record_dir);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -476,12 +607,13 @@ void hh_server_stop(hh_server *s, long grace_ms)
 
 	if (!s)
 		return;
-	MHD_quiesce_daemon(s->d);
+	hh_gate_stop(s->gate); /* no new connections */
 	while (__atomic_load_n(&s->active, __ATOMIC_SEQ_CST) > 0 && waited < grace_ms) {
 		usleep(10000);
 		waited += 10;
 	}
 	MHD_stop_daemon(s->d);
+	hh_gate_free(s->gate);
 	for (i = 0; i < s->nstores; i++)
 		hh_store_close(s->stores[i]);
 	free(s->stores);

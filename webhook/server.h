@@ -2,14 +2,21 @@
  * server: healhook's HTTP face on libmicrohttpd (MHD types stay in server.c).
  *
  *   POST /hooks/gitea   a delivery → intake (see intake.h) → JSON answer
- *   GET  /healthz       liveness: {"status":"ok"}
+ *   GET  /healthz       {"status":"ok"}, or 503 {"status":"unavailable","error"} (the store)
  *   GET  /metrics       Prometheus text
  *
+ * Every connection passes the gate first (gate.h: its own listening socket, the header phase,
+ * the deadline from accept, per-address and total connection limits, the request head checked
+ * by reqhead.h and refused there in JSON); libmicrohttpd gets it with MHD_add_connection and
+ * serves one request on it ("Connection: close" on every answer).
  * Limits: body server.max-body (413 from Content-Length before the body is read; a body
  * without Content-Length → 411; a byte counter drops a connection that sends more than it
- * announced), header count server.max-headers (431) and header size (MHD's memory limit → 431),
- * a total deadline per request (server.request-timeout), and at most server.max-connections
- * connections. Requests are served by a small thread pool, so a slow client or a slow store
+ * announced), header count server.max-headers (431) and header size (32 KiB → 431),
+ * a total deadline per connection (server.request-timeout, from accept), at most
+ * server.max-connections connections and server.max-connections-per-ip from one address.
+ * Before a delivery is answered, the store must still be the file it opened (503 otherwise,
+ * see hh_store_check); GET /healthz is 503 when the store is lost or cannot write.
+ * Requests are served by a small thread pool, so a slow client or a slow store
  * write never holds up the others. Each pool thread has its own store handle.
  */
 #ifndef HH_SERVER_H

@@ -14,6 +14,9 @@ expectations.json: {"secret": ..., "marker": ..., "cases": [{
     "pad":      optional: the body is repeated/padded to this many bytes when sent (keeps the
                 files small), with "transfer": "chunked" or "content-length",
     "raw_headers": optional: extra header lines sent verbatim (duplicates, oversized, many),
+    "content_length": optional: the Content-Length value sent, "{n}" standing for the body's
+                length and "{x}" for it in hex (malformed values),
+    "no_host":  optional: the request has no Host header,
     "accepted": files that must be accepted as jobs (202 only),
     "rejected": [[file, reason], ...] findings that must be rejected (202 only),
     "jobs":     {file: [final state, reason or null]} after the worker ran them,
@@ -203,6 +206,54 @@ def build():
 	     comment("one_mb_message", big, cid()), status=202,
 	     accepted=["services/pay_service.py"], max_message=4000,
 	     jobs={"services/pay_service.py": ["healed", None]})
+
+	# ---- read differently by proxies, Go (Gitea) and healhook (issue 17): 400, nothing queued
+	h, b = comment("two_lengths", finding("two_lengths"), cid())
+	case("two_content_lengths", "two different Content-Length headers (the rest would be a "
+	     "second request)", (h, b), status=400, raw_headers=["Content-Length: 1"],
+	     error="conflicting Content-Length")
+	h, b = comment("header_nul", finding("header_nul"), cid())
+	case("header_value_nul", "a NUL inside a header value (cut there by libmicrohttpd)", (h, b),
+	     status=400, raw_headers=["X-Note: before\x00after"], error="NUL")
+	h, b = comment("no_host", finding("no_host"), cid())
+	case("no_host", "HTTP/1.1 without Host", (h, b), status=400, no_host=True,
+	     error="missing Host")
+	h, b = comment("jsonfoo", finding("jsonfoo"), cid())
+	case("content_type_jsonfoo", "Content-Type application/jsonfoo: the media type must match "
+	     "exactly", (hdr_set(h, "Content-Type", "application/jsonfoo"), b), status=415,
+	     error="unsupported content type")
+	payload = mf.comment_payload("bob", finding("bom"), cid(), "2026-04-15T12:00:00Z")
+	case("json_bom", "a UTF-8 byte order mark before the JSON (Go refuses it)",
+	     mf.headers("issue_comment", "pull_request_comment", b"\xef\xbb\xbf" +
+			mf.marshal_indent(payload), did("json_bom"), SECRET),
+	     status=400, error="byte order mark")
+	dups = [
+		("dup_key_repository", "repository twice at the top: cJSON reads the first, Go the last",
+		 lambda j: j[:j.rindex(b"}")] + b',"repository":{"full_name":"evil/other"}}'),
+		("dup_key_nested", "repository.full_name twice",
+		 lambda j: j.replace(b'"full_name": "acme/shop-api"',
+				     b'"full_name": "acme/shop-api", "full_name": "evil/other"', 1)),
+		("dup_key_case", "sender and Sender (Go matches names case-insensitively)",
+		 lambda j: j[:j.rindex(b"}")] + b',"Sender":{"login":"mallory"}}'),
+		("dup_key_kelvin", "\"\u212aey\" beside \"key\" (Go folds the Kelvin sign to k)",
+		 lambda j: j[:j.rindex(b"}")] + b',"comment_key":1,"comment_\xe2\x84\xaaey":2}'),
+		("dup_key_deep", "a key twice in an object healhook does not read",
+		 lambda j: j[:j.rindex(b"}")] + b',"x":[{"y":{"z":1,"z":2}}]}'),
+	]
+	for name, what, edit in dups:
+		payload = mf.comment_payload("bob", finding(name), cid(), "2026-04-15T12:00:00Z")
+		body = edit(mf.marshal_indent(payload))
+		case(name, what, mf.headers("issue_comment", "pull_request_comment", body, did(name),
+					    SECRET), status=400, error="duplicate key")
+
+	# ---- malformed Content-Length: one JSON answer each (issue 17) ----
+	for name, value, status in [("cl_plus", "+{n}", 400), ("cl_hex", "0x{x}", 400),
+				    ("cl_negative", "-{n}", 400), ("cl_list", "{n}, {n}", 400),
+				    ("cl_list_nospace", "{n},{n}", 400), ("cl_blank_after", "{n} ", 400),
+				    ("cl_empty", "", 400),
+				    ("cl_overflow", "99999999999999999999999", 413)]:
+		h, b = comment(name, finding(name), cid())
+		case(name, "Content-Length: %r" % value, (h, b), status=status, content_length=value)
 
 
 def main():

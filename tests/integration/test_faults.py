@@ -514,13 +514,13 @@ class DiskFull(FaultBase):
 		ok = self.post([(ORDER, "NameError", MSG)])
 		self.assertEqual(len(ok["accepted"]), 1)
 		filler = os.path.join(w.state, "filler")
-		with open(filler, "wb") as f:
-			try:
+		try:
+			with open(filler, "wb") as f:
 				while True:
 					f.write(b"\0" * 65536)
 					f.flush()
-			except OSError:
-				pass
+		except OSError:  # ENOSPC, from a write or from the close's last flush
+			pass
 		# tmpfs is full: small writes may still fit in a page, so post until refused
 		statuses, acked = [], [ok["delivery"]]
 		mf = H.make_fixtures()
@@ -538,11 +538,15 @@ class DiskFull(FaultBase):
 		self.assertIn(503, statuses, statuses)
 		self.assertNotIn(500, statuses, statuses)
 		self.assertTrue(self.proc.alive())
+		st, _, data = H.get(self.url + "/healthz")  # the store cannot write: not healthy
+		self.assertEqual(st, 503, data)
+		self.assertIn("disk full", json.loads(data)["error"])
 		# space freed: accepted again, the store is intact, every acknowledged delivery kept
 		os.unlink(filler)
 		res = self.post([(CART, "NameError", MSG)])
 		acked.append(res["delivery"])
 		self.assertEqual(len(res["accepted"]), 1)
+		self.assertEqual(H.get(self.url + "/healthz")[0], 200)
 		self.proc.stop()
 		self.proc = None
 		self.assertEqual(w.db("PRAGMA integrity_check"), [("ok",)])

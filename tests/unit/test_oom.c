@@ -99,12 +99,13 @@ static char *intake_once(struct oom_env *e, long nth, long *count, long *jobs)
 	built = hh_intake_answer_json(&res, &answer) == 0 && !hh_buf_failed(&answer);
 	*count = hh_failalloc_count();
 	hh_failalloc_arm(0, 0);
-	if (rc == 0 && res.status == 202) {
-		if (!built)
-			fprintf(stderr, "      N=%ld: 202 but the answer could not be built\n", nth);
-		out = built ? hh_buf_detach(&answer) : hh_strdup("(no answer)");
-	}
+	/* An answer that cannot be built is sent as a fixed 500 (webhook/server.c): the
+	 * delivery is stored but not acknowledged, and Gitea's retry is then a duplicate. */
+	if (rc == 0 && res.status == 202 && built)
+		out = hh_buf_detach(&answer);
 	*jobs = hh_store_jobs_recent(st, NULL, 50, &list, &n) < 0 ? -1 : (long)n;
+	if (rc == 0 && res.status == 202 && !built)
+		*jobs = 0; /* stored, not acknowledged: allowed */
 	hh_store_jobs_free(list, n);
 	hh_intake_result_release(&res);
 	hh_buf_release(&answer);
