@@ -316,13 +316,22 @@ static int make_dir(const char *dir)
 
 int hh_store_open(hh_store **out, const char *dir)
 {
+	return hh_store_open_like(out, dir, NULL);
+}
+
+int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
+{
 	hh_store *st = NULL;
 	int i, ret = -1;
 
 	*out = NULL;
 	if (!dir || !*dir)
 		return hh_error("store: no state directory");
-	if (make_dir(dir) < 0)
+	if (!ref && make_dir(dir) < 0)
+		return -1;
+	/* Before SQLite opens anything: a file put in ref's place shares the -wal and -shm names
+	 * with ref's, and opening it beside ref's connections would mix the two. */
+	if (ref && hh_store_check((hh_store *)ref) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (st)
@@ -342,7 +351,7 @@ int hh_store_open(hh_store **out, const char *dir)
 			goto out;
 	}
 	if (sqlite3_open_v2(st->path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    SQLITE_OPEN_READWRITE | (ref ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		if (!st->db) {
 			hh_error("store: cannot open '%s': out of memory", st->path);
@@ -354,6 +363,10 @@ int hh_store_open(hh_store **out, const char *dir)
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	hh_st_identity_init(st);
+	if (ref) { /* the file the first handle opened is the one to stay on */
+		st->dev = ref->dev;
+		st->ino = ref->ino;
+	}
 	if (set_wal(st) < 0 ||
 	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
 								 "1") == 0

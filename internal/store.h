@@ -24,6 +24,11 @@ typedef struct hh_store hh_store;
  * if missing, and migrates the schema. Errors name the path. *out is closed with
  * hh_store_close() (which accepts NULL and rolls back an open transaction). */
 int hh_store_open(hh_store **out, const char *dir);
+/* Another handle of the database ref has open (a server thread's, opened after the first):
+ * never creates DIR/healhook.db, and hh_store_check on it compares the path with ref's file,
+ * so a handle opened after the file was removed or replaced is refused or reports it lost
+ * like ref (instead of taking writes into a new file). */
+int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref);
 void hh_store_close(hh_store *st);
 
 /* Health (store_health.c), cheap enough to call before every answer:
