@@ -34,7 +34,9 @@ void hh_store_close(hh_store *st);
 /* Health (store_health.c), cheap enough to call before every answer:
  * hh_store_check: 0 while DIR/healhook.db is still the file this handle opened (same device
  * and inode), -1 with "store: 'PATH' was removed" / "... was replaced" otherwise (writes would
- * go to a file nobody will read again; only a restart opens the new one).
+ * go to a file nobody will read again; only a restart opens the new one). Seeing that, it
+ * renames DIR/healhook.db-wal and -shm to *.replaced, so that the restart does not replay the
+ * old file's WAL onto the new one.
  * hh_store_health: hh_store_check, then whether a write can succeed: the file writable, its
  * file system not read-only and with at least 64 KiB free ("disk full" otherwise). */
 int hh_store_check(hh_store *st);
