@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """`make bench`: runs every benchmark and regenerates docs/performance.md and its chart.
 
-    python3 bench/bench.py [--only intake,heal,diff,verdict,profile] [--quick]
+    python3 bench/bench.py [--only intake,heal,store1m,limits,diff,verdict,profile] [--quick]
+
+HEALHOOK_BENCH_BEFORE=PATH names an earlier build's binary (e.g. main's) measured beside this
+one, interleaved, for the before/after figures of intake, heal and the profile;
+HEALHOOK_BENCH_BEFORE_NAME labels it in the tables (e.g. "main ad793a8").
 
 Results go to build/bench/results.json (merged with earlier results when --only is given),
 then bench/report.py writes docs/performance.md and docs/performance.png. Everything runs on
@@ -21,7 +25,7 @@ from common import OUT, log  # noqa: E402
 
 def main():
 	ap = argparse.ArgumentParser()
-	ap.add_argument("--only", default="intake,heal,diff,verdict,profile,pg")
+	ap.add_argument("--only", default="intake,heal,store1m,limits,diff,verdict,profile,pg")
 	ap.add_argument("--quick", action="store_true", help="fewer runs (for trying it out)")
 	ap.add_argument("--baseline", metavar="COMMIT",
 			help="measure the binary of HEALHOOK_BENCH_BIN (built from COMMIT) for the "
@@ -46,13 +50,23 @@ def main():
 		"healhook": common.version([common.BIN, "version"]),
 	}
 	t0 = time.time()
+	before = os.environ.get("HEALHOOK_BENCH_BEFORE") or None
+	res["before_bin"] = before and (os.environ.get("HEALHOOK_BENCH_BEFORE_NAME") or "before")
+	if "limits" in only:
+		import limits
+		res["limits"] = limits.bench(types.SimpleNamespace(runs=runs))
 	if "intake" in only:
 		import intake
-		res["intake"] = intake.bench(types.SimpleNamespace(
-			bodies=120000, threads=2, conns=8, seconds=5, runs=runs))
+		res["intake_matrix"] = intake.matrix(types.SimpleNamespace(
+			bodies=120000, threads=2, conns=[8, 16, 64], seconds=5, runs=runs, before=before))
 	if "heal" in only:
 		import heal
-		res["heal"] = heal.bench(types.SimpleNamespace(runs=5 if not a.quick else 2))
+		res["heal"] = heal.bench(types.SimpleNamespace(runs=5 if not a.quick else 2,
+							       before=before))
+	if "store1m" in only:
+		import store1m
+		res["store1m"] = store1m.bench(types.SimpleNamespace(
+			rows=100000 if a.quick else 1000000, runs=runs))
 	if "diff" in only:
 		import diffcount
 		res["diff"] = diffcount.bench(types.SimpleNamespace(
@@ -64,11 +78,15 @@ def main():
 	if "profile" in only:
 		import profile as prof
 		res["profile"] = prof.bench(types.SimpleNamespace(warm=50, requests=400, top=25))
+		if before:
+			res["profile_before"] = prof.bench(types.SimpleNamespace(
+				warm=50, requests=400, top=25, bin=before))
 	if "pg" in only:
 		import intake_pg
 		res["intake_pg"] = intake_pg.bench(types.SimpleNamespace(
 			seconds=8, threads=2, conns=8, runs=1 if a.quick else 2, bodies=200000))
-	res["elapsed_s"] = time.time() - t0
+	if a.only == ap.get_default("only"):  # a part keeps the whole run's duration
+		res["elapsed_s"] = time.time() - t0
 	with open(path, "w") as f:
 		json.dump(res, f, indent=1)
 	log("results in %s (%.0f s)" % (path, res["elapsed_s"]))

@@ -78,7 +78,8 @@ def machine():
 			if line.startswith("MemTotal:"):
 				mem = int(line.split()[1]) // 1024
 	return {"nproc": os.cpu_count(), "cpu": model, "mem_mb": mem,
-		"kernel": os.uname().release, "date": time.strftime("%Y-%m-%d")}
+		"kernel": os.uname().release, "date": time.strftime("%Y-%m-%d"),
+		"load": "%.1f" % os.getloadavg()[0]}
 
 
 def version(argv):

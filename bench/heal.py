@@ -40,8 +40,8 @@ def write_config(tmp, sshd, host, extra=""):
 	return cfg
 
 
-def heal_argv(cfg):
-	return [BIN, "heal", "--config", cfg, "--repo", "acme/shop-api", "--file", TARGET,
+def heal_argv(cfg, bin=None):
+	return [bin or BIN, "heal", "--config", cfg, "--repo", "acme/shop-api", "--file", TARGET,
 		"--type", "NameError", "--message", "name 'totl' is not defined", "--json"]
 
 
@@ -90,11 +90,14 @@ def bench(args):
 		# wall times, hyperfine
 		hf = os.path.join(tmp, "hyperfine.json")
 		q = lambda a: " ".join("'%s'" % x.replace("'", "'\\''") for x in a)
+		cmds = ["-n", "healhook heal", "env HOME=%s %s" % (tmp, q(heal_argv(cfg))),
+			"-n", "predecessor.sh", "env HOME=%s %s" % (tmp, q(pre))]
+		before = getattr(args, "before", None)
+		if before:
+			cmds += ["-n", "healhook before", "env HOME=%s %s" % (tmp, q(heal_argv(cfg, before)))]
 		subprocess.run(["hyperfine", "-N", "--style", "none", "--runs", str(args.runs),
-				"--prepare", reset, "--export-json", hf,
-				"-n", "healhook heal", "env HOME=%s %s" % (tmp, q(heal_argv(cfg))),
-				"-n", "predecessor.sh", "env HOME=%s %s" % (tmp, q(pre))],
-			       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+				"--prepare", reset, "--export-json", hf] + cmds,
+			       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
 		with open(hf) as f:
 			h = json.load(f)["results"]
 		stages = {}
@@ -107,10 +110,13 @@ def bench(args):
 			"healhook": {"wall_s": h[0]["median"], "wall_all": h[0]["times"],
 				     "seconds": median([r["seconds"] for r in results]),
 				     "connections": max(r["connections"] for r in results),
+				     "channels": max(r.get("channels", 0) for r in results),
 				     "stages_ms": {k: median(v) for k, v in stages.items()}},
 			"predecessor": {"wall_s": h[1]["median"], "wall_all": h[1]["times"],
 					"connections": pre_conns},
 		}
+		if before:
+			out["before"] = {"wall_s": h[2]["median"], "wall_all": h[2]["times"]}
 		log("heal: healhook %.3f s (%d connections), predecessor %.3f s (%d connections)" % (
 			out["healhook"]["wall_s"], out["healhook"]["connections"],
 			out["predecessor"]["wall_s"], pre_conns))

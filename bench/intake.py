@@ -26,10 +26,38 @@ FIXTURE = os.path.join(H.FIXTURES, "review_rejected_body.json")
 LUA = os.path.join(BENCH, "intake.lua")
 
 
-def make_bodies(d, n):
+def small_body():
+	"""A 2 KB delivery: the review of FIXTURE with only the fields Gitea's smallest objects
+	carry that healhook reads (the same review, repository, branches and sender)."""
+	with open(FIXTURE) as f:
+		d = json.load(f)
+	pr, repo = d["pull_request"], d["repository"]
+	keep = lambda o, ks: {k: o[k] for k in ks if k in o}
+	side = lambda b: dict(keep(b, ("label", "ref", "sha", "repo_id")),
+			      repo=keep(b["repo"], ("id", "name", "full_name", "default_branch")))
+	small = {
+		"action": d["action"], "number": d["number"],
+		"pull_request": dict(keep(pr, ("id", "url", "number", "title", "state", "html_url",
+					       "merged", "created_at", "updated_at")),
+				     user=keep(pr["user"], ("id", "login")),
+				     base=side(pr["base"]), head=side(pr["head"])),
+		"repository": dict(keep(repo, ("id", "name", "full_name", "html_url", "clone_url",
+						"ssh_url", "default_branch", "private")),
+				   owner=keep(repo["owner"], ("id", "login"))),
+		"sender": keep(d["sender"], ("id", "login", "full_name", "email")),
+		"commit_id": "",
+		"review": d["review"],
+	}
+	return json.dumps(small, indent=2).encode()
+
+
+def make_bodies(d, n, small=False):
 	"""prefix, suffix and n signatures in d (see intake.lua)."""
-	with open(FIXTURE, "rb") as f:
-		body = f.read()
+	if small:
+		body = small_body()
+	else:
+		with open(FIXTURE, "rb") as f:
+			body = f.read()
 	marker = b'"commit_id": ""'
 	at = body.index(marker) + len(marker) - 1
 	prefix, suffix = body[:at], body[at:]
@@ -61,7 +89,7 @@ def wrk(url, d, threads, conns, seconds, expected):
 	return r
 
 
-def healhook_serve(tmp, port, no_fsync, receiver_only=False, wrap=()):
+def healhook_serve(tmp, port, no_fsync, receiver_only=False, wrap=(), bin=None):
 	"""Starts `healhook serve` (or, receiver_only, the receiver process alone, under wrap)."""
 	state = os.path.join(tmp, "state")
 	cfg = os.path.join(tmp, "healhook.conf")
@@ -78,7 +106,7 @@ def healhook_serve(tmp, port, no_fsync, receiver_only=False, wrap=()):
 	if no_fsync:
 		env["HEALHOOK_BENCH_NO_FSYNC"] = "1"
 	log_f = open(os.path.join(tmp, "serve.log"), "w")
-	argv = list(wrap) + [BIN, "serve", "--config", cfg]
+	argv = list(wrap) + [bin or BIN, "serve", "--config", cfg]
 	if receiver_only:
 		argv.append("--role=receiver")
 	p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
@@ -105,15 +133,33 @@ def webhook_serve(tmp, port):
 	return p, log_f
 
 
-def one(kind, d, args):
-	tmp = tempfile.mkdtemp(prefix="hh-bench-intake-")
+def rollup(pid):
+	"""The receiver's memory at the end of a run: Rss (as VmHWM counts it: the shared library
+	pages it touched included), Pss (those shared pages divided among their users) and
+	Anonymous (its own heap, stacks, caches)."""
+	out = {}
+	try:
+		with open("/proc/%d/smaps_rollup" % pid) as f:
+			for line in f:
+				k = line.split(":")[0]
+				if k in ("Rss", "Pss", "Anonymous"):
+					out[k.lower()] = int(line.split()[1])
+	except OSError:
+		pass
+	return out
+
+
+def one(kind, d, args, state_tmp=None, bin=None):
+	"""One wrk run against a fresh server (kind healhook, healhook-nofsync or webhook); bin
+	replaces healhook's binary, state_tmp is a directory to reuse (kept) with its store."""
+	tmp = state_tmp or tempfile.mkdtemp(prefix="hh-bench-intake-")
 	port = H.free_port()
 	try:
 		if kind == "webhook":
 			p, lf = webhook_serve(tmp, port)
 			url, expected = "http://127.0.0.1:%d/hooks/gitea" % port, 200
 		else:
-			p, lf = healhook_serve(tmp, port, kind == "healhook-nofsync")
+			p, lf = healhook_serve(tmp, port, kind == "healhook-nofsync", bin=bin)
 			url, expected = "http://127.0.0.1:%d/hooks/gitea" % port, 202
 		try:
 			r = wrk(url, d, args.threads, args.conns, args.seconds, expected)
@@ -124,6 +170,7 @@ def one(kind, d, args):
 			if kind != "webhook":
 				rc = [c for c in children(p.pid)]
 				r["rss_roles"]["receiver"] = max((vm_hwm_kb(c) or 0) for c in rc) if rc else None
+				r["receiver_mem_kb"] = rollup(rc[0]) if rc else None
 		finally:
 			stop(p)
 			lf.close()
@@ -134,7 +181,57 @@ def one(kind, d, args):
 			r["stored"] = int(q.stdout.strip() or 0)
 		return r
 	finally:
-		shutil.rmtree(tmp, ignore_errors=True)
+		if not state_tmp:
+			shutil.rmtree(tmp, ignore_errors=True)
+
+
+def summarize(rs):
+	return {
+		"rps": median([r["rps"] for r in rs]),
+		"rps_min": min(r["rps"] for r in rs),
+		"rps_all": [r["rps"] for r in rs],
+		"p50_ms": median([r["p50_us"] for r in rs]) / 1e3,
+		"p99_ms": median([r["p99_us"] for r in rs]) / 1e3,
+		"rss_mb": max(r["rss_max_kb"] for r in rs) / 1024.0,
+		"rss_roles_mb": {k: max((r["rss_roles"].get(k) or 0) for r in rs) / 1024.0
+				 for k in rs[0]["rss_roles"]},
+		"unexpected": sum(r["unexpected"] + r["wrapped"] for r in rs),
+		"errors": sum(r["errors_connect"] + r["errors_read"] + r["errors_write"] +
+			      r["errors_timeout"] for r in rs),
+		"requests": sum(r["requests"] for r in rs),
+		"receiver_mem_kb": max((r.get("receiver_mem_kb") or {} for r in rs),
+				       key=lambda m: m.get("rss", 0)),
+	}
+
+
+def matrix(args):
+	"""Issue 12's intake figures: the 15 KB review at each of args.conns connections and the
+	2 KB delivery at 8, healhook (durable) against webhook and, when args.before names an
+	earlier build, that build, every run interleaved (same minute, same machine load)."""
+	kinds = [("healhook", "healhook", None), ("webhook", "webhook", None)]
+	if args.before:
+		kinds.insert(1, ("before", "healhook", args.before))
+	out = {"threads": args.threads, "seconds": args.seconds, "runs": args.runs, "sets": []}
+	for small, conns_list in ((False, args.conns), (True, [8])):
+		d = tempfile.mkdtemp(prefix="hh-bench-bodies-")
+		try:
+			size = make_bodies(d, args.bodies, small=small)
+			for conns in conns_list:
+				a = type("A", (), {"threads": args.threads, "conns": conns,
+						   "seconds": args.seconds})()
+				runs = {name: [] for name, _, _ in kinds}
+				for i in range(args.runs):
+					for name, kind, b in kinds:
+						r = one(kind, d, a, bin=b)
+						runs[name].append(r)
+						log("intake %dB c=%d %s run %d: %.0f req/s p99 %.1f ms rss %d KiB"
+						    % (size, conns, name, i + 1, r["rps"], r["p99_us"] / 1e3,
+						       r["rss_max_kb"]))
+				out["sets"].append({"body_bytes": size, "conns": conns,
+						    "summary": {k: summarize(v) for k, v in runs.items()}})
+		finally:
+			shutil.rmtree(d, ignore_errors=True)
+	return out
 
 
 def bench(args):

@@ -44,15 +44,16 @@ def annotate(path, top, inclusive):
 def bench(args):
 	"""Two runs (few and many requests): the difference of their totals divided by the
 	difference of their request counts is the cost of one request without the start-up."""
-	few = one(args.warm, args.top)
-	many = one(args.warm + args.requests, args.top)
+	b = getattr(args, "bin", None)
+	few = one(args.warm, args.top, b)
+	many = one(args.warm + args.requests, args.top, b)
 	many["ir_per_request"] = (many["total_ir"] - few["total_ir"]) / float(args.requests)
 	many["startup_ir"] = few["total_ir"] - args.warm * many["ir_per_request"]
 	log("profile: %.2f M instructions per request" % (many["ir_per_request"] / 1e6))
 	return many
 
 
-def one(n, top):
+def one(n, top, bin=None):
 	tmp = tempfile.mkdtemp(prefix="hh-bench-prof-")
 	bodies = os.path.join(tmp, "bodies")
 	os.makedirs(bodies)
@@ -65,7 +66,7 @@ def one(n, top):
 		with open(os.path.join(bodies, "sigs")) as f:
 			sigs = f.read().split()
 		port = H.free_port()
-		p, lf = intake.healhook_serve(tmp, port, False, receiver_only=True,
+		p, lf = intake.healhook_serve(tmp, port, False, receiver_only=True, bin=bin,
 					      wrap=["valgrind", "--tool=callgrind",
 						    "--callgrind-out-file=%s/cg.out.%%p" % tmp])
 		conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

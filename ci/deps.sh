@@ -38,6 +38,7 @@ need_pkg libcjson      libcjson-dev
 need_pkg libmicrohttpd libmicrohttpd-dev
 need_pkg sqlite3       libsqlite3-dev
 need_pkg libpq         libpq-dev
+need_pkg libcrypto     libssl-dev
 [ -f /usr/include/mbedtls/md.h ] || missing="$missing libmbedtls-dev"
 need_cmd cc            gcc
 need_cmd make          make

@@ -243,8 +243,9 @@ static void print_result(hh_pipeline *p, hh_job *job, const struct args *a, int 
 		hh_buf_puts(&out, "null");
 	}
 	/* seconds: the whole heal, watch and revert included; push_seconds: up to the push. */
-	hh_buf_printf(&out, ",\"connections\":%d,\"seconds\":%.3f,\"push_seconds\":%.3f}\n",
-		      p->connections, secs, p->seconds);
+	hh_buf_printf(&out,
+		      ",\"connections\":%d,\"channels\":%d,\"seconds\":%.3f,\"push_seconds\":%.3f}\n",
+		      p->connections, p->channels, secs, p->seconds);
 	fputs(out.ptr, stdout);
 	hh_buf_release(&out);
 }

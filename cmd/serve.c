@@ -16,6 +16,7 @@
 #include "internal/compat.h"
 #include "internal/intake.h"
 #include "internal/log.h"
+#include "internal/retention.h"
 #include "internal/sdnotify.h"
 #include "internal/status.h"
 #include "internal/statelock.h"
@@ -106,6 +107,7 @@ static void *lookup_main(void *arg)
 {
 	struct lookup_thread *lt = arg;
 	hh_store *st = NULL;
+	hh_retention ret = {0};
 
 	for (;;) {
 		struct timespec ts;
@@ -127,6 +129,7 @@ static void *lookup_main(void *arg)
 		if (!st && hh_store_open(&st, lt->cfg->state_dir) < 0)
 			continue;
 		hh_store_pending_lookups(st, on_pending, lt);
+		hh_retention_tick(&ret, st, lt->cfg, (long long)time(NULL));
 	}
 	hh_store_close(st);
 	return NULL;

@@ -3,7 +3,8 @@
  *
  * The main process (root) prepares: looks the user up (never root), makes the store reachable
  * to it and nothing else of the state directory (the directory becomes root:GROUP 0710, the
- * database and its -wal/-shm files belong to the user, mode 0600; SQLite, running as root,
+ * database, its -wal/-shm files and the writers' lock file -writer belong to the user, mode
+ * 0600; SQLite, running as root,
  * gives files it creates later the database file's owner), creates the record directory for
  * it, and holds a store handle open so that -wal and -shm exist while the receiver runs.
  * The receiver, before it reads anything: setgroups (its primary group only), setgid, setuid,
@@ -41,7 +42,8 @@ static int give(const char *path, uid_t uid, gid_t gid, int mode, int must)
 
 int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_priv *sp)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
+	/* the database, SQLite's WAL and shared memory, and the writers' lock (store.c) */
+	static const char *const suffix[] = {"", "-wal", "-shm", "-writer"};
 	struct passwd *pw;
 	char path[4096];
 	size_t i;
@@ -69,7 +71,7 @@ int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_pr
 		return -1;
 	if (give(cfg->state_dir, 0, sp->gid, 0710, !cfg->database) < 0)
 		return -1;
-	for (i = 0; !cfg->database && i < 3; i++) {
+	for (i = 0; !cfg->database && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		snprintf(path, sizeof(path), "%s/healhook.db%s", cfg->state_dir, suffix[i]);
 		if (give(path, sp->uid, sp->gid, 0600, i == 0) < 0)
 			return -1;

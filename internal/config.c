@@ -66,6 +66,7 @@ const struct hh_cfg_key hh_cfg_global_keys[] = {
 	{"state", "database-password-file", HH_CT_SECRET_FILE, G(database_password)},
 	{"state", "instance-id", HH_CT_STR, G(instance_id)},
 	{"state", "lease", HH_CT_DUR, G(lease)},
+	{"state", "keep-deliveries", HH_CT_DUR0, G(keep_deliveries)},
 	{"gitea", "url", HH_CT_URL, G(gitea_url)},
 	{"gitea", "token-file", HH_CT_SECRET_FILE, G(gitea_token)},
 	{"gitea", "user", HH_CT_STR, G(gitea_user)},
@@ -731,6 +732,7 @@ static int config_new(hh_config **out)
 	c->max_headers = 100;
 	c->gitea_timeout = 10;
 	c->lease = 30;
+	c->keep_deliveries = 30 * 86400;
 	c->fixer_timeout = 180;
 	c->gitea_comment = 1;
 	c->log_level = HH_LOG_INFO;

@@ -106,6 +106,7 @@ typedef struct hh_config {
 	char *database_password;  /* from database-password-file; NULL = libpq's PGPASSFILE */
 	char *instance_id;        /* this instance in job leases; NULL = HOSTNAME:PID */
 	long lease;               /* seconds a job lease lasts without renewal, 30 */
+	long keep_deliveries;     /* seconds a delivery's body is kept, 30 days; 0 = forever */
 	/* [gitea] */
 	char *gitea_url;          /* base URL, e.g. https://gitea.example.com; NULL = unset */
 	char *gitea_token;        /* from token-file or HEALHOOK_GITEA_TOKEN */

@@ -164,22 +164,21 @@ static char *kh_name(const hh_host_spec *hs)
 }
 
 
-/* The sftp subsystem check: ok when msg is NULL, else logged in but no sftp subsystem. */
-static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs,
-		       const hh_repo_config *repo, const char *msg)
+/* The sftp subsystem, for information: a heal never uses it (every file goes through its exec
+ * channels), so a host without one is a warning, never a failure (doctor's exit status stays
+ * what the other checks make it). */
+static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs, hh_remote *r)
 {
-	if (!msg) {
+	if (hh_remote_sftp_probe(r, d->timeout_ms) == 0) {
 		hh_doctor_add(d, HH_CHECK_OK, scope, "sftp subsystem",
-			      hh_asprintf("files can be copied to %s", hs->hostname), NULL);
+			      hh_asprintf("%s has one (heals do not need it)", hs->hostname), NULL);
 		return;
 	}
-	hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
-		      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "", hs->user ? "@" : "",
-				  hs->hostname, repo->identity), NULL);
-	hh_doctor_add(d, HH_CHECK_FAIL, scope, "sftp subsystem", hh_strdup(msg),
-		      hh_asprintf("healhook copies files over SFTP: add 'Subsystem sftp "
-				  "/usr/lib/openssh/sftp-server' (or internal-sftp) to "
-				  "/etc/ssh/sshd_config on %s and reload sshd", hs->hostname));
+	hh_doctor_add(d, HH_CHECK_WARN, scope, "sftp subsystem", hh_strdup(hh_error_last()),
+		      hh_asprintf("nothing to do for healhook: its heals copy files through exec "
+				  "channels, not SFTP (for sftp/scp by hand, add 'Subsystem sftp "
+				  "/usr/lib/openssh/sftp-server' or internal-sftp to "
+				  "/etc/ssh/sshd_config on %s)", hs->hostname));
 }
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
@@ -218,7 +217,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
 					  hs->user ? "@" : "", hs->hostname, repo->identity),
 			      NULL);
-		sftp_check(d, scope, hs, repo, NULL);
+		sftp_check(d, scope, hs, r);
 		free(name);
 		return r;
 	}
@@ -228,10 +227,10 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 	qid = shq(repo->identity);
 	qkh = shq(repo->known_hosts);
 	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
-	    step == HH_SSH_KNOWN_HOSTS_FILE || step == HH_SSH_SFTP)
+	    step == HH_SSH_KNOWN_HOSTS_FILE)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
 			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-	if (step == HH_SSH_AUTH || step == HH_SSH_SFTP)
+	if (step == HH_SSH_AUTH)
 		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
 			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
 	switch (step) {
@@ -280,9 +279,6 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
 				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
 				hs->hostname, scope));
-		break;
-	case HH_SSH_SFTP:
-		sftp_check(d, scope, hs, repo, msg);
 		break;
 	case HH_SSH_KEY_FILE:
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
@@ -375,7 +371,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	char *out = NULL, *err = NULL, *qp = shq(path), *nl;
 	const char *qpath = qp ? qp : path;
 
-	if (hh_remote_stat(r, path, &kind, NULL) < 0) {
+	if (hh_remote_kind(r, path, d->exec_timeout_ms, &kind) < 0) {
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "work tree exists",
 			      hh_strdup(hh_error_last()),
 			      hh_asprintf("check that healhook's ssh user can read %s on the host",

@@ -11,9 +11,11 @@
 /*
  * $1 = fixer.path, $2 = the program. Prints three lines: the home, the expanded PATH, where
  * the program is ("" when nowhere). "~" elements are dropped when there is no home (the C side
- * reports that). Globbing is off, so no element is expanded beyond "~".
+ * reports that). Globbing is off, so no element is expanded beyond "~". Also a step of the
+ * heal's fix script (rscript.h): it leaves hh_path and hh_found set, IFS and globbing as they
+ * were before it.
  */
-static const char probe[] =
+const char hh_fixer_probe[] =
 	"set -f; home=${HOME-}; IFS=:; out=\n"
 	"for d in $1; do\n"
 	"  case $d in\n"
@@ -29,6 +31,7 @@ static const char probe[] =
 	"       if [ -n \"$d\" ] && [ -f \"$d/$2\" ] && [ -x \"$d/$2\" ]; then found=$d/$2; break; fi\n"
 	"     done ;;\n"
 	"esac\n"
+	"unset IFS; set +f; hh_path=$out hh_found=$found\n"
 	"printf '%s\\n' \"$home\" \"$out\" \"$found\"\n";
 
 int hh_fixer_path_check(const char *spec)
@@ -88,26 +91,60 @@ static char *take_line(const char **s)
 	return line;
 }
 
-int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixer_where *out)
+char *hh_fixer_program(const hh_config *cfg)
 {
 	hh_strv argv = {0};
+	char *p = NULL;
+
+	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file", "") < 0) {
+		hh_error("fixer.command: %s", hh_error_last());
+	} else if (argv.n == 0) {
+		hh_error("fixer.command is empty");
+	} else if (!(p = hh_strdup(argv.v[0]))) {
+		hh_error("out of memory");
+	}
+	hh_strv_release(&argv);
+	return p;
+}
+
+int hh_fixer_where_parse(const char *spec, const char **s, hh_fixer_where *w)
+{
+	char *home = NULL;
+	int rc = -1;
+
+	free(w->path);
+	free(w->found);
+	w->path = w->found = NULL;
+	if (!(home = take_line(s)) || !(w->path = take_line(s)) || !(w->found = take_line(s))) {
+		hh_error("the probe's answer is cut short");
+		goto out;
+	}
+	if (!*w->found) {
+		free(w->found);
+		w->found = NULL;
+	}
+	if (!*home && uses_home(spec))
+		hh_log(HH_LOG_WARN, "fixer.path", "path", spec, "why",
+		       "the host reports no HOME: its ~ elements are left out", NULL);
+	rc = 0;
+out:
+	free(home);
+	return rc;
+}
+
+int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixer_where *out)
+{
 	hh_exec_opts o = {0};
 	hh_exec_result res;
-	const char *s, *spec = cfg->fixer_path ? cfg->fixer_path : HH_DEFAULT_FIXER_PATH;
-	char *home = NULL;
+	const char *s, *spec = hh_fixer_path_spec(cfg);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&res, 0, sizeof(res));
-	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file", "") < 0)
-		return hh_error("fixer.command: %s", hh_error_last());
-	if (argv.n == 0 || !(out->program = hh_strdup(argv.v[0]))) {
-		hh_strv_release(&argv);
-		return hh_error("fixer.command is empty");
-	}
-	hh_strv_release(&argv);
+	if (!(out->program = hh_fixer_program(cfg)))
+		return -1;
 	{
-		const char *argv_probe[] = {"sh", "-c", probe, "sh", spec, out->program, NULL};
+		const char *argv_probe[] = {"sh", "-c", hh_fixer_probe, "sh", spec, out->program, NULL};
 
 		o.cwd = "/";
 		o.timeout_ms = timeout_ms;
@@ -119,23 +156,14 @@ int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixe
 		}
 	}
 	s = res.out.ptr;
-	if (res.status != 0 || !(home = take_line(&s)) || !(out->path = take_line(&s)) ||
-	    !(out->found = take_line(&s))) {
+	if (res.status != 0 || hh_fixer_where_parse(spec, &s, out) < 0) {
 		hh_error("cannot look for the fixer '%s' on the host: the probe %s%s%.200s",
 			 out->program, res.timed_out ? "timed out" : "failed", res.err.len ? ": " : "",
 			 res.err.len ? last_line(&res.err) : "");
 		goto out;
 	}
-	if (!*out->found) {
-		free(out->found);
-		out->found = NULL;
-	}
-	if (!*home && uses_home(spec))
-		hh_log(HH_LOG_WARN, "fixer.path", "path", spec, "why",
-		       "the host reports no HOME: its ~ elements are left out", NULL);
 	rc = 0;
 out:
-	free(home);
 	hh_exec_result_release(&res);
 	return rc;
 }

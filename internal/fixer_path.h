@@ -30,6 +30,22 @@ typedef struct hh_fixer_where {
  */
 int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixer_where *out);
 
+/* The probe's text, a constant POSIX sh script ($1 fixer.path, $2 the program): prints the
+ * home, the expanded PATH and where the program is, one line each; sets hh_path and hh_found.
+ * The heal runs it as a step of its fix script (pipeline_fix.c), doctor through locate. */
+extern const char hh_fixer_probe[];
+
+/* fixer.path as configured, or its default. */
+#define hh_fixer_path_spec(cfg) ((cfg)->fixer_path ? (cfg)->fixer_path : HH_DEFAULT_FIXER_PATH)
+
+/* The first word of fixer.command (caller frees), or NULL with the error set. */
+char *hh_fixer_program(const hh_config *cfg);
+
+/* Reads the probe's three lines from *s (advanced past them) into w->path and w->found (NULL
+ * when the program is not there); w->program is the caller's. Returns 0, or -1 when the answer
+ * is cut short. Warns when "~" elements were dropped for want of a HOME. */
+int hh_fixer_where_parse(const char *spec, const char **s, hh_fixer_where *w);
+
 /* "install it on the host or set fixer.path (HEALHOOK_FIXER_PATH) to the directory that holds
  * it": the advice given when the program is missing. Caller frees. */
 char *hh_fixer_advice(const hh_fixer_where *w);

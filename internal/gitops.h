@@ -172,4 +172,27 @@ struct hh_remote;
 /* A channel over an hh_remote's streams (hh_remote_stream_open); r is borrowed. */
 void hh_git_channel_from_remote(hh_git_channel *ch, struct hh_remote *r);
 
+/*
+ * A channel whose git service runs inside one remote script (rscript.h), so that the steps
+ * around it cost no channel of their own: pre's steps run first (from cwd; NULL = the work
+ * tree), then the service (`exec "$1" "$2"` when post is NULL, else `"$1" "$2" || hh_fail`),
+ * then post's steps, whose output must go to stderr (stdout is the git protocol). close waits
+ * close_wait_ms (0 = 10 s) for the script to end. The last stream's exit status, failed step
+ * (numbered in the merged script: pre's steps, the service, post's steps) and stderr tail are
+ * kept in the struct. pre and post are borrowed; release with hh_git_script_release.
+ */
+struct hh_rscript;
+typedef struct hh_git_script {
+	struct hh_remote *r;
+	const struct hh_rscript *pre, *post;
+	const char *cwd;
+	long close_wait_ms;
+	int ran;             /* a stream was opened */
+	int status;          /* its exit status (-1: killed, lost, or not closed yet) */
+	int failed_step;     /* 0, or the merged script's step that failed */
+	hh_buf err;          /* its stderr tail */
+} hh_git_script;
+void hh_git_channel_scripted(hh_git_channel *ch, hh_git_script *gs);
+void hh_git_script_release(hh_git_script *gs);
+
 #endif

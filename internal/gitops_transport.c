@@ -24,6 +24,7 @@
 #include "internal/gitops_int.h"
 #include "internal/knownhosts.h"
 #include "internal/log.h"
+#include "internal/netopt.h"
 
 #define REMOTE_MSG_CAP 4096
 
@@ -97,6 +98,8 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 		hh_buf_printf(&c->why, "no raw host key offered by %s", host);
 		return GIT_ECERTIFICATE;
 	}
+	/* libgit2 opened the socket itself: no Nagle (see netopt.h) before any real exchange */
+	hh_sock_tune_peer_port(url_port(c->peer->url));
 	if (hh_known_hosts_check(c->peer->known_hosts, host, url_port(c->peer->url), hk->hostkey,
 				 hk->hostkey_len, NULL) == 0)
 		return 0;

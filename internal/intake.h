@@ -42,7 +42,8 @@ typedef struct hh_intake_result {
 	enum hh_sig_verdict sig;
 	char *repo;           /* repository.full_name when parsed */
 	char *branch;         /* target branch of the jobs */
-	char sha256[65];      /* hex SHA-256 of the payload */
+	char sha256[65];      /* the payload's identity: hex HMAC-SHA256(secret, payload) when a
+			       * secret is configured, else hex SHA-256(payload) */
 	int duplicate;        /* known delivery id or body */
 	int ignored;          /* event type not acted on: nothing queued */
 	int pending_lookup;   /* line comments still to be fetched */

@@ -2,7 +2,8 @@
  * pipeline: one job from the fix host to a landed commit. See pipeline.h for the flow.
  *
  * Every remote action is an argv (remote.h quotes it for the ssh side); file contents travel
- * by SFTP or direct I/O; the finding's text reaches the fixer only through the prompt file.
+ * on a remote script's stdin and stdout (pipeline_fix.c), never by SFTP, so a host without the
+ * sftp subsystem heals; the finding's text reaches the fixer only through the prompt file.
  * One hh_remote is opened per job and used for every command, file transfer and git stream,
  * so a heal over ssh costs one connection.
  */
@@ -23,7 +24,6 @@
 #include <time.h>
 
 #define MAX_TARGET (1u << 20)      /* largest file healhook will hand to a fixer */
-#define TAIL_BYTES 2000            /* fixer output kept in the job record */
 #define GIT_TIMEOUT_MS (120 * 1000)
 #define CHECK_TIMEOUT_MS (120 * 1000)
 #define MAX_REBUILDS 3
@@ -169,7 +169,7 @@ static int preflight(struct run *x)
 	enum hh_file_kind kind;
 	int rc = 0;
 
-	if (hh_remote_stat(x->r, path, &kind, NULL) < 0)
+	if (hh_remote_kind(x->r, path, GIT_TIMEOUT_MS, &kind) < 0)
 		return hh_pl_fail(x, "preflight-failed", "cannot inspect the work tree: %s",
 			    hh_error_last());
 	if (kind != HH_FILE_DIR)
@@ -204,26 +204,8 @@ int hh_pl_sync(struct run *x)
 		if (hh_mirror_fetch(x->m, &x->peer, NULL) < 0)
 			return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 		return 0;
-	} else {
-		const char *path = hh_remote_path(x->r);
-		const char *argv[] = {"git", "fetch", "--quiet", "--prune", "origin", NULL};
-		hh_exec_result res;
-		int rc = 0;
-
-		if (hh_pl_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0)
-			rc = hh_pl_fail(x, "preflight-failed", "cannot fetch origin on the host: %s",
-				  res.status != 0 && res.status != -1 ? hh_pl_tail(&res) : hh_error_last());
-		hh_exec_result_release(&res);
-		if (rc)
-			return rc;
-		hh_git_channel_from_remote(&x->ch, x->r);
-		memset(&x->peer, 0, sizeof(x->peer));
-		x->peer.channel = &x->ch;
-		x->peer.path = path;
-		if (hh_mirror_fetch(x->m, &x->peer, "+refs/remotes/origin/*:refs/heads/*") < 0)
-			return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
-		return 0;
 	}
+	return hh_pl_host_sync(x, 0);
 }
 
 /* The target at base: must be a regular file. Fills content. */
@@ -238,125 +220,6 @@ int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind)
 			    *kind == HH_ENTRY_MISSING ? "missing" : hh_entry_kind_name(*kind), base,
 			    x->job->branch);
 	return 0;
-}
-
-/* Is `path` (relative) one of the directories leading to the target, or the target itself? */
-static int on_target_path(const char *target, const char *path, enum hh_file_kind kind)
-{
-	size_t n = strlen(path);
-
-	if (strcmp(path, target) == 0)
-		return kind == HH_FILE_REGULAR ? 1 : 0;
-	return kind == HH_FILE_DIR && strncmp(target, path, n) == 0 && target[n] == '/';
-}
-
-/* Is `path` (relative to the scratch directory) the fixer's own: its work directory, its HOME
- * (caches, settings) or the prompt file? The target itself is judged separately. */
-static int fixer_own(const char *path, enum hh_file_kind kind)
-{
-	if (kind == HH_FILE_DIR && (strcmp(path, "work") == 0 || strcmp(path, "home") == 0))
-		return 1;
-	if (strcmp(path, "prompt.txt") == 0)
-		return kind == HH_FILE_REGULAR;
-	return strncmp(path, "home/", 5) == 0;
-}
-
-/* L1: only the target may exist and have changed in the scratch work directory, and nothing
- * may have appeared beside the work directory (a fixer writing ../x). */
-static int judge(struct run *x, const char *work, hh_buf *after)
-{
-	hh_remote_entry *e = NULL;
-	hh_buf extra = HH_BUF_INIT;
-	char *tpath;
-	size_t n = 0, i;
-	int rc = 0, found = 0;
-
-	if (hh_remote_list_tree(x->r, x->scratch, &e, &n) < 0)
-		return hh_pl_fail(x, "error", "cannot list the scratch directory: %s", hh_error_last());
-	for (i = 0; i < n; i++) {
-		const char *p = e[i].path;
-		int in_work = strncmp(p, "work/", 5) == 0;
-
-		if (in_work && on_target_path(x->job->file, p + 5, e[i].kind)) {
-			found |= strcmp(p + 5, x->job->file) == 0;
-			continue;
-		}
-		if (!in_work && fixer_own(p, e[i].kind))
-			continue;
-		if (extra.len < 400)
-			hh_buf_printf(&extra, "%s%s%s", extra.len ? ", " : "", in_work ? "" : "../",
-				      in_work ? p + 5 : p);
-	}
-	hh_remote_entries_free(e, n);
-	if (extra.len) {
-		rc = hh_pl_fail(x, "other-file-changed", "the fixer touched files besides %s: %s",
-			  x->job->file, extra.ptr);
-		goto out;
-	}
-	if (!found) {
-		rc = hh_pl_fail(x, "other-file-changed", "the fixer removed or replaced %s", x->job->file);
-		goto out;
-	}
-	tpath = hh_asprintf("%s/%s", work, x->job->file);
-	if (hh_remote_read_file(x->r, tpath, MAX_TARGET, after) < 0)
-		rc = hh_pl_fail(x, "other-file-changed", "cannot read back %s: %s", x->job->file,
-			  hh_error_last());
-	free(tpath);
-out:
-	hh_buf_release(&extra);
-	return rc;
-}
-
-static int run_fixer(struct run *x, const char *work, const char *prompt_path, const char *home)
-{
-	const hh_config *cfg = x->p->cfg;
-	hh_strv argv = {0}, env = {0};
-	hh_exec_opts o = {0};
-	hh_exec_result res;
-	char *ollama = NULL;
-	int rc = 0;
-
-	memset(&res, 0, sizeof(res));
-	if ((rc = hh_pl_find_fixer(x)) != 0)
-		return rc;
-	if (hh_ollama_pick(&cfg->fixer_ollama, cfg->fixer_model, 2000, &ollama) < 0)
-		return hh_pl_fail(x, "ollama-unavailable", "%s", hh_error_last());
-	hh_pl_stage(x, "ollama", ollama);
-	if (hh_fixer_argv(&argv, cfg, prompt_path, x->job->file, ollama) < 0 ||
-	    hh_fixer_env(&env, home, ollama) < 0 || hh_pl_env_path(x, &env) < 0) {
-		rc = hh_pl_fail(x, "error", "fixer.command: %s", hh_error_last());
-		goto out;
-	}
-	o.cwd = work;
-	o.env = (const char *const *)env.v;
-	o.clean_env = 1;
-	o.timeout_ms = cfg->fixer_timeout * 1000;
-	o.out_cap = 64 * 1024;
-	if (hh_remote_exec(x->r, (const char *const *)argv.v, &o, &res) < 0) {
-		rc = hh_pl_fail(x, "fixer-failed", "cannot run the fixer: %s", hh_error_last());
-		goto out;
-	}
-	{
-		hh_buf t = HH_BUF_INIT;
-		if (res.out.len)
-			hh_buf_put(&t, res.out.ptr, res.out.len);
-		if (res.err.len)
-			hh_buf_put(&t, res.err.ptr, res.err.len);
-		set_str(&x->job->output_tail,
-			t.ptr ? t.ptr + (t.len > TAIL_BYTES ? t.len - TAIL_BYTES : 0) : "");
-		hh_buf_release(&t);
-	}
-	if (res.timed_out)
-		rc = hh_pl_fail(x, "fixer-timeout", "the fixer ran longer than %lds and was stopped",
-			  cfg->fixer_timeout);
-	else if (res.status != 0)
-		rc = hh_pl_fixer_exit(x, &res);
-out:
-	hh_exec_result_release(&res);
-	hh_strv_release(&argv);
-	hh_strv_release(&env);
-	free(ollama);
-	return rc;
 }
 
 static int run_check(struct run *x, const char *work)
@@ -428,66 +291,22 @@ int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 		}
 		free(dst);
 		return rc;
-	} else {
-		const char *path = hh_remote_path(x->r);
-		hh_strv argv = {0};
-		hh_exec_result res;
-		const char *ls[] = {"git", "ls-remote", "origin", NULL, NULL};
-		char *head = hh_asprintf("refs/heads/%s", x->job->branch);
-
-		ls[3] = head;
-		memset(&res, 0, sizeof(res));
-		if (hh_mirror_push(x->m, &x->peer, sha, ref, "refs/healhook/pending", 1) < 0) {
-			rc = hh_pl_fail(x, "push-failed", "cannot send the commit to the host: %s",
-				  hh_error_last());
-			goto out;
-		}
-		if (hh_gitops_host_push_argv(&argv, x->job->branch) < 0) {
-			rc = hh_pl_fail(x, "push-failed", "%s", hh_error_last());
-			goto out;
-		}
-		if (hh_pl_exec(x, (const char *const *)argv.v, path, GIT_TIMEOUT_MS, &res) < 0) {
-			rc = hh_pl_fail(x, "push-failed", "cannot run git push on the host: %s",
-				  hh_error_last());
-			goto out;
-		}
-		if (res.status != 0) {
-			/* the whole stderr: git's hints after the "[rejected]" line fill its tail */
-			const char *e = res.err.ptr ? res.err.ptr : "";
-			rc = strstr(e, "non-fast-forward") || strstr(e, "fetch first") ||
-					     strstr(e, "[rejected]")
-				     ? 2
-				     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
-						  hh_pl_tail(&res));
-			goto out;
-		}
-		hh_exec_result_release(&res);
-		if (hh_pl_exec(x, ls, path, GIT_TIMEOUT_MS, &res) < 0 || res.status != 0 ||
-		    !res.out.ptr || strncmp(res.out.ptr, sha, 40) != 0) {
-			rc = hh_pl_fail(x, "push-failed", "origin's %s is not %.12s after the push", head, sha);
-			goto out;
-		}
-out:
-		hh_exec_result_release(&res);
-		hh_strv_release(&argv);
-		free(head);
-		return rc;
 	}
+	return hh_pl_host_push(x, sha, ref);
 }
 
 /* Removes what the job left on the host (scratch directory, pending ref). */
 static void cleanup(struct run *x)
 {
+	int pending;
+
 	if (!x->r)
 		return;
-	if (x->scratch && hh_remote_rmtree(x->r, x->scratch) < 0)
-		hh_log(HH_LOG_WARN, "job.cleanup", "path", x->scratch, "error", hh_error_last(), NULL);
-	if (x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha) {
-		const char *argv[] = {"git", "update-ref", "-d", "refs/healhook/pending", NULL};
-		hh_exec_result res;
-		hh_pl_exec(x, argv, hh_remote_path(x->r), GIT_TIMEOUT_MS, &res);
-		hh_exec_result_release(&res);
-	}
+	pending = x->repo && x->repo->push_via == HH_PUSH_VIA_HOST && x->job->commit_sha &&
+		  !x->host_clean;
+	if ((x->scratch || pending) && hh_pl_host_clean(x, x->scratch, pending) < 0)
+		hh_log(HH_LOG_WARN, "job.cleanup", "path", x->scratch ? x->scratch : "-", "error",
+		       hh_error_last(), NULL);
 }
 
 /* The steps after the fixer: L2, commit, push with rebuild-and-retry. */
@@ -593,7 +412,8 @@ int hh_pl_connect(struct run *x, int with_preflight)
 	if (hh_remote_open(&x->r, &ro) < 0)
 		return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 	hh_pl_stage(x, strstr(x->stages.ptr, "\"connect\"") ? "reconnect" : "connect", NULL);
-	if (with_preflight) {
+	/* push-via = host: the preflight is part of the sync script (pipeline_host.c) */
+	if (with_preflight && x->repo->push_via != HH_PUSH_VIA_HOST) {
 		if ((rc = preflight(x)) != 0)
 			return rc;
 		hh_pl_stage(x, "preflight", NULL);
@@ -603,6 +423,8 @@ int hh_pl_connect(struct run *x, int with_preflight)
 	free(mdir);
 	if (rc < 0)
 		return hh_pl_fail(x, "error", "%s", hh_error_last());
+	if (x->repo->push_via == HH_PUSH_VIA_HOST)
+		return hh_pl_host_sync(x, with_preflight);
 	return hh_pl_sync(x);
 }
 
@@ -610,8 +432,10 @@ int hh_pl_connect(struct run *x, int with_preflight)
 void hh_pl_close(struct run *x)
 {
 	cleanup(x);
-	if (x->r)
+	if (x->r) {
 		x->p->connections += hh_remote_connections(x->r);
+		x->p->channels += hh_remote_channels(x->r);
+	}
 	hh_mirror_close(x->m);
 	hh_remote_close(x->r);
 	x->m = NULL;
@@ -627,8 +451,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	const hh_config *cfg = p->cfg;
 	struct run x = {0};
 	hh_buf before = HH_BUF_INIT, after = HH_BUF_INIT;
-	char base[41], *work = NULL, *tpath = NULL, *ppath = NULL, *home = NULL, *prompt = NULL;
-	char *keep = NULL;
+	char base[41], *work = NULL;
 	int rc, kind;
 
 	x.p = p;
@@ -636,6 +459,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	x.t0 = x.ts = now_s();
 	hh_buf_puts(&x.stages, "{");
 	p->connections = 0;
+	p->channels = 0;
 	p->seconds = 0;
 	set_str(&job->reason, NULL);
 	set_str(&job->detail, NULL);
@@ -711,39 +535,9 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 		goto out;
 	}
 
-	if (hh_remote_mkdtemp(x.r, NULL, &x.scratch) < 0) {
-		rc = hh_pl_fail(&x, "error", "cannot create a scratch directory on the host: %s",
-			  hh_error_last());
+	if ((rc = hh_pl_fix(&x, &before, kind, &after)) != 0)
 		goto out;
-	}
-	/* Recorded so that a restart can remove it if this run is interrupted: kept in the store
-	 * through fixing and committed (a failure replaces it with its sentence). */
-	free(job->detail);
-	job->detail = hh_asprintf("scratch: %s", x.scratch);
-	if (hh_pl_save(&x, HH_JOB_FIXING) < 0) {
-		rc = -1;
-		goto out;
-	}
 	work = hh_asprintf("%s/work", x.scratch);
-	home = hh_asprintf("%s/home", x.scratch);
-	tpath = hh_asprintf("%s/work/%s", x.scratch, job->file);
-	ppath = hh_asprintf("%s/prompt.txt", x.scratch);
-	keep = hh_asprintf("%s/.keep", home); /* creates HOME, outside the work directory */
-	prompt = hh_prompt_build(job->type ? job->type : "review", job->message ? job->message : "");
-	if (!work || !home || !tpath || !ppath || !prompt || !keep ||
-	    hh_remote_write_file(x.r, tpath, before.ptr, before.len,
-				 kind == HH_ENTRY_EXECUTABLE ? 0755 : 0644) < 0 ||
-	    hh_remote_write_file(x.r, ppath, prompt, strlen(prompt), 0600) < 0 ||
-	    hh_remote_write_file(x.r, keep, "", 0, 0600) < 0) {
-		rc = hh_pl_fail(&x, "error", "cannot prepare the scratch directory: %s", hh_error_last());
-		goto out;
-	}
-	hh_pl_stage(&x, "scratch", x.scratch);
-	if ((rc = run_fixer(&x, work, ppath, home)) != 0)
-		goto out;
-	hh_pl_stage(&x, "fix", NULL);
-	if ((rc = judge(&x, work, &after)) != 0)
-		goto out;
 	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
 		rc = hh_pl_unchanged(&x);
 		goto out;
@@ -774,11 +568,6 @@ out:
 	p->seconds = now_s() - x.t0;
 	hh_pl_close(&x);
 	free(work);
-	free(home);
-	free(tpath);
-	free(ppath);
-	free(prompt);
-	free(keep);
 	hh_buf_release(&before);
 	hh_buf_release(&after);
 	hh_buf_release(&x.stages);

@@ -38,6 +38,7 @@ typedef struct hh_pipeline {
 	void *ctx;
 	/* Out: measurements of the last run. */
 	int connections;     /* TCP connections to the fix host */
+	int channels;        /* ssh channels opened on them (exec and subsystem) */
 	double seconds;      /* from start to the end of the push */
 } hh_pipeline;
 

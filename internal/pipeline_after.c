@@ -430,7 +430,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 		    hh_mirror_is_ancestor(x.m, job->commit_sha, tip) == 1)
 			landed = 1;
 		if (job->detail && strncmp(job->detail, "scratch: ", 9) == 0 &&
-		    hh_remote_rmtree(x.r, job->detail + 9) < 0)
+		    hh_pl_host_clean(&x, job->detail + 9, 0) < 0)
 			hh_log(HH_LOG_WARN, "job.cleanup", "path", job->detail + 9, "error",
 			       hh_error_last(), NULL);
 		set_str(&job->detail, NULL); /* not a reason for a later revert */

@@ -1,7 +1,8 @@
 /*
- * pipeline_fixer: the parts of a heal about finding and judging the fixer (pipeline.c runs
- * them). The fixer's program is looked up on the host before it starts, with fixer.path as
- * PATH (see fixer_path.h); that PATH is kept for the fixer and the check command. Aider exits
+ * pipeline_fixer: the parts of a heal about finding and judging the fixer (pipeline_fix.c and
+ * pipeline.c run them). The fixer's program is looked up on the host before it starts, with
+ * fixer.path as PATH (see fixer_path.h), by a step of the fix script on the same channel; that
+ * PATH is kept for the fixer and the check command. Aider exits
  * 0 whatever happened (model unreachable, no edit applied): success is the target's change,
  * judged by the caller, never an exit status.
  */
@@ -13,16 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOCATE_TIMEOUT_MS (30 * 1000)
 #define DETAIL_TAIL 300
 
-int hh_pl_find_fixer(struct run *x)
+int hh_pl_fixer_located(struct run *x, const char **s, char **found)
 {
-	hh_fixer_where w;
+	hh_fixer_where w = {0};
+	const char *spec = hh_fixer_path_spec(x->p->cfg);
 	int rc = 0;
 
-	if (hh_fixer_locate(x->r, x->p->cfg, LOCATE_TIMEOUT_MS, &w) < 0) {
-		rc = hh_pl_fail(x, "fixer-not-found", "%s", hh_error_last());
+	if (!(w.program = hh_fixer_program(x->p->cfg))) {
+		rc = hh_pl_fail(x, "error", "%s", hh_error_last());
+	} else if (hh_fixer_where_parse(spec, s, &w) < 0) {
+		rc = hh_pl_fail(x, "fixer-not-found", "cannot look for the fixer '%s' on the host: %s",
+				w.program, hh_error_last());
 	} else if (!w.found) {
 		char *msg = hh_fixer_not_found(&w, "was not found");
 		rc = hh_pl_fail(x, "fixer-not-found", "%s", msg ? msg : "the fixer was not found");
@@ -31,7 +35,10 @@ int hh_pl_find_fixer(struct run *x)
 		free(x->fixer_path);
 		x->fixer_path = w.path;
 		w.path = NULL;
-		hh_pl_stage(x, "locate", w.found);
+		if (found) {
+			*found = w.found;
+			w.found = NULL;
+		}
 	}
 	hh_fixer_where_release(&w);
 	return rc;
@@ -81,20 +88,15 @@ static const char *output_end(const struct run *x, int *n)
 	return t;
 }
 
-static int fixer_missing(struct run *x, const hh_exec_result *res)
+static int fixer_missing(struct run *x, int status)
 {
 	hh_fixer_where w = {0};
 	char *why, *msg;
 	int rc, n;
 	const char *t = output_end(x, &n);
 
-	why = hh_asprintf("could not be run (exit status %d: %.*s)", res->status, n, t);
-	{
-		hh_strv argv = {0};
-		if (hh_fixer_argv(&argv, x->p->cfg, "prompt.txt", "file", "") == 0 && argv.n)
-			w.program = hh_strdup(argv.v[0]);
-		hh_strv_release(&argv);
-	}
+	why = hh_asprintf("could not be run (exit status %d: %.*s)", status, n, t);
+	w.program = hh_fixer_program(x->p->cfg);
 	w.path = x->fixer_path ? hh_strdup(x->fixer_path) : NULL;
 	msg = why ? hh_fixer_not_found(&w, why) : NULL;
 	rc = hh_pl_fail(x, "fixer-not-found", "%s", msg ? msg : "the fixer could not be run");
@@ -104,17 +106,16 @@ static int fixer_missing(struct run *x, const hh_exec_result *res)
 	return rc;
 }
 
-int hh_pl_fixer_exit(struct run *x, const hh_exec_result *res)
+int hh_pl_fixer_exit(struct run *x, int status, int sig)
 {
 	const char *t;
 	int n;
 
-	if (!res->signal && (res->status == 126 || res->status == 127))
-		return fixer_missing(x, res);
+	if (!sig && (status == 126 || status == 127))
+		return fixer_missing(x, status);
 	t = output_end(x, &n);
 	return hh_pl_fail(x, "fixer-failed", "the fixer exited with %s %d; its output ends: %.*s",
-			  res->signal ? "signal" : "status", res->signal ? res->signal : res->status,
-			  n, t);
+			  sig ? "signal" : "status", sig ? sig : status, n, t);
 }
 
 int hh_pl_unchanged(struct run *x)

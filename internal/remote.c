@@ -270,6 +270,11 @@ int hh_remote_connections(const hh_remote *r)
 	return r->connections;
 }
 
+int hh_remote_channels(const hh_remote *r)
+{
+	return r->spec.is_ssh && r->ssh ? hh_ssh_channels(r) : 0;
+}
+
 void hh_exec_result_release(hh_exec_result *res)
 {
 	if (!res)
@@ -356,6 +361,51 @@ int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size
 	if (check_path(path) < 0)
 		return -1;
 	return r->spec.is_ssh ? hh_ssh_stat(r, path, kind, size) : hh_local_stat(path, kind, size);
+}
+
+/* $1 = the path: one letter for its kind, by lstat semantics (-h first). */
+static const char kind_script[] = "if [ -h \"$1\" ]; then echo l; elif [ -d \"$1\" ]; then echo d; "
+				  "elif [ -f \"$1\" ]; then echo f; elif [ -e \"$1\" ]; then "
+				  "echo o; else echo m; fi";
+
+int hh_remote_kind(hh_remote *r, const char *path, long timeout_ms, enum hh_file_kind *kind)
+{
+	const char *argv[] = {"sh", "-c", kind_script, "sh", path, NULL};
+	hh_exec_opts o = {0};
+	hh_exec_result res;
+	int rc = -1;
+	char c;
+
+	*kind = HH_FILE_MISSING;
+	if (check_path(path) < 0)
+		return -1;
+	if (!r->spec.is_ssh)
+		return hh_local_stat(path, kind, NULL);
+	memset(&res, 0, sizeof(res));
+	o.cwd = "/";
+	o.timeout_ms = timeout_ms;
+	if (hh_remote_exec(r, argv, &o, &res) < 0)
+		goto out;
+	c = res.status == 0 && res.out.ptr ? res.out.ptr[0] : 0;
+	if (!c || !strchr("ldfom", c)) {
+		hh_error("cannot inspect '%s' on the host: the shell %s", path,
+			 res.timed_out ? "timed out" : "gave no answer");
+		goto out;
+	}
+	*kind = c == 'l'   ? HH_FILE_SYMLINK
+		: c == 'd' ? HH_FILE_DIR
+		: c == 'f' ? HH_FILE_REGULAR
+		: c == 'o' ? HH_FILE_OTHER
+			   : HH_FILE_MISSING;
+	rc = 0;
+out:
+	hh_exec_result_release(&res);
+	return rc;
+}
+
+int hh_remote_sftp_probe(hh_remote *r, long timeout_ms)
+{
+	return r->spec.is_ssh ? hh_ssh_sftp_probe(r, timeout_ms) : 0;
 }
 
 int hh_remote_mkdtemp(hh_remote *r, const char *parent, char **out)
@@ -460,6 +510,35 @@ int hh_remote_stream_open(hh_remote *r, const char *const *argv, long timeout_ms
 	return 0;
 }
 
+int hh_remote_stream_open_opts(hh_remote *r, const char *const *argv, const hh_stream_opts *o,
+			       hh_stream **out)
+{
+	hh_stream *s;
+	int rc;
+
+	*out = NULL;
+	if (check_argv(argv) < 0)
+		return -1;
+	if (!(s = calloc(1, sizeof(*s))))
+		return hh_error("out of memory");
+	s->r = r;
+	s->close_wait_ms = o->close_wait_ms;
+	if (o->cwd && !(s->cwd = hh_strdup(o->cwd))) {
+		free(s);
+		return hh_error("out of memory");
+	}
+	rc = r->spec.is_ssh ? hh_ssh_stream_open(s, argv, o->timeout_ms)
+			    : hh_local_stream_open(s, argv, o->timeout_ms);
+	if (rc < 0) {
+		hh_buf_release(&s->err);
+		free(s->cwd);
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
 ssize_t hh_stream_read(hh_stream *s, void *buf, size_t len)
 {
 	return s->r->spec.is_ssh ? hh_ssh_stream_read(s, buf, len)
@@ -482,6 +561,21 @@ const char *hh_stream_stderr(const hh_stream *s)
 	return s->err.ptr ? s->err.ptr : "";
 }
 
+int hh_stream_close_keep_err(hh_stream *s, hh_buf *err)
+{
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = s->r->spec.is_ssh ? hh_ssh_stream_close(s) : hh_local_stream_close(s);
+	if (s->err.len)
+		hh_buf_put(err, s->err.ptr, s->err.len);
+	hh_buf_release(&s->err);
+	free(s->cwd);
+	free(s);
+	return rc;
+}
+
 int hh_stream_close(hh_stream *s)
 {
 	int rc;
@@ -490,6 +584,7 @@ int hh_stream_close(hh_stream *s)
 		return -1;
 	rc = s->r->spec.is_ssh ? hh_ssh_stream_close(s) : hh_local_stream_close(s);
 	hh_buf_release(&s->err);
+	free(s->cwd);
 	free(s);
 	return rc;
 }

@@ -12,7 +12,8 @@
  * so every word is single-quoted (hh_shell_quote) and the command is wrapped so that it can be
  * stopped: the per-command time limit kills the remote process group (a command killed by a
  * signal is reported as such, never as status 0). File contents never travel inside a command
- * line: they go through SFTP (ssh) or direct I/O (local).
+ * line: they go on a command's stdin (a heal's remote scripts), or through SFTP (ssh) or direct
+ * I/O (local) for the file calls below.
  *
  * A remote handle is used by one thread at a time. libssh2 types stay inside remote_ssh.c.
  */
@@ -57,6 +58,8 @@ const char *hh_remote_path(const hh_remote *r);
 int hh_remote_is_ssh(const hh_remote *r);
 /* Number of TCP connections this handle has made (ssh: 1 after open; local: 0). */
 int hh_remote_connections(const hh_remote *r);
+/* Number of ssh channels (exec, subsystem) opened on the current connection (local: 0). */
+int hh_remote_channels(const hh_remote *r);
 
 typedef struct hh_exec_result {
 	int status;                /* exit status, or -1 when killed or not exited */
@@ -90,7 +93,8 @@ typedef struct hh_exec_opts {
 int hh_remote_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 		   hh_exec_result *res);
 
-/* Files (ssh: SFTP; local: POSIX). Paths are absolute. */
+/* Files (ssh: SFTP, started by the first call; local: POSIX). Paths are absolute. Not used by
+ * a heal, which moves every file through exec channels (pipeline_fix.c). */
 /* Reads at most max bytes (error if larger). Refuses symlinks (lstat). */
 int hh_remote_read_file(hh_remote *r, const char *path, size_t max, hh_buf *out);
 /* Creates or truncates path with mode, writing len bytes. Parent directories are created. */
@@ -99,6 +103,16 @@ int hh_remote_write_file(hh_remote *r, const char *path, const void *data, size_
 enum hh_file_kind { HH_FILE_MISSING = 0, HH_FILE_REGULAR, HH_FILE_DIR, HH_FILE_SYMLINK, HH_FILE_OTHER };
 /* lstat: fills *kind (and *size when non-NULL). Returns 0, or -1 on a transport error. */
 int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size_t *size);
+
+/* lstat by a command on the host (ssh: one exec channel, no SFTP; local: lstat): fills *kind.
+ * Returns 0, or -1 when it could not be run (error set). */
+int hh_remote_kind(hh_remote *r, const char *path, long timeout_ms, enum hh_file_kind *kind);
+
+/* ssh: starts SFTP on the session now (one subsystem channel), within timeout_ms (0 = 10 s);
+ * -1 with an error naming the sftp subsystem when the host has none. local: 0. Healhook's heals
+ * never need SFTP (`healhook doctor` reports it); the file calls below start it when first
+ * used. */
+int hh_remote_sftp_probe(hh_remote *r, long timeout_ms);
 
 /* Creates a fresh private directory (mode 0700) under parent (NULL = /tmp) and returns its path
  * in *out (caller frees). */
@@ -126,11 +140,25 @@ void hh_remote_entries_free(hh_remote_entry *e, size_t n);
  */
 typedef struct hh_stream hh_stream;
 int hh_remote_stream_open(hh_remote *r, const char *const *argv, long timeout_ms, hh_stream **out);
+/* The same with options: cwd (NULL = the work tree; "/" lets a remote script check the work
+ * tree itself), and close_wait_ms (0 = 10 s): how long close waits for the command to end
+ * after its input is closed (a script that runs more steps after the git service needs
+ * longer). */
+typedef struct hh_stream_opts {
+	const char *cwd;
+	long timeout_ms;
+	long close_wait_ms;
+} hh_stream_opts;
+int hh_remote_stream_open_opts(hh_remote *r, const char *const *argv, const hh_stream_opts *o,
+			       hh_stream **out);
 ssize_t hh_stream_read(hh_stream *s, void *buf, size_t len);
 int hh_stream_write(hh_stream *s, const void *buf, size_t len);
 /* Signals end of input (ssh: EOF on the channel; local: closes the pipe). */
 int hh_stream_send_eof(hh_stream *s);
 int hh_stream_close(hh_stream *s);
+/* hh_stream_close that first appends the command's whole stderr tail (including what arrives
+ * while close waits for the command to end) to err. */
+int hh_stream_close_keep_err(hh_stream *s, hh_buf *err);
 /* The tail (at most 4 KiB) of the command's stderr read so far ("" if none), for error
  * messages; valid until the next call on s. */
 const char *hh_stream_stderr(const hh_stream *s);

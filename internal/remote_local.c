@@ -444,7 +444,7 @@ int hh_local_stream_open(hh_stream *s, const char *const *argv, long timeout_ms)
 
 	if (!l)
 		return hh_error("out of memory");
-	if (spawn(&l->c, argv, &none, s->r->spec.path, 1) < 0) {
+	if (spawn(&l->c, argv, &none, s->cwd ? s->cwd : s->r->spec.path, 1) < 0) {
 		free(l);
 		return -1;
 	}
@@ -570,7 +570,7 @@ int hh_local_stream_close(hh_stream *s)
 	close_fd(&l->c.in_fd);
 	close_fd(&l->c.out_fd); /* a command still writing gets SIGPIPE */
 	/* Give the command until the deadline (at most 10 s) to exit, then kill its group. */
-	end = hh_now_ms() + 10000;
+	end = hh_now_ms() + (s->close_wait_ms > 0 ? s->close_wait_ms : 10000);
 	if (l->deadline < end)
 		end = l->deadline;
 	while (!l->c.exited && hh_now_ms() < end) {

@@ -34,6 +34,8 @@ struct hh_stream {
 	struct hh_stream_local *local;
 	struct hh_stream_ssh *ssh;
 	hh_buf err;                 /* tail of the command's stderr */
+	char *cwd;                  /* NULL = the work tree */
+	long close_wait_ms;         /* 0 = 10 s */
 };
 
 /* Monotonic clock in milliseconds. */
@@ -74,6 +76,8 @@ ssize_t hh_ssh_stream_read(hh_stream *s, void *buf, size_t len);
 int hh_ssh_stream_write(hh_stream *s, const void *buf, size_t len);
 int hh_ssh_stream_send_eof(hh_stream *s);
 int hh_ssh_stream_close(hh_stream *s);
+int hh_ssh_channels(const hh_remote *r);
+int hh_ssh_sftp_probe(hh_remote *r, long timeout_ms);
 
 /* Sorts entries by path (both transports return list_tree sorted). */
 void hh_remote_entries_sort(hh_remote_entry *e, size_t n);

@@ -21,6 +21,7 @@ static LIBSSH2_SFTP *sftp_get(struct hh_ssh *s)
 
 	if (!s->sftp) {
 		RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
+		s->channels += s->sftp != NULL;
 		if (!s->sftp)
 			hh_error("cannot start sftp on %s: %s", s->label, hh_ssh_errmsg(s));
 	}
@@ -32,13 +33,17 @@ int hh_ssh_sftp_start(struct hh_ssh *s, int64_t deadline)
 	if (s->sftp)
 		return 0;
 	RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
+	s->channels += s->sftp != NULL;
 	if (s->sftp)
 		return 0;
-	return hh_error("%s has no sftp subsystem, or it did not answer in time (healhook "
-			"copies files over SFTP: add 'Subsystem sftp /usr/lib/openssh/sftp-server' "
-			"or 'Subsystem sftp internal-sftp' to the host's sshd_config): %s", s->label,
+	return hh_error("%s has no sftp subsystem, or it did not answer in time: %s", s->label,
 			libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN
 				? "timed out" : hh_ssh_errmsg(s));
+}
+
+int hh_ssh_sftp_probe(hh_remote *r, long timeout_ms)
+{
+	return hh_ssh_sftp_start(r->ssh, hh_now_ms() + (timeout_ms > 0 ? timeout_ms : 10000));
 }
 
 static const char *sftp_errmsg(struct hh_ssh *s, int rc)

@@ -26,6 +26,7 @@
  */
 #include "internal/knownhosts.h"
 #include "internal/log.h"
+#include "internal/netopt.h"
 #include "internal/remote_priv.h"
 #include "internal/remote_ssh_priv.h"
 
@@ -160,6 +161,7 @@ static int tcp_connect(hh_remote *r, int64_t deadline)
 				continue;
 			}
 		}
+		hh_sock_tune(fd); /* no Nagle: ssh is small request/answer writes */
 		s->sock = fd;
 		r->connections++;
 		freeaddrinfo(res);
@@ -265,8 +267,9 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 				opts->identity,
 				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
 				is_rsa_key(opts->identity) ? RSA_HINT : "");
-	/* Files go over SFTP: a host without it fails here, within the connect timeout. */
-	return hh_ssh_sftp_start(s, hh_now_ms() + r->connect_timeout_ms);
+	/* No SFTP here: a heal runs everything through exec channels (rscript.h), so a host
+	 * without the sftp subsystem heals; SFTP starts on the first file call, if any. */
+	return 0;
 }
 
 void hh_ssh_close(hh_remote *r)
@@ -292,6 +295,11 @@ void hh_ssh_close(hh_remote *r)
 	free(s->label);
 	free(s);
 	r->ssh = NULL;
+}
+
+int hh_ssh_channels(const hh_remote *r)
+{
+	return r->ssh->channels;
 }
 
 /* ---- commands ---- */
@@ -328,6 +336,8 @@ static LIBSSH2_CHANNEL *open_exec(struct hh_ssh *s, const char *cmd, int64_t dea
 	int rc;
 
 	RETRY_PTR(s, deadline, ch, libssh2_channel_open_session(s->session));
+	if (ch)
+		s->channels++;
 	if (!ch) {
 		hh_error("cannot open an ssh channel to %s: %s", s->label, hh_ssh_errmsg(s));
 		return NULL;
@@ -522,7 +532,8 @@ int hh_ssh_stream_open(hh_stream *st, const char *const *argv, long timeout_ms)
 	if (!(p = calloc(1, sizeof(*p))))
 		return hh_error("out of memory");
 	p->deadline = timeout_ms > 0 ? hh_now_ms() + timeout_ms : INT64_MAX;
-	if (build_command(&cmd, argv, st->r->spec.path, noenv, 0, timeout_ms, 0) < 0)
+	if (build_command(&cmd, argv, st->cwd ? st->cwd : st->r->spec.path, noenv, 0, timeout_ms,
+			  0) < 0)
 		goto out;
 	if (!(p->ch = open_exec(s, cmd.ptr, hh_now_ms() + SSH_IO_TIMEOUT_MS)))
 		goto out;
@@ -633,7 +644,7 @@ int hh_ssh_stream_close(hh_stream *st)
 {
 	struct hh_stream_ssh *p = st->ssh;
 	struct hh_ssh *s = st->r->ssh;
-	int64_t deadline = hh_now_ms() + 10000;
+	int64_t deadline = hh_now_ms() + (st->close_wait_ms > 0 ? st->close_wait_ms : 10000);
 	int status = -1, sig = 0, eof = 0;
 	char buf[8192];
 	ssize_t n;

@@ -22,6 +22,7 @@ struct hh_ssh {
 	char *user;
 	char *label;              /* "user@host:port" for messages */
 	int abandoned;            /* a channel was left open: do not wait for it at close */
+	int channels;             /* channels opened (exec and subsystem) */
 };
 
 #define RETRY(s, dl, rc, expr)                                                               \

@@ -6,13 +6,16 @@
  * in WAL mode with synchronous=FULL, so a COMMIT has reached the disk when it returns, and a
  * busy timeout lets several handles (threads or processes) share the file.
  *
- * The schema is versioned with PRAGMA user_version: migrations[i] takes the database from
- * version i to i + 1, so a later version appends a step (ALTER TABLE ... ADD COLUMN) and
- * never edits an old one. Job states are stored by name, so the enum may grow.
+ * The schema is versioned with PRAGMA user_version (store_schema.c). Job states are stored by
+ * name, so the enum may grow.
  *
  * Writers of one process queue on a mutex before BEGIN IMMEDIATE (see hh_store_begin): SQLite's
  * own busy handler polls with sleeps of 1 to 100 ms, which under concurrent deliveries made
  * the waits, not the work, the latency (p99 0.35 s at 8 connections, docs/performance.md).
+ * The writers of different processes (receiver and main) then also queue, on flock() of the
+ * file <db>-writer, held for every write transaction, explicit or implicit (hh_st_run): they
+ * wait in the kernel and are woken when the writer before them ends. Concurrent deliveries
+ * share a transaction and its fsync (store_group.c).
  *
  * HEALHOOK_BENCH_NO_FSYNC=1 in the environment (benchmark only, see docs/performance.md) opens
  * with synchronous=OFF, to measure what the durable commit costs. Never set it in production:
@@ -33,8 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -42,70 +48,6 @@
 /* The states a repository's job holds while the repository is taken (see hh_store_job_claim). */
 #define IN_PROGRESS "('fixing','committed','watching','reverting')"
 #define NOT_FINAL "('queued','waiting','fixing','committed','pushed','watching','reverting')"
-
-static const char *const migrations[] = {
-	/* 0 -> 1: the initial schema. */
-	"CREATE TABLE deliveries ("
-	" seq INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL,"          /* X-Gitea-Delivery, or the body hash when absent */
-	" body_sha256 TEXT NOT NULL," /* not UNIQUE: duplicates are kept with their verdict */
-	" event TEXT, repo TEXT, verdict TEXT,"
-	" lookup TEXT NOT NULL DEFAULT 'none',"
-	" received INTEGER NOT NULL,"
-	" headers TEXT, body BLOB);"
-	"CREATE INDEX deliveries_id ON deliveries(id);"
-	"CREATE INDEX deliveries_sha ON deliveries(body_sha256);"
-	"CREATE INDEX deliveries_pending ON deliveries(seq) WHERE lookup = 'pending';"
-	"CREATE TABLE jobs ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" repo TEXT NOT NULL, branch TEXT, file TEXT, type TEXT, message TEXT,"
-	" delivery_id TEXT, pr_number INTEGER NOT NULL DEFAULT 0, pr_url TEXT, sender TEXT,"
-	" state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
-	" base_sha TEXT, commit_sha TEXT, revert_sha TEXT,"
-	" diff_lines INTEGER NOT NULL DEFAULT 0, output_tail TEXT, stages TEXT,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL, detail TEXT,"
-	" pr_head INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX jobs_state ON jobs(state, repo);"
-	"CREATE INDEX jobs_queue ON jobs(state, created, id);"
-	"CREATE INDEX jobs_repo ON jobs(repo, created);"
-	"CREATE INDEX jobs_recent ON jobs(created, id);"
-	"CREATE TABLE findings ("
-	" id INTEGER PRIMARY KEY,"
-	" delivery_id TEXT, repo TEXT, branch TEXT, file TEXT, line INTEGER, type TEXT,"
-	" message TEXT, source TEXT, sender TEXT, verdict TEXT NOT NULL, reason TEXT,"
-	" fingerprint TEXT, job_id INTEGER REFERENCES jobs(id), created INTEGER NOT NULL);"
-	"CREATE INDEX findings_fingerprint ON findings(fingerprint);"
-	"CREATE INDEX findings_job ON findings(job_id);"
-	"CREATE TABLE fix_runs ("
-	" id INTEGER PRIMARY KEY,"
-	" repo TEXT NOT NULL, job_id INTEGER REFERENCES jobs(id), ran_at INTEGER NOT NULL);"
-	"CREATE INDEX fix_runs_repo ON fix_runs(repo, ran_at);"
-	"CREATE TABLE repos ("
-	" repo TEXT PRIMARY KEY, frozen INTEGER NOT NULL DEFAULT 0, why TEXT,"
-	" changed INTEGER NOT NULL);"
-	"CREATE TABLE quarantine ("
-	" fingerprint TEXT PRIMARY KEY, repo TEXT, file TEXT,"
-	" job_id INTEGER REFERENCES jobs(id), added INTEGER NOT NULL);",
-	/* 1 -> 2: the duplicate check (S_FINGERPRINT_ACTIVE) looks only at findings that made a
-	 * job. findings_fingerprint also holds every rejected repeat of a finding, so the check
-	 * read one row per earlier delivery of it: intake slowed down linearly with the history
-	 * (docs/performance.md). */
-	"CREATE INDEX findings_fingerprint_job ON findings(fingerprint, job_id)"
-	" WHERE job_id IS NOT NULL;",
-	/* 2 -> 3: what the status pages show besides the job (store_status.c): every health
-	 * probe of a watch and its answer, every notification delivered or given up. */
-	"CREATE TABLE health_probes ("
-	" id INTEGER PRIMARY KEY,"
-	" job_id INTEGER NOT NULL REFERENCES jobs(id), sha TEXT, at INTEGER NOT NULL,"
-	" status INTEGER NOT NULL, verdict TEXT NOT NULL, answer TEXT);"
-	"CREATE INDEX health_probes_job ON health_probes(job_id, id);"
-	"CREATE TABLE notifications ("
-	" id INTEGER PRIMARY KEY,"
-	" job_id INTEGER REFERENCES jobs(id), outcome TEXT NOT NULL, target TEXT NOT NULL,"
-	" ok INTEGER NOT NULL, attempts INTEGER NOT NULL, error TEXT, at INTEGER NOT NULL);"
-	"CREATE INDEX notifications_job ON notifications(job_id, id);",
-};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define JOB_COLS                                                                            \
 	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
@@ -162,10 +104,20 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[S_JOBS_RECENT] = "SELECT " JOB_COLS " FROM jobs WHERE ?1 IS NULL OR repo = ?1"
 			  " ORDER BY created DESC, id DESC LIMIT ?2",
+	/* one repository's: through jobs_repo, not a walk of everyone's history */
+	[S_JOBS_RECENT_REPO] = "SELECT " JOB_COLS " FROM jobs WHERE repo = ?1"
+			       " ORDER BY created DESC, id DESC LIMIT ?2",
+	/* retention: the bodies (and headers) of old deliveries, a batch at a time; the rows stay
+	 * for the duplicate check; a delivery waiting for its lookup keeps its body */
+	[S_DELIVERY_PRUNE] = "UPDATE deliveries SET body = NULL, headers = NULL WHERE seq IN"
+			     " (SELECT seq FROM deliveries WHERE body IS NOT NULL AND received < ?1"
+			     " AND lookup <> 'pending' LIMIT ?2)",
 	[S_JOBS_IN_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?1"
 			    " ORDER BY created, id",
-	[S_JOB_COUNTS] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
-	[S_QUEUE_DEPTH] = "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'waiting')",
+	[S_JOB_COUNTS] = "SELECT state, n FROM job_state_counts WHERE n > 0",
+	/* from the trigger-kept counts: O(1), where counting the jobs read every queued one */
+	[S_QUEUE_DEPTH] = "SELECT COALESCE(SUM(n), 0) FROM job_state_counts"
+			  " WHERE state IN ('queued', 'waiting')",
 	[S_CLAIM_CANDIDATES] = "SELECT id, repo FROM jobs WHERE state = 'queued'"
 			       " AND repo NOT IN (SELECT repo FROM jobs WHERE state IN " IN_PROGRESS
 			       ") AND repo NOT IN (SELECT repo FROM repos WHERE frozen <> 0)"
@@ -261,11 +213,17 @@ int hh_st_bind_job_id(sqlite3_stmt *s, int i, long long v)
 /* Steps a statement that returns no row we need, and resets it. */
 int hh_st_run(hh_store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s), ret = 0;
+	int own = !st->writing && !sqlite3_stmt_readonly(s); /* an implicit write transaction */
+	int rc, ret = 0;
 
+	if (own)
+		hh_st_write_acquire(st);
+	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = hh_st_db_error(st, what);
 	hh_st_done(s);
+	if (own)
+		hh_st_write_release(st);
 	return ret;
 }
 
@@ -308,6 +266,11 @@ char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom)
 
 static int exec(hh_store *st, const char *sql, const char *what)
 {
+	return hh_st_exec(st, sql, what);
+}
+
+int hh_st_exec(hh_store *st, const char *sql, const char *what)
+{
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return hh_st_db_error(st, what);
 	return 0;
@@ -337,63 +300,6 @@ out:
 	return ret;
 }
 
-static int user_version(hh_store *st, int *out)
-{
-	sqlite3_stmt *s = NULL;
-	int ret = -1;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		hh_st_db_error(st, "cannot read schema version");
-		goto out;
-	}
-	*out = sqlite3_column_int(s, 0);
-	ret = 0;
-out:
-	sqlite3_finalize(s);
-	return ret;
-}
-
-/* Brings the schema to SCHEMA_VERSION, in one transaction (another process may race us). */
-static int migrate(hh_store *st)
-{
-	char sql[64];
-	int v, ret = -1;
-
-	if (exec(st, "BEGIN IMMEDIATE", "cannot begin schema migration") < 0)
-		return -1;
-	if (user_version(st, &v) < 0)
-		goto out;
-	if (v > SCHEMA_VERSION) {
-		hh_error("store: database '%s' has schema version %d, newer than this healhook (%d)",
-			 st->path, v, SCHEMA_VERSION);
-		goto out;
-	}
-	if (v == SCHEMA_VERSION) {
-		ret = 0;
-		goto out;
-	}
-	for (; v < SCHEMA_VERSION; v++)
-		if (exec(st, migrations[v], "cannot migrate schema") < 0)
-			goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (exec(st, sql, "cannot set schema version") < 0 ||
-	    exec(st, "COMMIT", "cannot commit schema migration") < 0)
-		goto out;
-	return 0;
-out:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return ret;
-}
-
-int hh_store_schema_version(hh_store *st, int *have, int *want)
-{
-	if (st->pg)
-		return hh_pg_schema_version(st->pg, have, want);
-	*want = SCHEMA_VERSION;
-	return user_version(st, have);
-}
-
 static int make_dir(const char *dir)
 {
 	struct stat sb;
@@ -411,6 +317,11 @@ static int make_dir(const char *dir)
 
 int hh_store_open(hh_store **out, const char *dir)
 {
+	return hh_store_open_like(out, dir, NULL);
+}
+
+int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
+{
 	hh_store *st = NULL;
 	int i, ret = -1;
 
@@ -419,15 +330,31 @@ int hh_store_open(hh_store **out, const char *dir)
 		return hh_store_open_pg(out);
 	if (!dir || !*dir)
 		return hh_error("store: no state directory");
-	if (make_dir(dir) < 0)
+	if (!ref && make_dir(dir) < 0)
+		return -1;
+	/* Before SQLite opens anything: a file put in ref's place shares the -wal and -shm names
+	 * with ref's, and opening it beside ref's connections would mix the two. */
+	if (ref && hh_store_check((hh_store *)ref) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
+	if (st)
+		st->lockfd = -1;
 	if (!st || !(st->path = hh_asprintf("%s/healhook.db", dir))) {
 		hh_error("out of memory");
 		goto out;
 	}
+	{
+		char *lp = hh_asprintf("%s-writer", st->path);
+
+		st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+		if (st->lockfd < 0)
+			hh_error("store: cannot open '%s': %s", lp ? lp : st->path, strerror(errno));
+		free(lp);
+		if (st->lockfd < 0)
+			goto out;
+	}
 	if (sqlite3_open_v2(st->path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    SQLITE_OPEN_READWRITE | (ref ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		if (!st->db) {
 			hh_error("store: cannot open '%s': out of memory", st->path);
@@ -439,6 +366,10 @@ int hh_store_open(hh_store **out, const char *dir)
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	hh_st_identity_init(st);
+	if (ref) { /* the file the first handle opened is the one to stay on */
+		st->dev = ref->dev;
+		st->ino = ref->ino;
+	}
 	if (set_wal(st) < 0 ||
 	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
 								 "1") == 0
@@ -446,7 +377,18 @@ int hh_store_open(hh_store **out, const char *dir)
 			     : "PRAGMA synchronous = FULL",
 		 "cannot set synchronous mode") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
-	    migrate(st) < 0)
+	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
+	     * on disk each was a temporary file created and unlinked per delivery */
+	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0 ||
+	    /* 256 KiB of page cache per handle (SQLite's default is 2 MiB): in WAL mode a
+	     * handle's cache is dropped whenever another handle has committed, which under
+	     * concurrent deliveries is nearly every time, so a larger one only costs memory */
+	    exec(st, "PRAGMA cache_size = -256", "cannot set cache size") < 0)
+		goto out;
+	hh_st_write_acquire(st);
+	i = hh_st_migrate(st);
+	hh_st_write_release(st);
+	if (i < 0)
 		goto out;
 	for (i = 0; i < S_COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -487,9 +429,24 @@ void hh_store_close(hh_store *st)
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
 	hh_st_identity_close(st);
 	free(st->path);
 	free(st);
+}
+
+void hh_st_write_acquire(hh_store *st)
+{
+	pthread_mutex_lock(&write_lock);
+	while (flock(st->lockfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+}
+
+void hh_st_write_release(hh_store *st)
+{
+	flock(st->lockfd, LOCK_UN);
+	pthread_mutex_unlock(&write_lock);
 }
 
 /* Releases write_lock once the handle's transaction is over (committed or rolled back). */
@@ -497,7 +454,7 @@ static void end_write(hh_store *st)
 {
 	if (st->writing && sqlite3_get_autocommit(st->db)) {
 		st->writing = 0;
-		pthread_mutex_unlock(&write_lock);
+		hh_st_write_release(st);
 	}
 }
 
@@ -508,7 +465,7 @@ int hh_store_begin(hh_store *st)
 	int ret;
 
 	if (!st->writing) {
-		pthread_mutex_lock(&write_lock);
+		hh_st_write_acquire(st);
 		st->writing = 1;
 	}
 	ret = hh_st_run(st, st->s[S_BEGIN], "cannot begin transaction");

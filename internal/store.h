@@ -52,12 +52,19 @@ int hh_store_probe(char **where, int *have, int *want);
  * if missing, and migrates the schema. Errors name the path. *out is closed with
  * hh_store_close() (which accepts NULL and rolls back an open transaction). */
 int hh_store_open(hh_store **out, const char *dir);
+/* Another handle of the database ref has open (a server thread's, opened after the first):
+ * never creates DIR/healhook.db, and hh_store_check on it compares the path with ref's file,
+ * so a handle opened after the file was removed or replaced is refused or reports it lost
+ * like ref (instead of taking writes into a new file). */
+int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref);
 void hh_store_close(hh_store *st);
 
 /* Health (store_health.c), cheap enough to call before every answer:
  * hh_store_check: 0 while DIR/healhook.db is still the file this handle opened (same device
  * and inode), -1 with "store: 'PATH' was removed" / "... was replaced" otherwise (writes would
- * go to a file nobody will read again; only a restart opens the new one).
+ * go to a file nobody will read again; only a restart opens the new one). Seeing that, it
+ * renames DIR/healhook.db-wal and -shm to *.replaced, so that the restart does not replay the
+ * old file's WAL onto the new one.
  * hh_store_health: hh_store_check, then whether a write can succeed: the file writable, its
  * file system not read-only and with at least 64 KiB free ("disk full" otherwise).
  * On PostgreSQL: hh_store_check is always 0 (no file), hh_store_health is "SELECT 1". */
@@ -69,6 +76,23 @@ int hh_store_health(hh_store *st);
 int hh_store_begin(hh_store *st);
 int hh_store_commit(hh_store *st);
 void hh_store_rollback(hh_store *st);
+
+/*
+ * Group commit (store_group.c): runs fn(w, ctx) inside a write transaction that concurrent
+ * calls of this process on the same database share, so that they share its COMMIT and fsync.
+ * w is the handle to use (it may be another thread's: fn must use nothing of st but w, and
+ * must not begin, commit or roll back). fn returns 0 to keep its writes, > 0 or -1 to undo them
+ * (a savepoint; the others' writes stay); -1 is an error (hh_error set). The call returns when
+ * the shared transaction is durably committed (synchronous=FULL): fn's result, or -1 when
+ * the commit failed (its writes are then lost with the others'). Called outside transactions.
+ */
+typedef int (*hh_store_write_fn)(hh_store *w, void *ctx);
+
+/* Retention (store_retention.c): removes the body and headers of at most batch deliveries
+ * received before `before` (not those waiting for a lookup); the rows stay for the duplicate
+ * check. Returns how many, or -1. */
+long long hh_store_prune_deliveries(hh_store *st, long long before, int batch);
+int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx);
 
 /* ---- deliveries ---- */
 typedef struct hh_delivery_rec {

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,27 @@ void hh_st_identity_close(hh_store *st)
 	st->id_open = 0;
 }
 
+/*
+ * The file was removed or replaced (renamed over, as a restore from a backup does): its -wal
+ * and -shm keep their names and belong to the file that is gone (SQLite does not checkpoint a moved
+ * database on close). Left there, the next open would replay those frames onto the new file
+ * and damage it, so they are renamed to <db>-wal.replaced / -shm.replaced (kept, not
+ * deleted): the open connections keep their descriptors, a later open starts a fresh WAL.
+ */
+static void set_aside_wal(const hh_store *st)
+{
+	static const char *const sfx[] = {"-wal", "-shm"};
+	char from[4096], to[4096];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(from, sizeof(from), "%s%s", st->path, sfx[i]);
+		snprintf(to, sizeof(to), "%s%s.replaced", st->path, sfx[i]);
+		if (rename(from, to) == 0)
+			hh_log(HH_LOG_WARN, "store.replaced", "path", from, "moved-to", to, NULL);
+	}
+}
+
 int hh_store_check(hh_store *st)
 {
 	static const char magic[16] = "SQLite format 3";
@@ -58,11 +80,18 @@ int hh_store_check(hh_store *st)
 		return 0; /* no file: a lost server fails the statements themselves */
 	if (!st->id_open)
 		return hh_error("store: '%s' cannot be checked: it was not open", st->path);
-	if (stat(st->path, &sb) < 0)
+	if (stat(st->path, &sb) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			set_aside_wal(st);
 		return hh_error("store: '%s' was removed (%s): restart serve", st->path,
-				strerror(errno));
-	if ((unsigned long long)sb.st_dev != st->dev || (unsigned long long)sb.st_ino != st->ino)
+				strerror(e));
+	}
+	if ((unsigned long long)sb.st_dev != st->dev || (unsigned long long)sb.st_ino != st->ino) {
+		set_aside_wal(st);
 		return hh_error("store: '%s' was replaced by another file: restart serve", st->path);
+	}
 	/* Same file, other bytes: written over in place (a valid database copied over it keeps
 	 * the header and is not seen here; docs/security.md). */
 	if (pread(st->id_fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||

@@ -205,7 +205,7 @@ int hh_store_jobs_recent(hh_store *st, const char *repo, int limit, hh_job **out
 {
 	if (st->pg)
 		return hh_pg_jobs_recent(st->pg, repo, limit, out, n);
-	sqlite3_stmt *s = st->s[S_JOBS_RECENT];
+	sqlite3_stmt *s = st->s[repo ? S_JOBS_RECENT_REPO : S_JOBS_RECENT];
 
 	*out = NULL;
 	*n = 0;

@@ -82,5 +82,6 @@ int hh_pg_lease_forget_mine(hh_pg *pg);
 int hh_pg_schema_version(hh_pg *pg, int *have, int *want);
 /* 0 when the server answers a trivial query on this connection, else -1 with the error set. */
 int hh_pg_health(hh_pg *pg);
+long long hh_pg_prune_deliveries(hh_pg *pg, long long before, int batch);
 
 #endif

@@ -277,3 +277,24 @@ int hh_pg_repo_set_frozen(hh_pg *pg, const char *repo, int frozen, const char *w
 			" frozen = excluded.frozen, why = excluded.why, changed = excluded.changed",
 			&a, "cannot set repository frozen");
 }
+
+/* Retention: the same UPDATE as SQLite's, rows locked by another instance's prune skipped. */
+long long hh_pg_prune_deliveries(hh_pg *pg, long long before, int batch)
+{
+	struct pg_args a = {0};
+	PGresult *r;
+	long long n;
+
+	hh_pg_arg_int(&a, before);
+	hh_pg_arg_int(&a, batch > 0 ? batch : 500);
+	r = hh_pg_exec(pg,
+		       "UPDATE deliveries SET body = NULL, headers = NULL WHERE seq IN"
+		       " (SELECT seq FROM deliveries WHERE body IS NOT NULL AND received < $1"
+		       " AND lookup <> 'pending' LIMIT $2 FOR UPDATE SKIP LOCKED)",
+		       &a, "cannot prune deliveries");
+	if (!r)
+		return -1;
+	n = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return n;
+}

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "internal/buf.h"
 #include "internal/store.h"
 
 enum stmt_id {
@@ -38,6 +39,8 @@ enum stmt_id {
 	S_CLAIM_TAKE,
 	S_FIX_RUN_ADD,
 	S_FIX_RUNS_SINCE,
+	S_JOBS_RECENT_REPO,
+	S_DELIVERY_PRUNE,
 	S_COUNT
 };
 
@@ -49,9 +52,20 @@ struct hh_store {
 	char *path;
 	sqlite3_stmt *s[S_COUNT];
 	int writing; /* holds write_lock: between hh_store_begin and the end of its transaction */
+	int lockfd;  /* <db>-writer, flock()ed while writing (the writers of all processes) */
 	unsigned long long dev, ino; /* identity of the file opened (store_health.c) */
 	int id_fd, id_open;          /* a read-only descriptor on it, kept until after close */
 };
+
+/* Takes / releases the writers' locks (this process's mutex, then the flock every healhook
+ * process takes): a writer waits in the kernel for the one before it and is woken when it
+ * ends, never in SQLite's busy handler, which polls with sleeps of up to 100 ms. */
+void hh_st_write_acquire(hh_store *st);
+void hh_st_write_release(hh_store *st);
+
+/* store_schema.c: brings the schema to the current version, in one transaction (another
+ * process may race us); the caller holds the writers' locks. 0 or -1. */
+int hh_st_migrate(hh_store *st);
 
 /* Records the identity of st->path once opened, and closes what it keeps after sqlite3_close
  * (closing a descriptor of the file earlier would drop SQLite's POSIX locks). */
@@ -59,6 +73,7 @@ void hh_st_identity_init(hh_store *st);
 void hh_st_identity_close(hh_store *st);
 
 /* Statement helpers (store.c). Errors become "store: <what>: <sqlite message>". */
+int hh_st_exec(hh_store *st, const char *sql, const char *what);
 int hh_st_db_error(hh_store *st, const char *what);
 void hh_st_done(sqlite3_stmt *s);
 int hh_st_bind_text(sqlite3_stmt *s, int i, const char *v);
@@ -71,5 +86,8 @@ char *hh_st_col_dup(sqlite3_stmt *s, int i, int *oom);
 
 /* Opens a handle on the PostgreSQL target of hh_store_setup() (store_api.c). */
 int hh_store_open_pg(hh_store **out);
+/* store_plan.c: SQLite's query plan of statement id (EXPLAIN QUERY PLAN, one detail per line)
+ * appended to out; for the unit tests that check every hot-path query uses an index. */
+int hh_st_query_plan(hh_store *st, int id, hh_buf *out);
 
 #endif

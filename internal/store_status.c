@@ -45,6 +45,17 @@ static int finish(hh_store *st, sqlite3_stmt *s, int rc, const char *what)
 	return ret;
 }
 
+/* Steps a write statement to its end holding the writers' locks (store_priv.h: the flock
+ * every healhook process takes, so that the recorders never wait in SQLite's busy handler),
+ * then finalizes it. */
+static int finish_write(hh_store *st, sqlite3_stmt *s, const char *what)
+{
+	int ret = hh_st_run(st, s, what);
+
+	sqlite3_finalize(s);
+	return ret;
+}
+
 /* Copies at most max bytes of v, cut at a UTF-8 boundary (the caller frees). */
 static char *cut(const char *v, size_t max)
 {
@@ -90,7 +101,7 @@ int hh_store_probe_add(hh_store *st, const hh_probe_rec *p)
 		free(answer);
 		return -1;
 	}
-	rc = finish(st, s, sqlite3_step(s), what);
+	rc = finish_write(st, s, what);
 	free(answer);
 	return rc;
 }
@@ -121,7 +132,7 @@ int hh_store_notification_add(hh_store *st, const hh_notification_rec *n)
 		free(error);
 		return -1;
 	}
-	rc = finish(st, s, sqlite3_step(s), what);
+	rc = finish_write(st, s, what);
 	free(error);
 	return rc;
 }

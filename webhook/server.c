@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -65,9 +66,18 @@ static hh_store *thread_store(hh_server *s)
 {
 	hh_store **v;
 
+	const hh_store *ref;
+
 	if (tl_store)
 		return tl_store;
-	if (hh_store_open(&tl_store, s->cfg->state_dir) < 0) {
+	pthread_mutex_lock(&s->lock);
+	ref = s->nstores ? s->stores[0] : NULL;
+	pthread_mutex_unlock(&s->lock);
+	/* A thread's first delivery may come after the file was removed or replaced (8 threads
+	 * open their handles one by one): it must not create a new database or take the other
+	 * file for the one the first handle opened. */
+	if ((ref ? hh_store_open_like(&tl_store, s->cfg->state_dir, ref)
+		 : hh_store_open(&tl_store, s->cfg->state_dir)) < 0) {
 		hh_log(HH_LOG_ERROR, "store.open", "dir", s->cfg->state_dir, "error", hh_error_last(),
 		       NULL);
 		return NULL;
@@ -218,18 +228,35 @@ static int store_lost(hh_store *st, const char *delivery)
 	return -1;
 }
 
+/* Why this thread has no store handle: the first handle's verdict when it reports the file
+ * lost (a handle refused after a removal), else the open's error. */
+static const char *no_store_why(hh_server *s)
+{
+	const char *why = hh_error_last();
+	hh_store *ref;
+
+	pthread_mutex_lock(&s->lock);
+	ref = s->nstores ? s->stores[0] : NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (ref && hh_store_check(ref) < 0)
+		return hh_error_last();
+	return why && *why ? why : "state store unavailable";
+}
+
 /* GET /healthz: 200 while the store is the file opened and can write, else 503. */
 static enum MHD_Result healthz(hh_server *s, struct MHD_Connection *c)
 {
 	hh_store *st = thread_store(s);
 	hh_buf b = HH_BUF_INIT;
 	enum MHD_Result rc;
+	const char *why;
 
 	if (st && hh_store_health(st) == 0)
 		return reply(c, 200, "application/json", "{\"status\":\"ok\"}\n", 16, 0);
-	hh_log(HH_LOG_ERROR, "healthz.store", "error", st ? hh_error_last() : "cannot open", NULL);
+	why = st ? hh_error_last() : no_store_why(s);
+	hh_log(HH_LOG_ERROR, "healthz.store", "error", why, NULL);
 	hh_buf_puts(&b, "{\"status\":\"unavailable\",\"error\":\"");
-	hh_buf_put_json_str(&b, st ? hh_error_last() : "state store unavailable");
+	hh_buf_put_json_str(&b, why);
 	hh_buf_puts(&b, "\"}\n");
 	rc = reply(c, 503, "application/json", b.ptr, b.len, 30);
 	hh_buf_release(&b);
@@ -534,6 +561,9 @@ int hh_server_start(hh_server **out, const hh_server_opts *opts)
 			     MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
 	int lfd = -1;
 
+	/* glibc gives each busy thread its own malloc arena, each keeping its freed memory: with
+	 * the thread pool that was the receiver's RSS growing with the concurrency (issue 12) */
+	mallopt(M_ARENA_MAX, 2);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return hh_error("out of memory");
@@ -551,7 +581,7 @@ int hh_server_start(hh_server **out, const hh_server_opts *opts)
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 4),
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 8),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections + 16,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->request_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY,

@@ -28,6 +28,17 @@ const char *hh_sig_verdict_name(enum hh_sig_verdict v);
 enum hh_sig_verdict hh_sig_check(const char *secret, const void *payload, size_t len,
 				 const char *gitea_sig, const char *hub_sig256);
 
+/*
+ * The same check against a MAC already computed (hh_hmac_sha256 of the payload), so that the
+ * one pass over the payload that computes it can also name the delivery (intake.c). Constant
+ * time over the 32 bytes.
+ */
+enum hh_sig_verdict hh_sig_check_mac(const unsigned char mac[32], const char *gitea_sig,
+				     const char *hub_sig256);
+/* 0, or -1 when libcrypto failed (then no signature may be taken as valid). */
+int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32]);
+void hh_hex32(const unsigned char in[32], char out[65]);
+
 /* Hex digests (out gets a NUL-terminated lowercase hex string). */
 void hh_hmac_sha256_hex(const char *key, const void *msg, size_t len, char out[65]);
 void hh_hmac_sha1_hex(const char *key, const void *msg, size_t len, char out[41]);

@@ -239,6 +239,8 @@ class HealSshHost(SshMixin, HealBase):
 		res = self.heal(extra=["--pr-url", url], want="landed")
 		self.assert_landed(res, pr_url=url)
 		self.assertEqual(res["connections"], 1, res)
+		# sync, fixer run, check, push: one ssh channel each (issue 12)
+		self.assertEqual(res["channels"], 4, res)
 		self.assertGreater(res["seconds"], 0)
 		self.assertIn("push", res["stages"])
 		rec = self.recorded()

@@ -33,7 +33,8 @@ static int tmp_make(struct tmp *t)
 
 static void tmp_remove(struct tmp *t)
 {
-	static const char *const names[] = {"healhook.db", "healhook.db-wal", "healhook.db-shm"};
+	static const char *const names[] = {"healhook.db", "healhook.db-wal", "healhook.db-shm",
+					    "healhook.db-writer"};
 	char path[160];
 	size_t i;
 

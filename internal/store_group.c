@@ -1,0 +1,194 @@
+/*
+ * store_group: group commit for SQLite. See hh_store_group_write in store.h.
+ *
+ * A synchronous=FULL commit costs an fsync of the WAL; SQLite has one writer, so concurrent
+ * deliveries each waited for the fsyncs of all the ones before them. Here the callers of one
+ * database queue their writes; the first to find no leader becomes it, takes every queued
+ * write (its own included), runs them in one transaction, each in its own savepoint, commits
+ * once and wakes the others with their results. Writes that arrive during that commit form
+ * the next batch, whose leader is the first of them to wake. Nobody is answered before the
+ * commit that holds their writes has returned.
+ */
+#include "internal/store.h"
+#include "internal/store_priv.h"
+#include "internal/buf.h"
+#include "internal/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+	hh_store_write_fn fn;
+	void *ctx;
+	int rc;
+	int done;
+	char *err;
+	struct item *next;
+};
+
+struct group {
+	char *path;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct item *head, **tail;
+	int leading;
+	struct group *next;
+};
+
+static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct group *groups; /* one per database path, kept for the process's life */
+
+static struct group *group_of(const char *path)
+{
+	struct group *g;
+
+	pthread_mutex_lock(&groups_mu);
+	for (g = groups; g && strcmp(g->path, path) != 0; g = g->next)
+		;
+	if (!g && (g = calloc(1, sizeof(*g))) && (g->path = hh_strdup(path))) {
+		pthread_mutex_init(&g->mu, NULL);
+		pthread_cond_init(&g->cv, NULL);
+		g->tail = &g->head;
+		g->next = groups;
+		groups = g;
+	} else if (g && !g->path) {
+		free(g);
+		g = NULL;
+	}
+	pthread_mutex_unlock(&groups_mu);
+	return g;
+}
+
+static void set_err(struct item *it)
+{
+	free(it->err);
+	it->err = hh_strdup(hh_error_last());
+}
+
+/* The items from it on fail with err (SQLite rolled the whole transaction back after an
+ * item's error, a full disk or an I/O error: the others' writes are gone with it and the
+ * rest is not run outside a transaction). They get that item's words, so a full disk still
+ * says "disk full". */
+static void fail_rest(struct item *it, const char *err, int only_ok)
+{
+	char *e = hh_strdup(err ? err : "store: the shared write transaction was rolled back");
+
+	for (; it; it = it->next) {
+		if (only_ok && it->rc != 0)
+			continue;
+		it->rc = -1;
+		free(it->err);
+		it->err = e ? hh_strdup(e) : NULL;
+	}
+	free(e);
+}
+
+/* Runs one batch on w: one transaction, a savepoint per write, one commit. */
+static void run_batch(hh_store *w, struct item *batch)
+{
+	struct item *it;
+	const char *cause = NULL;
+
+	if (hh_store_begin(w) < 0) {
+		fail_rest(batch, hh_error_last(), 0);
+		return;
+	}
+	for (it = batch; it; it = it->next) {
+		if (sqlite3_get_autocommit(w->db)) {
+			fail_rest(batch, cause, 0);
+			return;
+		}
+		if (sqlite3_exec(w->db, "SAVEPOINT hh_write", NULL, NULL, NULL) != SQLITE_OK) {
+			it->rc = hh_st_db_error(w, "cannot begin a write");
+			set_err(it);
+			cause = it->err;
+			continue;
+		}
+		it->rc = it->fn(w, it->ctx);
+		if (it->rc < 0) {
+			set_err(it);
+			cause = it->err;
+		}
+		if (it->rc != 0)
+			sqlite3_exec(w->db, "ROLLBACK TO hh_write", NULL, NULL, NULL);
+		sqlite3_exec(w->db, "RELEASE hh_write", NULL, NULL, NULL);
+	}
+	if (sqlite3_get_autocommit(w->db)) {
+		fail_rest(batch, cause, 0);
+		return;
+	}
+	if (hh_store_commit(w) < 0) {
+		fail_rest(batch, hh_error_last(), 1);
+		hh_store_rollback(w);
+	}
+}
+
+/* PostgreSQL: each write in a transaction of its own, answered after its own durable commit
+ * (the server shares WAL flushes between concurrent commits by itself). */
+static int pg_write(hh_store *st, hh_store_write_fn fn, void *ctx)
+{
+	int rc;
+
+	if (hh_store_begin(st) < 0)
+		return -1;
+	rc = fn(st, ctx);
+	if (rc != 0) {
+		hh_store_rollback(st);
+		return rc;
+	}
+	return hh_store_commit(st);
+}
+
+int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
+{
+	struct group *g;
+	struct item me = { fn, ctx, 0, 0, NULL, NULL };
+	int rc;
+
+	if (st->pg)
+		return pg_write(st, fn, ctx);
+	g = group_of(st->path);
+	if (!g) { /* out of memory: a transaction of its own */
+		if (hh_store_begin(st) < 0)
+			return -1;
+		rc = fn(st, ctx);
+		if (rc != 0 || hh_store_commit(st) < 0) {
+			hh_store_rollback(st);
+			return rc ? rc : -1;
+		}
+		return 0;
+	}
+	pthread_mutex_lock(&g->mu);
+	*g->tail = &me;
+	g->tail = &me.next;
+	while (!me.done) {
+		struct item *batch, *it;
+
+		if (g->leading) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		g->leading = 1;
+		batch = g->head;
+		g->head = NULL;
+		g->tail = &g->head;
+		pthread_mutex_unlock(&g->mu);
+		run_batch(st, batch);
+		pthread_mutex_lock(&g->mu);
+		for (it = batch; it;) {
+			struct item *next = it->next;
+
+			it->next = NULL;
+			it->done = 1;
+			it = next;
+		}
+		g->leading = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (me.rc < 0)
+		hh_error("%s", me.err ? me.err : "store: write failed");
+	free(me.err);
+	return me.rc;
+}
