@@ -365,6 +365,45 @@ class Operations(unittest.TestCase):
 				 % (self.pg.port, self.db))
 		self.assertRegex(out, r"✓ store\s+schema version\s+%d \(current\)" % want)
 
+	def test_retention_prunes_old_bodies(self):
+		"""state.keep-deliveries on PostgreSQL: serve's first retention round removes the old
+		bodies and headers, not the new ones; every row stays (the duplicate check). (A pending
+		lookup's body is kept by the same clause as on SQLite, tests/unit/test_store_plan.c;
+		serve's lookup thread would resolve an old pending row before the round.)"""
+		state = os.path.join(self.tmp, "state")
+		secret = os.path.join(self.tmp, "secret")
+		with open(secret, "w") as f:
+			f.write("s3cret\n")
+		cfg = self.config("[server]\n\tsecret-file = %s\n" % secret
+				  + H.state_config(state, database="postgresql", db_name=self.db,
+						   pg=self.pg) + "\tkeep-deliveries = 1d\n")
+		rc, out, err = A.run(["migrate", "--config", cfg])
+		self.assertEqual(rc, 0, err)
+		now = int(time.time())
+		for i, (did, received, lookup) in enumerate((("old-1", 100, "none"), ("old-2", 100, "none"),
+							     ("new", now, "none"))):
+			self.pg.query(self.db, "INSERT INTO deliveries (id, body_sha256, event, verdict, lookup,"
+				      " received, headers, body) VALUES (?, ?, 'e', 'no-fix', ?, ?, 'h: v',"
+				      " '{}'::bytea)", (did, "sha-%d" % i, lookup, received))
+		self.assertEqual(self.pg.query(self.db, "SELECT COUNT(*) FROM deliveries WHERE body IS"
+					       " NULL"), [(0,)])
+		port = H.free_port()
+		proc = H.start_process([H.BIN, "serve", "--config", cfg, "--listen",
+					"127.0.0.1:%d" % port], env={"PATH": os.environ["PATH"]},
+				       log_path=os.path.join(self.tmp, "serve.log"))
+		try:
+			H.wait_http("http://127.0.0.1:%d/healthz" % port, timeout=15)
+			def kept():
+				return dict(self.pg.query(self.db, "SELECT id, (body IS NOT NULL AND headers"
+							  " IS NOT NULL)::int FROM deliveries"))
+			H.wait_for(lambda: not kept()["old-1"] and not kept()["old-2"], timeout=20,
+				   what="old bodies pruned")
+			self.assertEqual(kept(), {"old-1": 0, "old-2": 0, "new": 1})
+		finally:
+			proc.stop()
+		with open(os.path.join(self.tmp, "serve.log"), encoding="utf-8") as f:
+			self.assertIn("retention.pruned", f.read())
+
 	def test_password_never_shown(self):
 		state = os.path.join(self.tmp, "state")
 		pw = os.path.join(self.tmp, "pw")
