@@ -54,6 +54,8 @@ extern const struct hh_cfg_key hh_cfg_repo_keys[];
  * Returns 0, or -1 with the reason appended to why ("'abc' is not a number"; never a secret).
  * On allocation failure -1 with why left empty and hh_error set.
  */
+/* Parses an unsigned decimal number at s; *end gets the first byte after it. 0 or -1. */
+int hh_cfg_parse_ulong(const char *s, unsigned long long *out, const char **end);
 int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append, hh_buf *why);
 
 /* The repository named name (case-insensitive), created with defaults if missing; NULL with the
