@@ -48,6 +48,7 @@ need_cmd python3       python3
 need_cmd ssh-keygen    openssh-client
 need_cmd /usr/sbin/sshd openssh-server
 need_cmd sqlite3       sqlite3
+need_cmd clang-format  clang-format  # make lint (.ci/run)
 # The PostgreSQL back end's tests start Debian's PostgreSQL 15 server (tests/lib/postgres.py).
 need_cmd /usr/lib/postgresql/15/bin/initdb postgresql
 need_cmd psql          postgresql-client

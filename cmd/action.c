@@ -69,16 +69,16 @@ struct action {
 	int dry;
 	const char *event_name;
 	const char *repository;
-	hh_strv env;            /* the environment given to hh_config_load */
-	char *made_state;       /* state directory this run created (removed at the end) */
+	hh_strv env;      /* the environment given to hh_config_load */
+	char *made_state; /* state directory this run created (removed at the end) */
 	hh_config *cfg;
 	hh_store *st;
 	hh_intake_result res;
 	int have_res;
-	hh_job *jobs;           /* the jobs of this delivery, in id order */
+	hh_job *jobs; /* the jobs of this delivery, in id order */
 	size_t njobs;
 	/* outcome */
-	const char *result;     /* healed, failed, reverted, nothing, dry-run */
+	const char *result; /* healed, failed, reverted, nothing, dry-run */
 	long healed;
 	const char *commit_sha; /* last landed */
 	int reverted;
@@ -134,8 +134,8 @@ static void output_put(hh_buf *out, const char *name, const char *value)
 		return;
 	}
 	do
-		snprintf(delim, sizeof(delim), "healhook_%08x_%u", (unsigned)time(NULL) ^
-			 (unsigned)getpid(), n++);
+		snprintf(delim, sizeof(delim), "healhook_%08x_%u",
+			 (unsigned)time(NULL) ^ (unsigned)getpid(), n++);
 	while (strstr(value, delim));
 	hh_buf_printf(out, "%s<<%s\n%s\n%s\n", name, delim, value, delim);
 }
@@ -510,9 +510,8 @@ static char *summary_sentence(const struct action *a)
 		return hh_strdup("no findings in this event.");
 	return hh_asprintf("%zu finding%s, %zu accepted in %zu job%s: %ld landed%s%s%s.", n,
 			   n == 1 ? "" : "s", accepted, a->njobs, a->njobs == 1 ? "" : "s",
-			   a->healed,
-			   a->commit_sha ? " (last " : "", a->commit_sha ? a->commit_sha : "",
-			   a->commit_sha ? ")" : "");
+			   a->healed, a->commit_sha ? " (last " : "",
+			   a->commit_sha ? a->commit_sha : "", a->commit_sha ? ")" : "");
 }
 
 /* Outputs and summary for a run that stops before the intake. */
@@ -606,8 +605,10 @@ static int run(struct action *a, const char *config)
 	/* Without the line comments the review's findings are incomplete: the step fails
 	 * (after healing what the review body gave), rather than look green with nothing. */
 	if (a->res.lookup_error && a->dry) /* nothing heals in a dry run: the list is partial */
-		wf("warning", "healhook: review line comments not fetched: %s (dry run: the "
-		   "findings below are from the review body only)", a->res.lookup_error);
+		wf("warning",
+		   "healhook: review line comments not fetched: %s (dry run: the "
+		   "findings below are from the review body only)",
+		   a->res.lookup_error);
 	else if (a->res.lookup_error)
 		wf("error", "healhook: review line comments not fetched: %s", a->res.lookup_error);
 	if (a->res.duplicate)
@@ -625,7 +626,9 @@ static int run(struct action *a, const char *config)
 
 	rc = HH_EXIT_OK;
 	if (!a->dry && a->st) {
-		if (hh_worker_drain(a->cfg, a->st, NULL /* reported below, in one PR comment */) < 0 || collect_jobs(a) < 0) {
+		if (hh_worker_drain(a->cfg, a->st, NULL /* reported below, in one PR comment */) <
+			    0 ||
+		    collect_jobs(a) < 0) {
 			wf("error", "healhook: %s", hh_error_last());
 			rc = HH_EXIT_FAIL;
 		}

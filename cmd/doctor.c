@@ -59,14 +59,14 @@ static void print_check(void *ctx, const hh_check *c)
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	hh_config *cfg = NULL;
-	hh_doctor d = { 0 };
-	struct out o = { 8 }; /* "telegram" */
+	hh_doctor d = {0};
+	struct out o = {8}; /* "telegram" */
 	size_t i, ok = 0, skipped = 0;
 	int c, rc = HH_EXIT_USAGE;
 
@@ -85,9 +85,8 @@ int cmd_doctor(int argc, char **argv)
 	if (!(cfg = cmd_load_config(config)))
 		return HH_EXIT_USAGE;
 	if (!cfg->nrepos) {
-		cmd_die_msg("doctor",
-			    "no repository is configured (add a [repo \"owner/name\"] "
-			    "section, or set HEALHOOK_REPO and its variables)");
+		cmd_die_msg("doctor", "no repository is configured (add a [repo \"owner/name\"] "
+				      "section, or set HEALHOOK_REPO and its variables)");
 		goto out;
 	}
 	for (i = 0; i < cfg->nrepos; i++)

@@ -82,14 +82,22 @@ static void on_stage(void *ctx, const char *stage, double seconds, const char *n
 static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"repo", required_argument, NULL, 'r'},
-		{"file", required_argument, NULL, 'f'},   {"type", required_argument, NULL, 't'},
-		{"message", required_argument, NULL, 'm'}, {"branch", required_argument, NULL, 'b'},
-		{"pr-url", required_argument, NULL, 'u'}, {"dry-run", no_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-		{"force", no_argument, NULL, 'F'},        {"wait", required_argument, NULL, 'w'},
-		{"no-wait", no_argument, NULL, 'W'},      {"log-format", required_argument, NULL, 'L'},
-		{"log-level", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"repo", required_argument, NULL, 'r'},
+		{"file", required_argument, NULL, 'f'},
+		{"type", required_argument, NULL, 't'},
+		{"message", required_argument, NULL, 'm'},
+		{"branch", required_argument, NULL, 'b'},
+		{"pr-url", required_argument, NULL, 'u'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"force", no_argument, NULL, 'F'},
+		{"wait", required_argument, NULL, 'w'},
+		{"no-wait", no_argument, NULL, 'W'},
+		{"log-format", required_argument, NULL, 'L'},
+		{"log-level", required_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -166,8 +174,8 @@ static int refuse(hh_pipeline *p, hh_job *job, const char *reason, char *detail)
 	if (hh_store_job_insert(p->store, job) < 0)
 		return -1;
 	snprintf(id, sizeof(id), "%lld", job->id);
-	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", job->repo, "file", job->file,
-	       "reason", reason, "detail", job->detail, NULL);
+	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", job->repo, "file", job->file, "reason",
+	       reason, "detail", job->detail, NULL);
 	hh_pipeline_notify(p, job, HH_OUT_REJECTED, NULL);
 	return 1;
 }
@@ -185,8 +193,8 @@ static int quarantined(hh_store *st, const hh_job *job, int force)
 	hh_finding_fingerprint(job->repo, job->branch, &f, fp);
 	q = hh_store_quarantined(st, fp);
 	if (q > 0 && force)
-		hh_log(HH_LOG_WARN, "job.forced", "repo", job->repo, "file", job->file, "fingerprint",
-		       fp, NULL);
+		hh_log(HH_LOG_WARN, "job.forced", "repo", job->repo, "file", job->file,
+		       "fingerprint", fp, NULL);
 	return q > 0 && !force ? 1 : q < 0 ? -1 : 0;
 }
 
@@ -207,15 +215,18 @@ static int claim(hh_pipeline *p, hh_job *job, const struct args *a)
 		if (time(NULL) >= end)
 			break;
 		if (busy != said) {
-			fprintf(stderr, "healhook heal: %s has job %lld in progress (%s); waiting for it "
-				"(at most %lds, --no-wait to refuse)\n", job->repo, busy, state, a->wait);
+			fprintf(stderr,
+				"healhook heal: %s has job %lld in progress (%s); waiting for it "
+				"(at most %lds, --no-wait to refuse)\n",
+				job->repo, busy, state, a->wait);
 			said = busy;
 		}
 		sleep(1);
 	}
 	if (refuse(p, job, "repo-busy",
-		   hh_asprintf("%s has job %lld in progress (%s): one job at a time per repository%s",
-			       job->repo, busy, state, a->wait ? "; gave up waiting" : "")) < 0)
+		   hh_asprintf(
+			   "%s has job %lld in progress (%s): one job at a time per repository%s",
+			   job->repo, busy, state, a->wait ? "; gave up waiting" : "")) < 0)
 		return -1;
 	return 0;
 }
@@ -227,8 +238,11 @@ static void print_result(hh_pipeline *p, hh_job *job, const struct args *a, int 
 
 	if (!a->json) {
 		msg = hh_job_message(job);
-		printf("%s: %s\n", c == 0 ? (a->dry ? "would fix" : "fixed")
-			   : job->reason ? job->reason : "failed", a->dry && c == 0 ? a->file : msg);
+		printf("%s: %s\n",
+		       c == 0        ? (a->dry ? "would fix" : "fixed")
+		       : job->reason ? job->reason
+				     : "failed",
+		       a->dry && c == 0 ? a->file : msg);
 		free(msg);
 		return;
 	}
@@ -243,9 +257,10 @@ static void print_result(hh_pipeline *p, hh_job *job, const struct args *a, int 
 		hh_buf_puts(&out, "null");
 	}
 	/* seconds: the whole heal, watch and revert included; push_seconds: up to the push. */
-	hh_buf_printf(&out,
-		      ",\"connections\":%d,\"channels\":%d,\"seconds\":%.3f,\"push_seconds\":%.3f}\n",
-		      p->connections, p->channels, secs, p->seconds);
+	hh_buf_printf(
+		&out,
+		",\"connections\":%d,\"channels\":%d,\"seconds\":%.3f,\"push_seconds\":%.3f}\n",
+		p->connections, p->channels, secs, p->seconds);
 	fputs(out.ptr, stdout);
 	hh_buf_release(&out);
 }
@@ -259,10 +274,11 @@ static int run(hh_pipeline *p, hh_job *job, const struct args *a)
 		if ((c = quarantined(p->store, job, a->force)) < 0)
 			return -1;
 		if (c)
-			return refuse(p, job, "quarantined",
-				      hh_asprintf("this finding is quarantined: a fix of it was "
-						  "reverted or its revert failed; --force to heal it "
-						  "anyway"));
+			return refuse(
+				p, job, "quarantined",
+				hh_asprintf("this finding is quarantined: a fix of it was "
+					    "reverted or its revert failed; --force to heal it "
+					    "anyway"));
 		if ((c = claim(p, job, a)) <= 0)
 			return c < 0 ? -1 : 1;
 	}

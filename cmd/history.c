@@ -96,10 +96,12 @@ int cmd_history(int argc, char **argv)
 		hh_buf b = HH_BUF_INIT;
 		int *quarantined = calloc(n ? n : 1, sizeof(*quarantined));
 
-		for (i = 0; quarantined && i < n; i++) /* the store's quarantine holds the finding */
+		for (i = 0; quarantined && i < n;
+		     i++) /* the store's quarantine holds the finding */
 			quarantined[i] = hh_store_job_quarantined(st, jobs[i].id) > 0;
 		if (!quarantined || hh_history_json(jobs, quarantined, n, &b) < 0) {
-			cmd_die_msg("history", "%s", quarantined ? hh_error_last() : "out of memory");
+			cmd_die_msg("history", "%s",
+				    quarantined ? hh_error_last() : "out of memory");
 			free(quarantined);
 			hh_buf_release(&b);
 			rc = HH_EXIT_FAIL;
@@ -109,24 +111,27 @@ int cmd_history(int argc, char **argv)
 		free(quarantined);
 		hh_buf_release(&b);
 	} else {
-		printf("%-5s %-19s %-22s %-32s %-13s %5s %-12s %-12s %s\n", "JOB", "WHEN", "REPO", "FILE",
-		       "STATE", "LINES", "COMMIT", "REVERT", "STAGES (ms)");
+		printf("%-5s %-19s %-22s %-32s %-13s %5s %-12s %-12s %s\n", "JOB", "WHEN", "REPO",
+		       "FILE", "STATE", "LINES", "COMMIT", "REVERT", "STAGES (ms)");
 		for (i = 0; i < n; i++) {
 			char when[32];
 			time_t t = (time_t)jobs[i].created;
 			struct tm tm;
 			localtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-			printf("%-5lld %-19s %-22s %-32s %-13s %5ld %-12.12s %-12.12s %s\n", jobs[i].id,
-			       when, jobs[i].repo, jobs[i].file, hh_job_state_name(jobs[i].state),
-			       jobs[i].diff_lines, jobs[i].commit_sha ? jobs[i].commit_sha : "-",
+			printf("%-5lld %-19s %-22s %-32s %-13s %5ld %-12.12s %-12.12s %s\n",
+			       jobs[i].id, when, jobs[i].repo, jobs[i].file,
+			       hh_job_state_name(jobs[i].state), jobs[i].diff_lines,
+			       jobs[i].commit_sha ? jobs[i].commit_sha : "-",
 			       jobs[i].revert_sha ? jobs[i].revert_sha : "-",
 			       jobs[i].stages ? jobs[i].stages : "");
 			if (jobs[i].reason || jobs[i].detail)
 				printf("      %s%s%s%s\n", jobs[i].reason ? jobs[i].reason : "",
-				       jobs[i].detail ? ": " : "", jobs[i].detail ? jobs[i].detail : "",
-				       hh_store_job_quarantined(st, jobs[i].id) > 0 ? " (finding quarantined)"
-										  : "");
+				       jobs[i].detail ? ": " : "",
+				       jobs[i].detail ? jobs[i].detail : "",
+				       hh_store_job_quarantined(st, jobs[i].id) > 0
+					       ? " (finding quarantined)"
+					       : "");
 		}
 	}
 	rc = HH_EXIT_OK;

@@ -36,17 +36,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"serve", cmd_serve},
-	{"replay", cmd_replay},
-	{"action", cmd_action},
-	{"sign", cmd_sign},
-	{"heal", cmd_heal},
-	{"history", cmd_history},
-	{"status", cmd_status},
-	{"doctor", cmd_doctor},
-	{"unfreeze", cmd_unfreeze},
-	{"migrate", cmd_migrate},
-	{"version", cmd_version},
+	{"serve", cmd_serve},     {"replay", cmd_replay},   {"action", cmd_action},
+	{"sign", cmd_sign},       {"heal", cmd_heal},       {"history", cmd_history},
+	{"status", cmd_status},   {"doctor", cmd_doctor},   {"unfreeze", cmd_unfreeze},
+	{"migrate", cmd_migrate}, {"version", cmd_version},
 };
 
 void cmd_die_msg(const char *cmd, const char *fmt, ...)

@@ -110,8 +110,9 @@ int cmd_replay(int argc, char **argv)
 		return HH_EXIT_USAGE;
 	if (!dry) {
 		if (!cfg->state_dir) {
-			cmd_die_msg("replay", "state.dir is not set (config file or HEALHOOK_STATE_DIR;"
-					      " or use --dry-run)");
+			cmd_die_msg("replay",
+				    "state.dir is not set (config file or HEALHOOK_STATE_DIR;"
+				    " or use --dry-run)");
 			goto out;
 		}
 		if (hh_store_open(&st, cfg->state_dir) < 0) {
@@ -157,7 +158,7 @@ int cmd_replay(int argc, char **argv)
 					hh_strv_push(&ids, id);
 			}
 		hh_intake_result_release(&res);
-next:
+	next:
 		free(hpath);
 		hh_headers_release(&hdrs);
 		hh_buf_release(&body);

@@ -44,7 +44,8 @@ static const char usage[] =
 	"Receives Gitea webhooks on POST /hooks/gitea (GET /healthz, GET /metrics), verifies\n"
 	"their signatures, stores the accepted findings as jobs and answers 202.\n"
 	"\n"
-	"  --config FILE     configuration file (default: $HEALHOOK_CONFIG, else environment only)\n"
+	"  --config FILE     configuration file (default: $HEALHOOK_CONFIG, else environment "
+	"only)\n"
 	"  --listen ADDR:PORT  overrides server.listen (e.g. 127.0.0.1:8787)\n"
 	"  --record DIR      save every delivery as NAME.json + NAME.headers in DIR\n"
 	"  --insecure        serve without a webhook secret (deliveries are not authenticated)\n"
@@ -135,14 +136,13 @@ static void *lookup_main(void *arg)
 	return NULL;
 }
 
-
 struct serve_args {
 	const char *config, *listen, *record, *fmt, *lvl;
 	int insecure, receiver, ready_fd;
-	int drop, secret_fd;      /* receiver: --drop UID:GID, --secret-fd N */
+	int drop, secret_fd; /* receiver: --drop UID:GID, --secret-fd N */
 	unsigned long drop_uid, drop_gid;
-	char *secret;             /* receiver: read from secret_fd */
-	char *dbpass;             /* receiver: the database password, after the secret */
+	char *secret; /* receiver: read from secret_fd */
+	char *dbpass; /* receiver: the database password, after the secret */
 };
 
 static int parse_args(int argc, char **argv, struct serve_args *a)
@@ -513,8 +513,8 @@ static int start_status(const hh_config *cfg, hh_status_server **out)
 		return -1;
 	}
 	snprintf(port, sizeof(port), "%d", hh_status_port(*out));
-	hh_log(HH_LOG_INFO, "status.listening", "listen", cfg->status_listen, "port", port,
-	       "token", cfg->status_token ? "required" : "none", NULL);
+	hh_log(HH_LOG_INFO, "status.listening", "listen", cfg->status_listen, "port", port, "token",
+	       cfg->status_token ? "required" : "none", NULL);
 	return 0;
 }
 
@@ -616,7 +616,8 @@ int cmd_serve(int argc, char **argv)
 			 * its own children. */
 			while ((dead = waitpid(receiver, &status, WNOHANG)) > 0) {
 				hh_log(HH_LOG_ERROR, "serve.receiver-died", "status",
-				       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", NULL);
+				       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited",
+				       NULL);
 				sleep(1);
 				receiver = spawn_receiver(&a, cfg, &priv, &ready);
 				if (receiver < 0 || await_ready(ready, 15000) < 0)
@@ -626,10 +627,8 @@ int cmd_serve(int argc, char **argv)
 					hh_log(HH_LOG_INFO, "serve.receiver-restarted", NULL);
 			}
 			break;
-		case SIGHUP:
-			break;
-		default:
-			stopping = 1;
+		case SIGHUP: break;
+		default: stopping = 1;
 		}
 	}
 	hh_log(HH_LOG_INFO, "serve.stopping", "signal", sig == SIGINT ? "INT" : "TERM", NULL);

@@ -62,7 +62,8 @@ int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_pr
 				errno ? ": " : "", errno ? strerror(errno) : "");
 	if (pw->pw_uid == 0 || pw->pw_gid == 0)
 		return hh_error("server.receiver-user: '%s' has uid or gid 0; name an unprivileged "
-				"user", cfg->receiver_user);
+				"user",
+				cfg->receiver_user);
 	sp->uid = pw->pw_uid;
 	sp->gid = pw->pw_gid;
 	/* On PostgreSQL the receiver needs no file of the state directory: the database password

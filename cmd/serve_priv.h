@@ -10,10 +10,10 @@
 #include "internal/store.h"
 
 struct serve_priv {
-	int on;          /* 1: the receiver runs as uid/gid */
+	int on; /* 1: the receiver runs as uid/gid */
 	uid_t uid;
 	gid_t gid;
-	hh_store *hold;  /* held open by the main process while the receiver runs */
+	hh_store *hold; /* held open by the main process while the receiver runs */
 };
 
 /* Main process: with cfg->receiver_user and euid 0, looks the user up and gives it the store

@@ -49,7 +49,8 @@ int cmd_sign(int argc, char **argv)
 		cmd_die_msg("sign", "%s", hh_error_last());
 		goto out;
 	}
-	while (secret.len && (secret.ptr[secret.len - 1] == '\n' || secret.ptr[secret.len - 1] == '\r'))
+	while (secret.len &&
+	       (secret.ptr[secret.len - 1] == '\n' || secret.ptr[secret.len - 1] == '\r'))
 		secret.ptr[--secret.len] = '\0';
 	if (secret.len == 0 || strlen(secret.ptr) != secret.len) {
 		cmd_die_msg("sign", "secret file '%s' is empty or holds a NUL byte", secret_file);

@@ -51,10 +51,10 @@ static void table(const hh_repo_status *v, size_t n)
 		else
 			snprintf(last, sizeof(last), "-");
 		printf("%-28s %-8s %-7s %-28s %5lld\n", r->repo,
-		       r->frozen                ? "frozen"
-			       : r->act.running ? "healing"
-			       : r->configured  ? "idle"
-						: "unknown",
+		       r->frozen        ? "frozen"
+		       : r->act.running ? "healing"
+		       : r->configured  ? "idle"
+					: "unknown",
 		       fixes, last, r->act.queued);
 		if (r->frozen) {
 			when(at, sizeof(at), r->frozen_since);
@@ -67,10 +67,10 @@ static void table(const hh_repo_status *v, size_t n)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	int c, json = 0, rc = HH_EXIT_USAGE;

@@ -13,8 +13,10 @@ int cmd_version(int argc, char **argv)
 
 	if (argc > 1) {
 		int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-		fputs("usage: healhook version\n\nPrints healhook's version and the versions of the "
-		      "libraries it runs with.\n", help ? stdout : stderr);
+		fputs("usage: healhook version\n\nPrints healhook's version and the versions of "
+		      "the "
+		      "libraries it runs with.\n",
+		      help ? stdout : stderr);
 		return help ? HH_EXIT_OK : HH_EXIT_USAGE;
 	}
 	hh_version_libs(&b);

@@ -104,12 +104,30 @@ int hh_buf_put_json_str(hh_buf *b, const char *s)
 		if (hh_buf_put(b, s + start, i - start) < 0)
 			return -1;
 		switch (c) {
-		case '"': if (hh_buf_puts(b, "\\\"") < 0) return -1; break;
-		case '\\': if (hh_buf_puts(b, "\\\\") < 0) return -1; break;
-		case '\n': if (hh_buf_puts(b, "\\n") < 0) return -1; break;
-		case '\r': if (hh_buf_puts(b, "\\r") < 0) return -1; break;
-		case '\t': if (hh_buf_puts(b, "\\t") < 0) return -1; break;
-		default: if (hh_buf_printf(b, "\\u%04x", c) < 0) return -1; break;
+		case '"':
+			if (hh_buf_puts(b, "\\\"") < 0)
+				return -1;
+			break;
+		case '\\':
+			if (hh_buf_puts(b, "\\\\") < 0)
+				return -1;
+			break;
+		case '\n':
+			if (hh_buf_puts(b, "\\n") < 0)
+				return -1;
+			break;
+		case '\r':
+			if (hh_buf_puts(b, "\\r") < 0)
+				return -1;
+			break;
+		case '\t':
+			if (hh_buf_puts(b, "\\t") < 0)
+				return -1;
+			break;
+		default:
+			if (hh_buf_printf(b, "\\u%04x", c) < 0)
+				return -1;
+			break;
 		}
 		start = i + 1;
 	}

@@ -28,7 +28,10 @@ typedef struct hh_buf {
 	int failed; /* an append failed: see the rule above */
 } hh_buf;
 
-#define HH_BUF_INIT {NULL, 0, 0, 0}
+#define HH_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 int hh_buf_grow(hh_buf *b, size_t extra);
 int hh_buf_put(hh_buf *b, const void *data, size_t len);

@@ -113,7 +113,7 @@ static void put_list(hh_buf *why, const hh_buf *list, size_t named)
 
 enum hh_ci_verdict hh_ci_judge(const hh_ci_statuses *st, const hh_strv *required, hh_buf *why)
 {
-	struct tally t = { 0, 0, 0, HH_BUF_INIT, HH_BUF_INIT, 0, 0 };
+	struct tally t = {0, 0, 0, HH_BUF_INIT, HH_BUF_INIT, 0, 0};
 	enum hh_ci_verdict v;
 	size_t i;
 

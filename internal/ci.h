@@ -19,14 +19,14 @@
 #include "internal/buf.h"
 
 #define HH_CI_OWN_CONTEXT "healhook" /* the context of healhook's own commit status */
-#define HH_CI_MAX_CONTEXTS 1000 /* contexts kept per commit; more are ignored */
+#define HH_CI_MAX_CONTEXTS 1000      /* contexts kept per commit; more are ignored */
 
 enum hh_ci_verdict { HH_CI_WAITING = 0, HH_CI_PASSED, HH_CI_FAILED };
 
 /* The latest state of each context of one commit. Owns its strings; start zeroed. */
 typedef struct hh_ci_statuses {
 	hh_strv context; /* context names, as Gitea spells them */
-	hh_strv state; /* state[i]: the latest state of context[i] ("pending", "success", ...) */
+	hh_strv state;   /* state[i]: the latest state of context[i] ("pending", "success", ...) */
 } hh_ci_statuses;
 
 /*

@@ -115,8 +115,8 @@ static int read_name(const hh_repo_config *r, char *name, size_t size, hh_buf *w
 		hh_buf_puts(why, hh_error_last());
 	else if (res.status != 0)
 		hh_buf_printf(why, "git remote get-url origin in %s exited with %d: %.*s",
-			      hh_remote_path(rem), res.status, (int)strcspn(res.err.ptr ? res.err.ptr
-									  : "", "\n"),
+			      hh_remote_path(rem), res.status,
+			      (int)strcspn(res.err.ptr ? res.err.ptr : "", "\n"),
 			      res.err.ptr ? res.err.ptr : "");
 	else if (hh_compat_repo_from_url(res.out.ptr ? res.out.ptr : "", name, size) < 0)
 		hh_buf_printf(why, "origin's URL '%.*s' in %s does not end in OWNER/NAME",
@@ -145,20 +145,25 @@ int hh_compat_resolve(hh_config *cfg)
 		int pending = strcmp(r->name, HH_REPO_FROM_HOST) == 0;
 
 		if (!r->identity && r->host && strncmp(r->host, "ssh://", 6) == 0) {
-			rc = hh_error("the predecessor's environment lacks DEPLOY_SSH_KEY_PATH (the "
-				      "ssh key)%s: set %s (see docs/operations.md, \"Migrating from "
-				      "the predecessor\")", pending ? ", HEALHOOK_REPO (owner/name; it "
-				      "is read from the fix host with the key)" : "",
-				      pending ? "them" : "it");
+			rc = hh_error(
+				"the predecessor's environment lacks DEPLOY_SSH_KEY_PATH (the "
+				"ssh key)%s: set %s (see docs/operations.md, \"Migrating from "
+				"the predecessor\")",
+				pending ? ", HEALHOOK_REPO (owner/name; it "
+					  "is read from the fix host with the key)"
+					: "",
+				pending ? "them" : "it");
 			break;
 		}
 		if (!pending)
 			continue;
 		if (read_name(r, name, sizeof(name), &why) < 0) {
-			rc = hh_error("the predecessor's environment lacks HEALHOOK_REPO, and the "
-				      "repository's name cannot be read from the fix host: %s (set "
-				      "HEALHOOK_REPO=owner/name; see docs/operations.md, \"Migrating "
-				      "from the predecessor\")", why.ptr ? why.ptr : "");
+			rc = hh_error(
+				"the predecessor's environment lacks HEALHOOK_REPO, and the "
+				"repository's name cannot be read from the fix host: %s (set "
+				"HEALHOOK_REPO=owner/name; see docs/operations.md, \"Migrating "
+				"from the predecessor\")",
+				why.ptr ? why.ptr : "");
 			break;
 		}
 		free(r->name);

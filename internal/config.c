@@ -35,10 +35,11 @@
 #include "internal/store.h"
 
 #define DEFAULT_FIXER_COMMAND                                                                      \
-	"aider --model {model} --edit-format whole --message-file {prompt}"                       \
+	"aider --model {model} --edit-format whole --message-file {prompt}"                        \
 	" --yes-always --no-git --no-auto-commits --no-gitignore"                                  \
-	" --no-check-update --no-show-release-notes --no-show-model-warnings --no-analytics"      \
-	" --no-pretty --no-fancy-input --no-suggest-shell-commands --no-detect-urls --no-auto-lint" \
+	" --no-check-update --no-show-release-notes --no-show-model-warnings --no-analytics"       \
+	" --no-pretty --no-fancy-input --no-suggest-shell-commands --no-detect-urls "              \
+	"--no-auto-lint"                                                                           \
 	" --map-tokens 0 --no-restore-chat-history"                                                \
 	" --chat-history-file /dev/null --input-history-file /dev/null"                            \
 	" --set-env OLLAMA_API_BASE={ollama} {file}"
@@ -306,8 +307,7 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 	if (!v && k->type != HH_CT_BOOL)
 		return hh_buf_puts(why, "no value (write key = value)"), -1;
 	switch (k->type) {
-	case HH_CT_STR:
-		return set_str((char **)f, v);
+	case HH_CT_STR: return set_str((char **)f, v);
 	case HH_CT_SECRET:
 		hh_cfg_free_secret((char **)f);
 		if (*v && !(*(char **)f = hh_strdup(v)))
@@ -352,7 +352,9 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 				return hh_buf_printf(why, "'%s' is not a number", v), -1;
 			n = (long)u;
 		} else if (hh_parse_duration(v, &n) < 0) {
-			return hh_buf_printf(why, "'%s' is not a duration (N, Ns, Nm, Nh or Nd)", v), -1;
+			return hh_buf_printf(why, "'%s' is not a duration (N, Ns, Nm, Nh or Nd)",
+					     v),
+			       -1;
 		}
 		if (n == 0 && k->type != HH_CT_DUR0 && k->type != HH_CT_NUM0)
 			return hh_buf_printf(why, "'%s' must be greater than 0", v), -1;
@@ -379,7 +381,8 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 		else if (strcmp(v, "default-branch") == 0)
 			*(int *)f = HH_TARGET_DEFAULT_BRANCH;
 		else
-			return hh_buf_printf(why, "'%s' is not auto, pr-head or default-branch", v), -1;
+			return hh_buf_printf(why, "'%s' is not auto, pr-head or default-branch", v),
+			       -1;
 		return 0;
 	case HH_CT_PUSH_VIA:
 		if (strcmp(v, "host") == 0)
@@ -416,7 +419,8 @@ int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append
 			int err;
 
 			if (k->type == HH_CT_URL_LIST && !valid_url(tmp.v[i])) {
-				hh_buf_printf(why, "'%s' is not an http:// or https:// URL", tmp.v[i]);
+				hh_buf_printf(why, "'%s' is not an http:// or https:// URL",
+					      tmp.v[i]);
 				goto out;
 			}
 			if (k->type != HH_CT_ALLOW)
@@ -479,7 +483,8 @@ hh_repo_config *hh_cfg_repo_get(hh_config *cfg, const char *name, const char *or
 
 	if (r)
 		return r;
-	if (!slash || slash == name || !slash[1] || strchr(slash + 1, '/') || strpbrk(name, " \t")) {
+	if (!slash || slash == name || !slash[1] || strchr(slash + 1, '/') ||
+	    strpbrk(name, " \t")) {
 		hh_error("bad repository name '%s' in %s: want owner/name", name, origin);
 		return NULL;
 	}
@@ -583,8 +588,8 @@ static int config_new(hh_config **out)
 	c->commit_email = hh_strdup("healhook@localhost");
 	c->worker_parallel = 2;
 	*out = c;
-	if (!c->fixer_command || !c->fixer_model || !c->fixer_path || !c->telegram_api || !c->lang ||
-	    !c->commit_name || !c->commit_email)
+	if (!c->fixer_command || !c->fixer_model || !c->fixer_path || !c->telegram_api ||
+	    !c->lang || !c->commit_name || !c->commit_email)
 		return hh_error("out of memory");
 	return 0;
 }

@@ -10,10 +10,9 @@
  *   [fixer]   command, model, ollama (several), timeout, path
  *   [notify]  telegram-token-file, telegram-chat (several), telegram-api, gitea-comment, lang
  *   [repo "owner/name"]  host, identity, known-hosts, branch, target, push-via, remote,
- *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts, queue-ttl,
- *             check, health-url, health-delay, health-interval, health-timeout,
- *             health-failures, health-version-field, ci-wait, ci-contexts (several),
- *             reviewers (several), events (several)
+ *             allow (several), max-diff-lines, max-fixes-per-hour, rate-window, max-reverts,
+ * queue-ttl, check, health-url, health-delay, health-interval, health-timeout, health-failures,
+ * health-version-field, ci-wait, ci-contexts (several), reviewers (several), events (several)
  *   [commit]  name, email (author and committer of healhook's commits)
  *   [worker]  parallel (repositories healed at the same time)
  *   [log]     level, format
@@ -55,91 +54,91 @@ enum hh_push_via { HH_PUSH_VIA_HOST = 0, HH_PUSH_VIA_MIRROR };
 #define HH_DEFAULT_ALLOW "^(services|routes|database)/([a-zA-Z0-9_]+/)*[a-zA-Z0-9_]+[.]py$"
 
 typedef struct hh_repo_config {
-	char *name;               /* "owner/name", as written in [repo "owner/name"] */
-	char *host;               /* ssh://user@host[:port]/path, /path or local:/path; NULL = unset */
-	char *identity;           /* private key file for ssh hosts */
-	char *known_hosts;        /* known_hosts file for ssh hosts */
-	char *branch;             /* default branch; NULL = the delivery's default_branch */
-	enum hh_target target;    /* auto */
-	enum hh_push_via push_via;/* host */
-	char *remote;             /* URL pushed to with push-via = mirror */
-	hh_strv allow;            /* POSIX EREs; default { HH_DEFAULT_ALLOW } */
-	regex_t *allow_re;        /* allow, compiled (allow.n entries) */
-	long max_diff_lines;      /* 50 */
-	long max_fixes_per_hour;  /* 5 */
-	long max_reverts;         /* 2 */
-	long queue_ttl;           /* seconds, 86400 */
-	long rate_window;         /* the sliding window of max-fixes-per-hour, seconds, 3600 */
-	char *check;              /* argv template with {file}; NULL = default by file extension */
+	char *name;            /* "owner/name", as written in [repo "owner/name"] */
+	char *host;            /* ssh://user@host[:port]/path, /path or local:/path; NULL = unset */
+	char *identity;        /* private key file for ssh hosts */
+	char *known_hosts;     /* known_hosts file for ssh hosts */
+	char *branch;          /* default branch; NULL = the delivery's default_branch */
+	enum hh_target target; /* auto */
+	enum hh_push_via push_via; /* host */
+	char *remote;              /* URL pushed to with push-via = mirror */
+	hh_strv allow;             /* POSIX EREs; default { HH_DEFAULT_ALLOW } */
+	regex_t *allow_re;         /* allow, compiled (allow.n entries) */
+	long max_diff_lines;       /* 50 */
+	long max_fixes_per_hour;   /* 5 */
+	long max_reverts;          /* 2 */
+	long queue_ttl;            /* seconds, 86400 */
+	long rate_window;          /* the sliding window of max-fixes-per-hour, seconds, 3600 */
+	char *check;               /* argv template with {file}; NULL = default by file extension */
 	char *health_url;
-	long health_delay;        /* seconds, 10 */
-	long health_interval;     /* seconds, 10 */
-	long health_timeout;      /* seconds, 120 */
-	long health_failures;     /* 3 */
+	long health_delay;    /* seconds, 10 */
+	long health_interval; /* seconds, 10 */
+	long health_timeout;  /* seconds, 120 */
+	long health_failures; /* 3 */
 	char *health_version_field;
-	int ci_wait;              /* 0 */
-	hh_strv ci_contexts;      /* contexts ci-wait needs success on; empty = every one but
-				     healhook's own (see ci.h) */
-	hh_strv reviewers;        /* logins allowed to cause a fix; empty = nobody */
-	hh_strv events;           /* X-Gitea-Event-Type values acted on; empty = all supported */
+	int ci_wait;         /* 0 */
+	hh_strv ci_contexts; /* contexts ci-wait needs success on; empty = every one but
+				healhook's own (see ci.h) */
+	hh_strv reviewers;   /* logins allowed to cause a fix; empty = nobody */
+	hh_strv events;      /* X-Gitea-Event-Type values acted on; empty = all supported */
 } hh_repo_config;
 
 typedef struct hh_config {
-	char *path;               /* the file read, or NULL when only the environment was used */
+	char *path; /* the file read, or NULL when only the environment was used */
 	/* [server] */
-	char *listen;             /* ADDR:PORT; NULL = unset */
-	char *secret;             /* webhook secret (from secret-file or HEALHOOK_SECRET); NULL = none */
-	char *authorization;      /* required Authorization header value; NULL = none */
-	size_t max_body;          /* bytes, 5 MiB */
-	char *record;             /* directory to record deliveries into; NULL = off */
-	char *receiver_user;      /* user the receiver drops to when serve starts as root; NULL =
-				     none (it runs as serve's user) */
-	long max_connections;     /* 64 */
+	char *listen;        /* ADDR:PORT; NULL = unset */
+	char *secret;        /* webhook secret (from secret-file or HEALHOOK_SECRET); NULL = none */
+	char *authorization; /* required Authorization header value; NULL = none */
+	size_t max_body;     /* bytes, 5 MiB */
+	char *record;        /* directory to record deliveries into; NULL = off */
+	char *receiver_user; /* user the receiver drops to when serve starts as root; NULL =
+				none (it runs as serve's user) */
+	long max_connections;        /* 64 */
 	long max_connections_per_ip; /* 0 = max_connections / 4 (at least 1) */
-	long max_queue;           /* queued jobs before intake answers 503; 10000 */
-	long request_timeout;     /* seconds a request may take in total, 10 */
-	long max_headers;         /* header lines per request, 100 */
+	long max_queue;              /* queued jobs before intake answers 503; 10000 */
+	long request_timeout;        /* seconds a request may take in total, 10 */
+	long max_headers;            /* header lines per request, 100 */
 	/* [state] */
-	char *state_dir;          /* NULL = unset */
-	char *database;           /* libpq URL/conninfo; NULL = SQLite in state_dir (secret: it
-				     may carry a password) */
-	char *database_password;  /* from database-password-file; NULL = libpq's PGPASSFILE */
-	char *instance_id;        /* this instance in job leases; NULL = HOSTNAME:PID */
-	long lease;               /* seconds a job lease lasts without renewal, 30 */
-	long keep_deliveries;     /* seconds a delivery's body is kept, 30 days; 0 = forever */
+	char *state_dir;         /* NULL = unset */
+	char *database;          /* libpq URL/conninfo; NULL = SQLite in state_dir (secret: it
+				    may carry a password) */
+	char *database_password; /* from database-password-file; NULL = libpq's PGPASSFILE */
+	char *instance_id;       /* this instance in job leases; NULL = HOSTNAME:PID */
+	long lease;              /* seconds a job lease lasts without renewal, 30 */
+	long keep_deliveries;    /* seconds a delivery's body is kept, 30 days; 0 = forever */
 	/* [gitea] */
-	char *gitea_url;          /* base URL, e.g. https://gitea.example.com; NULL = unset */
-	char *gitea_token;        /* from token-file or HEALHOOK_GITEA_TOKEN */
-	char *gitea_user;         /* healhook's own login */
-	long gitea_timeout;       /* seconds for one API call, 10 */
+	char *gitea_url;    /* base URL, e.g. https://gitea.example.com; NULL = unset */
+	char *gitea_token;  /* from token-file or HEALHOOK_GITEA_TOKEN */
+	char *gitea_user;   /* healhook's own login */
+	long gitea_timeout; /* seconds for one API call, 10 */
 	/* [fixer] */
-	char *fixer_command;      /* argv template (see hh_argv_template) with {model} {prompt}
-				     {file} {ollama}; default: the aider invocation of
-				     docs/aider-facts (without the env/timeout wrapper) */
-	char *fixer_model;        /* "ollama_chat/qwen2.5-coder:7b" */
-	hh_strv fixer_ollama;     /* candidate Ollama bases, in order (http:// or https://) */
-	long fixer_timeout;       /* seconds, 180 */
-	char *fixer_path;         /* PATH of the fixer and the check command on the host, ':'
-				     separated, "~" = the host user's home as the host reports
-				     it; "~/.local/bin:/usr/local/bin:/usr/bin:/bin" */
+	char *fixer_command;  /* argv template (see hh_argv_template) with {model} {prompt}
+				 {file} {ollama}; default: the aider invocation of
+				 docs/aider-facts (without the env/timeout wrapper) */
+	char *fixer_model;    /* "ollama_chat/qwen2.5-coder:7b" */
+	hh_strv fixer_ollama; /* candidate Ollama bases, in order (http:// or https://) */
+	long fixer_timeout;   /* seconds, 180 */
+	char *fixer_path;     /* PATH of the fixer and the check command on the host, ':'
+				 separated, "~" = the host user's home as the host reports
+				 it; "~/.local/bin:/usr/local/bin:/usr/bin:/bin" */
 	/* [notify] */
 	char *telegram_token;
 	hh_strv telegram_chats;
-	char *telegram_api;       /* "https://api.telegram.org" */
-	int gitea_comment;        /* 1 */
-	char *lang;               /* "en" or "zh-TW" */
+	char *telegram_api; /* "https://api.telegram.org" */
+	int gitea_comment;  /* 1 */
+	char *lang;         /* "en" or "zh-TW" */
 	/* [commit] */
-	char *commit_name;        /* author and committer of healhook's commits, "healhook" */
-	char *commit_email;       /* "healhook@localhost" */
+	char *commit_name;  /* author and committer of healhook's commits, "healhook" */
+	char *commit_email; /* "healhook@localhost" */
 	/* [worker] */
-	long worker_parallel;     /* repositories healed at the same time, 2; 0 = no worker
-				     (this instance only receives) */
+	long worker_parallel; /* repositories healed at the same time, 2; 0 = no worker
+				 (this instance only receives) */
 	/* [log] */
-	int log_level;            /* enum hh_log_level, info */
-	int log_format;           /* enum hh_log_format, text */
+	int log_level;  /* enum hh_log_level, info */
+	int log_format; /* enum hh_log_format, text */
 	/* [status] */
-	char *status_listen;      /* ADDR:PORT of the status pages; NULL = off */
-	char *status_token;       /* Bearer token the status pages require; NULL = none */
+	char *status_listen; /* ADDR:PORT of the status pages; NULL = off */
+	char *status_token;  /* Bearer token the status pages require; NULL = none */
 
 	hh_repo_config *repos;
 	size_t nrepos;

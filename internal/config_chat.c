@@ -40,7 +40,8 @@ static int add(hh_buf *out, const char *s, size_t n, const char *var, const char
 {
 	if (!chat_id_ok(s, n))
 		return hh_error("bad value for %s: '%.*s' is not a chat id (want a JSON array like "
-				"[\"1001\",\"1002\"] or 1001,1002; got '%s')", var, (int)n, s, v);
+				"[\"1001\",\"1002\"] or 1001,1002; got '%s')",
+				var, (int)n, s, v);
 	if (out->len && hh_buf_putc(out, ',') < 0)
 		return -1;
 	return hh_buf_put(out, s, n);
@@ -53,8 +54,9 @@ static int parse_json(const char *var, const char *v, hh_buf *out)
 
 	p = skip_ws(p);
 	if (*p == ']')
-		return *skip_ws(p + 1) ? hh_error("bad value for %s: text after the JSON array",
-						  var) : 0;
+		return *skip_ws(p + 1)
+			       ? hh_error("bad value for %s: text after the JSON array", var)
+			       : 0;
 	for (;;) {
 		p = skip_ws(p);
 		if (*p == '"') {
@@ -62,8 +64,10 @@ static int parse_json(const char *var, const char *v, hh_buf *out)
 			while (*p && *p != '"' && *p != '\\')
 				p++;
 			if (*p != '"')
-				return hh_error("bad value for %s: unterminated or escaped string in "
-						"'%s'", var, v);
+				return hh_error(
+					"bad value for %s: unterminated or escaped string in "
+					"'%s'",
+					var, v);
 			if (add(out, s, (size_t)(p - s), var, v) < 0)
 				return -1;
 			p++;
@@ -72,8 +76,9 @@ static int parse_json(const char *var, const char *v, hh_buf *out)
 			while (*p == '-' || isdigit((unsigned char)*p))
 				p++;
 			if (p == s)
-				return hh_error("bad value for %s: not a JSON array of chat ids: '%s'",
-						var, v);
+				return hh_error(
+					"bad value for %s: not a JSON array of chat ids: '%s'", var,
+					v);
 			if (add(out, s, (size_t)(p - s), var, v) < 0)
 				return -1;
 		}
@@ -81,7 +86,8 @@ static int parse_json(const char *var, const char *v, hh_buf *out)
 		if (*p == ']')
 			break;
 		if (*p != ',')
-			return hh_error("bad value for %s: not a JSON array of chat ids: '%s'", var, v);
+			return hh_error("bad value for %s: not a JSON array of chat ids: '%s'", var,
+					v);
 		p++;
 	}
 	if (*skip_ws(p + 1))

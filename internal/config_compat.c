@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const pred_vars[] = {"HEAL_SSH_HOST", "HEAL_SSH_USER", "HEAL_SSH_PORT",
+static const char *const pred_vars[] = {"HEAL_SSH_HOST",   "HEAL_SSH_USER",       "HEAL_SSH_PORT",
 					"AIDER_REPO_PATH", "DEPLOY_SSH_KEY_PATH", NULL};
 
 int hh_cfg_predecessor_mode(const hh_config *cfg, char *const *envp)
@@ -51,8 +51,8 @@ static const char *home_dir(char *const *envp)
 
 static char *default_state_dir(char *const *envp)
 {
-	const char *sd = hh_cfg_env(envp, "STATE_DIRECTORY"), *x = hh_cfg_env(envp,
-									   "XDG_STATE_HOME");
+	const char *sd = hh_cfg_env(envp, "STATE_DIRECTORY"),
+		   *x = hh_cfg_env(envp, "XDG_STATE_HOME");
 	const char *home = home_dir(envp);
 
 	if (sd) /* systemd may give several, colon-separated: the first */
@@ -92,9 +92,10 @@ int hh_cfg_predecessor_check(hh_config *cfg, char *const *envp)
 	    !(sd = default_state_dir(envp)))
 		missing(&b, "HEALHOOK_STATE_DIR (no home directory for the default)");
 	if (b.len)
-		rc = hh_error("the predecessor's environment lacks %s: set %s (see docs/operations.md, "
-			      "\"Migrating from the predecessor\")", b.ptr,
-			      strchr(b.ptr, ',') ? "them" : "it");
+		rc = hh_error(
+			"the predecessor's environment lacks %s: set %s (see docs/operations.md, "
+			"\"Migrating from the predecessor\")",
+			b.ptr, strchr(b.ptr, ',') ? "them" : "it");
 	free(kh);
 	free(sd);
 	hh_buf_release(&b);

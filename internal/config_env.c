@@ -112,7 +112,8 @@ static int apply_global(hh_config *cfg, char *const *envp)
 	const char *id = hh_cfg_env(envp, "TELEGRAM_CHAT_ID");
 	char name[128];
 
-	if ((v = hh_cfg_env(envp, "AIDER_MODEL")) && env_set(cfg, key(t, "model"), "AIDER_MODEL", v))
+	if ((v = hh_cfg_env(envp, "AIDER_MODEL")) &&
+	    env_set(cfg, key(t, "model"), "AIDER_MODEL", v))
 		return -1;
 	if ((v = hh_cfg_env(envp, "OLLAMA_API_BASE")) &&
 	    env_set(cfg, key(t, "ollama"), "OLLAMA_API_BASE", v) < 0)
@@ -132,7 +133,8 @@ static int apply_global(hh_config *cfg, char *const *envp)
 		if ((v = hh_cfg_env(envp, name)) && env_set(cfg, k, name, v) < 0)
 			return -1;
 	}
-	if ((v = hh_cfg_env(envp, "HEALHOOK_SECRET")) && env_set(cfg, &secret, "HEALHOOK_SECRET", v))
+	if ((v = hh_cfg_env(envp, "HEALHOOK_SECRET")) &&
+	    env_set(cfg, &secret, "HEALHOOK_SECRET", v))
 		return -1;
 	if ((v = hh_cfg_env(envp, "HEALHOOK_GITEA_TOKEN")) &&
 	    env_set(cfg, &token, "HEALHOOK_GITEA_TOKEN", v) < 0)
@@ -183,10 +185,12 @@ static int apply_ssh_host(hh_repo_config *r, char *const *envp)
 	if (!path)
 		return hh_error("AIDER_REPO_PATH is not set (the work tree on HEAL_SSH_HOST)");
 	if (path[0] != '/')
-		return hh_error("bad value for AIDER_REPO_PATH: '%s' is not an absolute path", path);
+		return hh_error("bad value for AIDER_REPO_PATH: '%s' is not an absolute path",
+				path);
 	if (strpbrk(host, "/@ ") || (user && strpbrk(user, "/@: ")))
-		return hh_error("bad value for %s: '%s'", strpbrk(host, "/@ ") ? "HEAL_SSH_HOST"
-					: "HEAL_SSH_USER", strpbrk(host, "/@ ") ? host : user);
+		return hh_error("bad value for %s: '%s'",
+				strpbrk(host, "/@ ") ? "HEAL_SSH_HOST" : "HEAL_SSH_USER",
+				strpbrk(host, "/@ ") ? host : user);
 	v6 = strchr(host, ':') != NULL;
 	spec = hh_asprintf("ssh://%s%s%s%s%s:%s%s", user ? user : "", user ? "@" : "",
 			   v6 ? "[" : "", host, v6 ? "]" : "", port ? port : "22", path);
@@ -216,13 +220,15 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 		r = &cfg->repos[0];
 	} else if (cfg->nrepos) {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository and %s has "
-				"%zu)", var, cfg->path, cfg->nrepos);
+				"%zu)",
+				var, cfg->path, cfg->nrepos);
 	} else if (hh_cfg_predecessor_mode(cfg, envp)) {
 		if (!(r = hh_cfg_predecessor_repo(cfg))) /* named from the host later */
 			return -1;
 	} else {
 		return hh_error("HEALHOOK_REPO is not set (%s describes one repository: name it "
-				"owner/name)", var);
+				"owner/name)",
+				var);
 	}
 	if (apply_ssh_host(r, envp) < 0)
 		return -1;

@@ -177,7 +177,8 @@ static int apply_entry(struct file_ctx *fc, const char *name, const char *value)
 	}
 	if (strcmp(section.ptr, "repo") == 0) {
 		if (!has_sub) {
-			hh_error("%s: repo keys belong in a [repo \"owner/name\"] section", where.ptr);
+			hh_error("%s: repo keys belong in a [repo \"owner/name\"] section",
+				 where.ptr);
 			goto out;
 		}
 		if ((k = find_key(hh_cfg_repo_keys, "repo", key)) &&

@@ -176,4 +176,3 @@ out:
 		hh_strv_release(out);
 	return rc;
 }
-

@@ -12,21 +12,48 @@
 #include <string.h>
 
 static const char *const plain[] = {
-	"HEALHOOK_CONFIG", "HEALHOOK_SECRET", "HEALHOOK_REPO", "HEALHOOK_BENCH_NO_FSYNC",
+	"HEALHOOK_CONFIG",
+	"HEALHOOK_SECRET",
+	"HEALHOOK_REPO",
+	"HEALHOOK_BENCH_NO_FSYNC",
 	/* the predecessor's repository variables (config_env.c): addresses and limits only, not
 	 * the key's path (DEPLOY_SSH_KEY_PATH: only the process that connects needs it) */
-	"HEAL_SSH_HOST", "HEAL_SSH_USER", "HEAL_SSH_PORT", "AIDER_REPO_PATH", "MOMO_BASE_URL",
-	"AIDER_MAX_DIFF_LINES", "AIDER_MAX_HOURLY_FIX", "AIDER_MODEL", "OLLAMA_API_BASE",
-	"TELEGRAM_CHAT_IDS", "TELEGRAM_CHAT_ID",
+	"HEAL_SSH_HOST",
+	"HEAL_SSH_USER",
+	"HEAL_SSH_PORT",
+	"AIDER_REPO_PATH",
+	"MOMO_BASE_URL",
+	"AIDER_MAX_DIFF_LINES",
+	"AIDER_MAX_HOURLY_FIX",
+	"AIDER_MODEL",
+	"OLLAMA_API_BASE",
+	"TELEGRAM_CHAT_IDS",
+	"TELEGRAM_CHAT_ID",
 	/* where the state directory defaults to without a file (systemd, XDG, the home) */
-	"STATE_DIRECTORY", "XDG_STATE_HOME", "HOME",
+	"STATE_DIRECTORY",
+	"XDG_STATE_HOME",
+	"HOME",
 	/* the C library, SQLite's temporary files, sanitizer builds */
-	"TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TMPDIR", "SQLITE_TMPDIR",
-	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+	"TZ",
+	"LANG",
+	"LC_ALL",
+	"LC_CTYPE",
+	"LC_MESSAGES",
+	"TMPDIR",
+	"SQLITE_TMPDIR",
+	"ASAN_OPTIONS",
+	"UBSAN_OPTIONS",
+	"LSAN_OPTIONS",
 	/* libpq, for the receiver's own connection to a [state] database: where its password
 	 * file, service file and TLS files are, and the TLS mode (never PGPASSWORD itself) */
-	"PGPASSFILE", "PGSERVICEFILE", "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY",
-	"PGSSLCRL", NULL,
+	"PGPASSFILE",
+	"PGSERVICEFILE",
+	"PGSSLMODE",
+	"PGSSLROOTCERT",
+	"PGSSLCERT",
+	"PGSSLKEY",
+	"PGSSLCRL",
+	NULL,
 };
 
 /* Keys holding a token or naming its file: the receiver never reads them (the webhook

@@ -73,10 +73,8 @@ static char *shq(const char *s)
 {
 	hh_buf b = HH_BUF_INIT;
 
-	if (*s &&
-	    strspn(s,
-		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-		   "_./:@%+=,-") == strlen(s))
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "_./:@%+=,-") == strlen(s))
 		return hh_strdup(s);
 	if (hh_shell_quote(&b, s) < 0) {
 		hh_buf_release(&b);
@@ -104,10 +102,9 @@ enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
 {
 	if (!msg)
 		return HH_SSH_OTHER;
-	if ((strstr(msg, "ssh host '") && (strstr(msg, "' needs an identity") ||
-					    strstr(msg, "' needs a known-hosts file"))) ||
-	    strstr(msg, "host spec") ||
-	    strstr(msg, "no fix host given"))
+	if ((strstr(msg, "ssh host '") &&
+	     (strstr(msg, "' needs an identity") || strstr(msg, "' needs a known-hosts file"))) ||
+	    strstr(msg, "host spec") || strstr(msg, "no fix host given"))
 		return HH_SSH_CONFIG;
 	if (strstr(msg, "cannot read ssh key"))
 		return HH_SSH_KEY_FILE;
@@ -163,7 +160,6 @@ static char *kh_name(const hh_host_spec *hs)
 	return hh_asprintf("[%s]:%d", hs->hostname, hs->port);
 }
 
-
 /* The sftp subsystem, for information: a heal never uses it (every file goes through its exec
  * channels), so a host without one is a warning, never a failure (doctor's exit status stays
  * what the other checks make it). */
@@ -178,7 +174,8 @@ static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs, 
 		      hh_asprintf("nothing to do for healhook: its heals copy files through exec "
 				  "channels, not SFTP (for sftp/scp by hand, add 'Subsystem sftp "
 				  "/usr/lib/openssh/sftp-server' or internal-sftp to "
-				  "/etc/ssh/sshd_config on %s)", hs->hostname));
+				  "/etc/ssh/sshd_config on %s)",
+				  hs->hostname));
 }
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
@@ -187,7 +184,7 @@ static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs, 
 static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_host_spec *hs)
 {
 	const char *scope = repo->name, *msg;
-	hh_remote_opts o = { 0 };
+	hh_remote_opts o = {0};
 	hh_remote *r = NULL;
 	char *name = kh_name(hs), *fp, *qid, *qkh, *fix;
 	enum hh_ssh_step step;
@@ -309,7 +306,7 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 static int run(hh_doctor *d, hh_remote *r, const char *const *argv, const char *cwd,
 	       const char *const *env, hh_exec_result *res)
 {
-	hh_exec_opts o = { 0 };
+	hh_exec_opts o = {0};
 
 	memset(res, 0, sizeof(*res));
 	o.cwd = cwd;
@@ -340,7 +337,7 @@ static char *why(const hh_exec_result *res)
 static int git_rev_parse(hh_doctor *d, hh_remote *r, const char *path, const char *a1,
 			 const char *a2, char **out, char **err)
 {
-	const char *argv[] = { "git", "-C", path, "rev-parse", a1, a2, NULL };
+	const char *argv[] = {"git", "-C", path, "rev-parse", a1, a2, NULL};
 	hh_exec_result res;
 	int rc = -1;
 
@@ -400,12 +397,11 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 			*nl = '\0';
 		hh_doctor_add(
 			d, HH_CHECK_FAIL, scope, "git repository",
-			err ? hh_asprintf("%s is not a git work tree: %s", path, err)
-				: inside
-				? hh_asprintf("%s is the subdirectory %s of another work tree",
-					      path, out + 5)
-				: hh_asprintf("%s is not a git work tree (a bare repository?)",
-					      path),
+			err      ? hh_asprintf("%s is not a git work tree: %s", path, err)
+			: inside ? hh_asprintf("%s is the subdirectory %s of another work tree",
+					       path, out + 5)
+				 : hh_asprintf("%s is not a git work tree (a bare repository?)",
+					       path),
 			err && (strstr(err, "not installed") || strstr(err, "cannot run git"))
 				? hh_strdup("install git on the host (apt-get install git)")
 				: hh_asprintf(
@@ -502,8 +498,8 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 {
 	const hh_config *cfg = d->cfg;
 	const char *scope = repo->name;
-	hh_strv argv = { 0 }, env = { 0 };
-	hh_fixer_where where = { 0 };
+	hh_strv argv = {0}, env = {0};
+	hh_fixer_where where = {0};
 	hh_exec_result res;
 	char *w, *pathvar = NULL;
 
@@ -520,7 +516,7 @@ static void check_fixer(hh_doctor *d, const hh_repo_config *repo, hh_remote *r)
 		goto out;
 	}
 	{
-		const char *cmd[] = { argv.v[0], "--version", NULL };
+		const char *cmd[] = {argv.v[0], "--version", NULL};
 
 		pathvar = hh_asprintf("PATH=%s", where.path);
 		if (hh_fixer_env(&env, "/tmp", NULL) < 0 || !pathvar ||
@@ -582,9 +578,9 @@ out:
 static void check_repo(hh_doctor *d, const hh_repo_config *repo)
 {
 	const char *scope = repo->name;
-	hh_host_spec hs = { 0 };
+	hh_host_spec hs = {0};
 	hh_remote *r = NULL;
-	hh_remote_opts o = { 0 };
+	hh_remote_opts o = {0};
 
 	if (!repo->host) {
 		hh_doctor_add(

@@ -27,10 +27,10 @@ enum hh_check_state {
 
 typedef struct hh_check {
 	enum hh_check_state state;
-	char *scope; /* "acme/shop-api", or "fixer", "gitea", "telegram" for global checks */
-	char *name; /* "ssh reachable", "host key known", ... (HH_DOCTOR_NAME_WIDTH at most) */
+	char *scope;  /* "acme/shop-api", or "fixer", "gitea", "telegram" for global checks */
+	char *name;   /* "ssh reachable", "host key known", ... (HH_DOCTOR_NAME_WIDTH at most) */
 	char *detail; /* what was seen (never a secret) */
-	char *fix; /* what to do; set for FAIL and WARN, else NULL */
+	char *fix;    /* what to do; set for FAIL and WARN, else NULL */
 } hh_check;
 
 /* The longest check name, for aligned output. */
@@ -40,7 +40,7 @@ typedef void (*hh_check_fn)(void *ctx, const hh_check *c);
 
 typedef struct hh_doctor {
 	const hh_config *cfg;
-	long timeout_ms; /* per network probe (HTTP and ssh connect); 0 = 5000 */
+	long timeout_ms;      /* per network probe (HTTP and ssh connect); 0 = 5000 */
 	long exec_timeout_ms; /* per command on the host; 0 = 30000 */
 	hh_check_fn on_check; /* called as each check completes (may be NULL) */
 	void *ctx;
@@ -61,15 +61,15 @@ void hh_doctor_release(hh_doctor *d);
 /* Which step of hh_remote_open an error message names (pure). */
 enum hh_ssh_step {
 	HH_SSH_OTHER = 0,
-	HH_SSH_CONFIG, /* identity or known-hosts not set, bad host spec */
-	HH_SSH_KEY_FILE, /* the identity file cannot be read */
-	HH_SSH_CONNECT, /* TCP connect failed (refused, timed out, unknown name) */
-	HH_SSH_HANDSHAKE, /* TCP worked, the ssh handshake did not */
+	HH_SSH_CONFIG,           /* identity or known-hosts not set, bad host spec */
+	HH_SSH_KEY_FILE,         /* the identity file cannot be read */
+	HH_SSH_CONNECT,          /* TCP connect failed (refused, timed out, unknown name) */
+	HH_SSH_HANDSHAKE,        /* TCP worked, the ssh handshake did not */
 	HH_SSH_KNOWN_HOSTS_FILE, /* the known_hosts file cannot be read */
-	HH_SSH_HOST_UNKNOWN, /* the host key is not in known_hosts */
-	HH_SSH_HOST_CHANGED, /* known_hosts has another key for the host */
-	HH_SSH_AUTH, /* the key was refused */
-	HH_SSH_SFTP, /* logged in, but the host has no sftp subsystem */
+	HH_SSH_HOST_UNKNOWN,     /* the host key is not in known_hosts */
+	HH_SSH_HOST_CHANGED,     /* known_hosts has another key for the host */
+	HH_SSH_AUTH,             /* the key was refused */
+	HH_SSH_SFTP,             /* logged in, but the host has no sftp subsystem */
 };
 enum hh_ssh_step hh_doctor_ssh_step(const char *msg);
 

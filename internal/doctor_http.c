@@ -21,8 +21,8 @@
 void hh_doctor_check_health(hh_doctor *d, const hh_repo_config *repo)
 {
 	const char *scope = repo->name;
-	hh_http_req req = { 0 };
-	hh_http_resp resp = { 0 };
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
 	char *safe;
 
 	if (!repo->health_url) {
@@ -47,7 +47,7 @@ void hh_doctor_check_health(hh_doctor *d, const hh_repo_config *repo)
 				scope, safe ? safe : ""));
 	} else {
 		int ok = hh_health_judge(resp.status, resp.body.ptr, resp.body.len, NULL, NULL) ==
-			HH_HEALTH_OK;
+			 HH_HEALTH_OK;
 
 		hh_doctor_add(
 			d, HH_CHECK_OK, scope, "health url",
@@ -78,7 +78,7 @@ void hh_doctor_check_ollama(hh_doctor *d)
 		goto out;
 	}
 	for (i = 0; i < cfg->fixer_ollama.n; i++) {
-		hh_strv one = { &cfg->fixer_ollama.v[i], 1 };
+		hh_strv one = {&cfg->fixer_ollama.v[i], 1};
 		char *picked = NULL;
 
 		if (hh_ollama_pick(&one, cfg->fixer_model, d->timeout_ms, &picked) < 0) {
@@ -141,10 +141,10 @@ void hh_doctor_check_gitea(hh_doctor *d)
 {
 	const hh_config *cfg = d->cfg;
 	const char *name = "token valid";
-	hh_http_req req = { 0 };
-	hh_http_resp resp = { 0 };
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
 	char *url = NULL, *safe = NULL, *auth = NULL, *login = NULL;
-	const char *hdrs[3] = { "Accept: application/json", NULL, NULL };
+	const char *hdrs[3] = {"Accept: application/json", NULL, NULL};
 	size_t bl;
 
 	if (!cfg->gitea_url) {
@@ -242,8 +242,8 @@ void hh_doctor_check_telegram(hh_doctor *d)
 	const hh_config *cfg = d->cfg;
 	const char *name = "token valid";
 	const char *api = cfg->telegram_api ? cfg->telegram_api : "https://api.telegram.org";
-	hh_http_req req = { 0 };
-	hh_http_resp resp = { 0 };
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
 	char *url = NULL, *safe = NULL, *ok = NULL, *user = NULL;
 	size_t bl;
 

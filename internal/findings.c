@@ -482,7 +482,8 @@ int hh_findings_from_text(hh_findings *out, const char *text, enum hh_source src
 		if (fence) {
 			if (fence_closes(p, len, fch, fence)) {
 				if (healhook) {
-					rc = scan_healhook_json(out, block, (size_t)(p - block), src);
+					rc = scan_healhook_json(out, block, (size_t)(p - block),
+								src);
 					if (rc < 0)
 						return -1;
 					added += rc;
@@ -510,8 +511,7 @@ int hh_findings_from_text(hh_findings *out, const char *text, enum hh_source src
 	return added;
 }
 
-int hh_findings_from_line_comment(hh_findings *out, const char *path, long line,
-				  const char *body)
+int hh_findings_from_line_comment(hh_findings *out, const char *path, long line, const char *body)
 {
 	const char *p = body, *end;
 

@@ -25,14 +25,14 @@ enum hh_source { HH_SRC_REVIEW_BODY = 0, HH_SRC_LINE_COMMENT, HH_SRC_COMMENT };
 
 typedef struct hh_finding {
 	char *file;
-	long line;             /* 0 when unknown */
-	char *type;            /* "NameError", or "review" */
+	long line;  /* 0 when unknown */
+	char *type; /* "NameError", or "review" */
 	char *message;
 	enum hh_source source;
 	/* The verdict, filled by the intake's judge. */
 	int accepted;
-	const char *reason;    /* static string: "path-not-allowed", ...; NULL when accepted */
-	long long job;         /* job id when accepted and stored, else 0 */
+	const char *reason; /* static string: "path-not-allowed", ...; NULL when accepted */
+	long long job;      /* job id when accepted and stored, else 0 */
 } hh_finding;
 
 typedef struct hh_findings {
@@ -55,8 +55,7 @@ int hh_findings_from_text(hh_findings *out, const char *text, enum hh_source src
 
 /* Adds one review line comment: type from a leading `[Type]` tag of body (removed from the
  * message), else "review". Returns 0 or -1. */
-int hh_findings_from_line_comment(hh_findings *out, const char *path, long line,
-				  const char *body);
+int hh_findings_from_line_comment(hh_findings *out, const char *path, long line, const char *body);
 
 void hh_findings_release(hh_findings *f);
 

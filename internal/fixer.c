@@ -12,7 +12,7 @@
 int hh_fixer_argv(hh_strv *out, const hh_config *cfg, const char *prompt_path, const char *file,
 		  const char *ollama)
 {
-	const char *vars[] = {"model", cfg->fixer_model, "prompt", prompt_path, "file", file,
+	const char *vars[] = {"model",  cfg->fixer_model,     "prompt", prompt_path, "file", file,
 			      "ollama", ollama ? ollama : "", NULL};
 
 	return hh_argv_template(out, cfg->fixer_command, vars);
@@ -71,7 +71,8 @@ static int tags_list(const char *json, size_t len, const char *model)
 	const cJSON *models = root ? cJSON_GetObjectItemCaseSensitive(root, "models") : NULL;
 	int found = 0;
 
-	cJSON_ArrayForEach(m, models) {
+	cJSON_ArrayForEach(m, models)
+	{
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, "name");
 		char *full;
 		if (!cJSON_IsString(n))
@@ -86,8 +87,7 @@ static int tags_list(const char *json, size_t len, const char *model)
 	return found;
 }
 
-int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms,
-		   char **out)
+int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms, char **out)
 {
 	hh_buf why = HH_BUF_INIT;
 	char *model;
@@ -115,10 +115,11 @@ int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long time
 		if (hh_http_do(&req, &resp) < 0)
 			hh_buf_printf(&why, "%s%s", why.len ? "; " : "", hh_error_last());
 		else if (resp.status != 200)
-			hh_buf_printf(&why, "%s%s answered %ld", why.len ? "; " : "", url, resp.status);
+			hh_buf_printf(&why, "%s%s answered %ld", why.len ? "; " : "", url,
+				      resp.status);
 		else if (!tags_list(resp.body.ptr, resp.body.len, model))
-			hh_buf_printf(&why, "%s%.*s does not have %s", why.len ? "; " : "", (int)bl, base,
-				      model);
+			hh_buf_printf(&why, "%s%.*s does not have %s", why.len ? "; " : "", (int)bl,
+				      base, model);
 		else
 			*out = hh_strdup(base);
 		hh_http_resp_release(&resp);

@@ -48,7 +48,6 @@ char *hh_ollama_model_name(const char *aider_model);
  * timeout_ms and lists the model (compared exactly, after adding ":latest" to untagged names).
  * No candidates: *out = NULL and 0. None usable: -1 with an error listing what each said.
  */
-int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms,
-		   char **out);
+int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms, char **out);
 
 #endif

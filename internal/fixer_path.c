@@ -15,24 +15,24 @@
  * heal's fix script (rscript.h): it leaves hh_path and hh_found set, IFS and globbing as they
  * were before it.
  */
-const char hh_fixer_probe[] =
-	"set -f; home=${HOME-}; IFS=:; out=\n"
-	"for d in $1; do\n"
-	"  case $d in\n"
-	"    '~') [ -n \"$home\" ] || continue; d=$home ;;\n"
-	"    '~/'*) [ -n \"$home\" ] || continue; d=$home/${d#'~/'} ;;\n"
-	"  esac\n"
-	"  out=${out:+$out:}$d\n"
-	"done\n"
-	"found=\n"
-	"case $2 in\n"
-	"  */*) [ -f \"$2\" ] && [ -x \"$2\" ] && found=$2 ;;\n"
-	"  *) for d in $out; do\n"
-	"       if [ -n \"$d\" ] && [ -f \"$d/$2\" ] && [ -x \"$d/$2\" ]; then found=$d/$2; break; fi\n"
-	"     done ;;\n"
-	"esac\n"
-	"unset IFS; set +f; hh_path=$out hh_found=$found\n"
-	"printf '%s\\n' \"$home\" \"$out\" \"$found\"\n";
+const char hh_fixer_probe[] = "set -f; home=${HOME-}; IFS=:; out=\n"
+			      "for d in $1; do\n"
+			      "  case $d in\n"
+			      "    '~') [ -n \"$home\" ] || continue; d=$home ;;\n"
+			      "    '~/'*) [ -n \"$home\" ] || continue; d=$home/${d#'~/'} ;;\n"
+			      "  esac\n"
+			      "  out=${out:+$out:}$d\n"
+			      "done\n"
+			      "found=\n"
+			      "case $2 in\n"
+			      "  */*) [ -f \"$2\" ] && [ -x \"$2\" ] && found=$2 ;;\n"
+			      "  *) for d in $out; do\n"
+			      "       if [ -n \"$d\" ] && [ -f \"$d/$2\" ] && [ -x \"$d/$2\" ]; "
+			      "then found=$d/$2; break; fi\n"
+			      "     done ;;\n"
+			      "esac\n"
+			      "unset IFS; set +f; hh_path=$out hh_found=$found\n"
+			      "printf '%s\\n' \"$home\" \"$out\" \"$found\"\n";
 
 int hh_fixer_path_check(const char *spec)
 {
@@ -48,8 +48,10 @@ int hh_fixer_path_check(const char *spec)
 		if (n == 0)
 			return hh_error("fixer.path '%s' has an empty element", spec);
 		if (p[0] != '/' && !(p[0] == '~' && (n == 1 || p[1] == '/')))
-			return hh_error("fixer.path '%s': '%.*s' is neither an absolute directory nor "
-					"~ or ~/DIR", spec, (int)n, p);
+			return hh_error(
+				"fixer.path '%s': '%.*s' is neither an absolute directory nor "
+				"~ or ~/DIR",
+				spec, (int)n, p);
 		if (!end)
 			return 0;
 	}
@@ -144,7 +146,8 @@ int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixe
 	if (!(out->program = hh_fixer_program(cfg)))
 		return -1;
 	{
-		const char *argv_probe[] = {"sh", "-c", hh_fixer_probe, "sh", spec, out->program, NULL};
+		const char *argv_probe[] = {"sh",         "-c", hh_fixer_probe, "sh", spec,
+					    out->program, NULL};
 
 		o.cwd = "/";
 		o.timeout_ms = timeout_ms;
@@ -158,8 +161,8 @@ int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixe
 	s = res.out.ptr;
 	if (res.status != 0 || hh_fixer_where_parse(spec, &s, out) < 0) {
 		hh_error("cannot look for the fixer '%s' on the host: the probe %s%s%.200s",
-			 out->program, res.timed_out ? "timed out" : "failed", res.err.len ? ": " : "",
-			 res.err.len ? last_line(&res.err) : "");
+			 out->program, res.timed_out ? "timed out" : "failed",
+			 res.err.len ? ": " : "", res.err.len ? last_line(&res.err) : "");
 		goto out;
 	}
 	rc = 0;
@@ -173,7 +176,8 @@ char *hh_fixer_advice(const hh_fixer_where *w)
 	return hh_asprintf("install %s on the host (Aider: pipx install aider-chat, or python3 -m "
 			   "pip install aider-install && aider-install, which put it in "
 			   "~/.local/bin) or set fixer.path (HEALHOOK_FIXER_PATH) to the directory "
-			   "that holds it", w->program ? w->program : "the fixer");
+			   "that holds it",
+			   w->program ? w->program : "the fixer");
 }
 
 char *hh_fixer_not_found(const hh_fixer_where *w, const char *why)

@@ -18,9 +18,9 @@
 
 /* What the probe saw. Strings owned; release with hh_fixer_where_release(). */
 typedef struct hh_fixer_where {
-	char *program;   /* the first word of fixer.command */
-	char *path;      /* fixer.path with "~" expanded: the PATH to run the fixer with */
-	char *found;     /* where the host has program; NULL when it has none */
+	char *program; /* the first word of fixer.command */
+	char *path;    /* fixer.path with "~" expanded: the PATH to run the fixer with */
+	char *found;   /* where the host has program; NULL when it has none */
 } hh_fixer_where;
 
 /*

@@ -142,7 +142,8 @@ int hh_gitea_review_findings(const hh_gitea *g, const char *repo, long pr, const
 	path = hh_asprintf("/repos/%s/pulls/%ld/reviews", repo, pr);
 	if (api(g, "GET", path, NULL, &reviews) < 0)
 		goto out;
-	cJSON_ArrayForEach(r, reviews) {
+	cJSON_ArrayForEach(r, reviews)
+	{
 		const cJSON *user = cJSON_GetObjectItemCaseSensitive(r, "user");
 		const char *login = user ? jstr(user, "login") : NULL;
 		const char *st = jstr(r, "state");
@@ -164,7 +165,8 @@ int hh_gitea_review_findings(const hh_gitea *g, const char *repo, long pr, const
 		hh_error("out of memory");
 		goto out;
 	}
-	cJSON_ArrayForEach(r, comments) {
+	cJSON_ArrayForEach(r, comments)
+	{
 		const char *p = jstr(r, "path"), *body = jstr(r, "body");
 		long pos = (long)jnum(r, "position"), orig = (long)jnum(r, "original_position");
 		if (!p || !body || !*p)
@@ -233,7 +235,7 @@ int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *bo
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url)
 {
-	static const char *const states[] = { "pending", "success", "error", "failure", "warning" };
+	static const char *const states[] = {"pending", "success", "error", "failure", "warning"};
 	hh_buf b = HH_BUF_INIT;
 	char *path;
 	size_t i, len = sha ? strlen(sha) : 0;
@@ -299,7 +301,8 @@ int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sh
 		if ((rc = api(g, "GET", path, NULL, &root)) < 0)
 			break;
 		list = cJSON_GetObjectItemCaseSensitive(root, "statuses");
-		cJSON_ArrayForEach(s, list) {
+		cJSON_ArrayForEach(s, list)
+		{
 			const char *context = jstr(s, "context"), *state = jstr(s, "status");
 
 			n++;

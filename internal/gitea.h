@@ -13,9 +13,9 @@
 #include "internal/findings.h"
 
 typedef struct hh_gitea {
-	const char *url;     /* base URL, e.g. https://gitea.example.com (no /api/v1) */
-	const char *token;   /* may be NULL for public repositories */
-	long timeout_s;      /* total time limit per call; 0 = 10 */
+	const char *url;   /* base URL, e.g. https://gitea.example.com (no /api/v1) */
+	const char *token; /* may be NULL for public repositories */
+	long timeout_s;    /* total time limit per call; 0 = 10 */
 } hh_gitea;
 
 /* "REQUEST_CHANGES", "APPROVED" or "COMMENT" for a review event type, else NULL. */

@@ -245,7 +245,8 @@ int hh_mirror_blob_at(hh_mirror *m, const char *commit_sha, const char *path, si
 		goto out;
 	}
 	*kind = kind_of_mode(git_tree_entry_filemode(entry));
-	if (*kind != HH_ENTRY_REGULAR && *kind != HH_ENTRY_EXECUTABLE && *kind != HH_ENTRY_SYMLINK) {
+	if (*kind != HH_ENTRY_REGULAR && *kind != HH_ENTRY_EXECUTABLE &&
+	    *kind != HH_ENTRY_SYMLINK) {
 		rc = 0;
 		goto out;
 	}
@@ -255,8 +256,8 @@ int hh_mirror_blob_at(hh_mirror *m, const char *commit_sha, const char *path, si
 	}
 	size = git_blob_rawsize(blob);
 	if (max && size > max) {
-		hh_error("git: '%s' at %.12s is too large (%llu bytes, limit %zu)", path, commit_sha,
-			 (unsigned long long)size, max);
+		hh_error("git: '%s' at %.12s is too large (%llu bytes, limit %zu)", path,
+			 commit_sha, (unsigned long long)size, max);
 		goto out;
 	}
 	if (hh_buf_put(content, git_blob_rawcontent(blob), (size_t)size) < 0)
@@ -296,8 +297,8 @@ out:
 	return rc;
 }
 
-int hh_mirror_diff_lines(hh_mirror *m, const char *base_sha, const char *path,
-			 const void *content, size_t len, long *added, long *deleted)
+int hh_mirror_diff_lines(hh_mirror *m, const char *base_sha, const char *path, const void *content,
+			 size_t len, long *added, long *deleted)
 {
 	git_commit *base = NULL;
 	git_blob *blob = NULL;
@@ -350,8 +351,8 @@ int hh_mirror_build_commit(hh_mirror *m, const char *base_sha, const char *path,
 	int rc = -1;
 
 	*added = *deleted = 0;
-	if (lookup_commit(m, base_sha, &base) < 0 || file_blob(m, base, path, &old_blob, &mode) < 0 ||
-	    make_signature(&sig, info) < 0)
+	if (lookup_commit(m, base_sha, &base) < 0 ||
+	    file_blob(m, base, path, &old_blob, &mode) < 0 || make_signature(&sig, info) < 0)
 		goto out;
 	if (git_blob_create_from_buffer(&blob_oid, m->repo, content, len) < 0) {
 		hh_git_error("git: cannot write blob for '%s'", path);
@@ -420,7 +421,8 @@ int hh_mirror_revert(hh_mirror *m, const char *commit_sha, const char *onto_sha,
 		goto out;
 	}
 	if (git_index_has_conflicts(index)) {
-		hh_error("git: cannot revert %.12s onto %.12s: revert conflicts", commit_sha, onto_sha);
+		hh_error("git: cannot revert %.12s onto %.12s: revert conflicts", commit_sha,
+			 onto_sha);
 		goto out;
 	}
 	if (git_index_write_tree_to(&tree_oid, index, m->repo) < 0 ||
@@ -429,8 +431,8 @@ int hh_mirror_revert(hh_mirror *m, const char *commit_sha, const char *onto_sha,
 		goto out;
 	}
 	subject = git_commit_summary(bad);
-	if (hh_buf_printf(&msg, "Revert \"%s\"\n\nThis reverts commit %s.\n", subject ? subject : "",
-			  commit_sha) < 0)
+	if (hh_buf_printf(&msg, "Revert \"%s\"\n\nThis reverts commit %s.\n",
+			  subject ? subject : "", commit_sha) < 0)
 		goto out;
 	if (*info->message && hh_buf_printf(&msg, "\n%s", info->message) < 0)
 		goto out;
@@ -469,8 +471,7 @@ static int has_line(const char *message, const char *line)
 	return 0;
 }
 
-int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id,
-			  char sha_out[41])
+int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id, char sha_out[41])
 {
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
@@ -522,7 +523,8 @@ int hh_mirror_is_ancestor(hh_mirror *m, const char *ancestor_sha, const char *co
 		return 1;
 	r = git_graph_descendant_of(m->repo, &c, &a);
 	if (r < 0)
-		return hh_git_error("git: cannot compare %.12s and %.12s", ancestor_sha, commit_sha);
+		return hh_git_error("git: cannot compare %.12s and %.12s", ancestor_sha,
+				    commit_sha);
 	return r;
 }
 

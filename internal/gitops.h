@@ -63,13 +63,13 @@ typedef struct hh_git_channel {
 
 /* The other side of a fetch or push. Set either url, or channel + path. Strings are borrowed. */
 typedef struct hh_git_peer {
-	const char *url;                /* ssh://, https://, file:// URL or a local path */
-	const hh_git_channel *channel;  /* or: the repository at path behind this channel */
+	const char *url;               /* ssh://, https://, file:// URL or a local path */
+	const hh_git_channel *channel; /* or: the repository at path behind this channel */
 	const char *path;
-	const char *identity;           /* ssh: private key file (public key = identity.pub if any) */
-	const char *known_hosts;        /* ssh: known_hosts file; required for ssh URLs */
-	const char *user;               /* ssh user when the URL has none ("git"); https user */
-	const char *token;              /* https: token sent as the password; never logged */
+	const char *identity;    /* ssh: private key file (public key = identity.pub if any) */
+	const char *known_hosts; /* ssh: known_hosts file; required for ssh URLs */
+	const char *user;        /* ssh user when the URL has none ("git"); https user */
+	const char *token;       /* https: token sent as the password; never logged */
 } hh_git_peer;
 
 /*
@@ -89,11 +89,11 @@ int hh_mirror_set_ref(hh_mirror *m, const char *refname, const char *sha);
 
 enum hh_entry_kind {
 	HH_ENTRY_MISSING = 0,
-	HH_ENTRY_REGULAR,     /* 100644 */
-	HH_ENTRY_EXECUTABLE,  /* 100755 */
-	HH_ENTRY_SYMLINK,     /* 120000 (content = link target) */
-	HH_ENTRY_SUBMODULE,   /* 160000 (no content) */
-	HH_ENTRY_TREE,        /* a directory (no content) */
+	HH_ENTRY_REGULAR,    /* 100644 */
+	HH_ENTRY_EXECUTABLE, /* 100755 */
+	HH_ENTRY_SYMLINK,    /* 120000 (content = link target) */
+	HH_ENTRY_SUBMODULE,  /* 160000 (no content) */
+	HH_ENTRY_TREE,       /* a directory (no content) */
 };
 /* Name of a kind for messages ("regular file", "symlink", ...). */
 const char *hh_entry_kind_name(int kind);
@@ -110,14 +110,14 @@ int hh_mirror_blob_at(hh_mirror *m, const char *commit_sha, const char *path, si
 typedef struct hh_commit_info {
 	const char *name;
 	const char *email;
-	long long time;         /* seconds since the epoch (fixed time = deterministic SHA) */
-	int tz_offset_min;      /* minutes east of UTC */
-	const char *message;    /* build_commit: the whole message; revert: the trailer block */
+	long long time;      /* seconds since the epoch (fixed time = deterministic SHA) */
+	int tz_offset_min;   /* minutes east of UTC */
+	const char *message; /* build_commit: the whole message; revert: the trailer block */
 } hh_commit_info;
 
 /* Lines added/deleted if path at base_sha became content (nothing is written). */
-int hh_mirror_diff_lines(hh_mirror *m, const char *base_sha, const char *path,
-			 const void *content, size_t len, long *added, long *deleted);
+int hh_mirror_diff_lines(hh_mirror *m, const char *base_sha, const char *path, const void *content,
+			 size_t len, long *added, long *deleted);
 
 /*
  * Builds a commit whose parent is base_sha and whose tree is base's with path's content
@@ -151,8 +151,7 @@ int hh_mirror_revert(hh_mirror *m, const char *commit_sha, const char *onto_sha,
  * "Healhook-Job: <job_id>") among the first 100 commits from tip_sha. Returns 1 and fills
  * sha_out when found, 0 when not, -1 on error.
  */
-int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id,
-			  char sha_out[41]);
+int hh_mirror_find_revert(hh_mirror *m, const char *tip_sha, const char *job_id, char sha_out[41]);
 
 /* Appends the patch of commit sha against its first parent (unified diff, as `git show`
  * without the header) to out, cut after max bytes. Opens the bare repository at dir read-only
@@ -187,10 +186,10 @@ typedef struct hh_git_script {
 	const struct hh_rscript *pre, *post;
 	const char *cwd;
 	long close_wait_ms;
-	int ran;             /* a stream was opened */
-	int status;          /* its exit status (-1: killed, lost, or not closed yet) */
-	int failed_step;     /* 0, or the merged script's step that failed */
-	hh_buf err;          /* its stderr tail */
+	int ran;         /* a stream was opened */
+	int status;      /* its exit status (-1: killed, lost, or not closed yet) */
+	int failed_step; /* 0, or the merged script's step that failed */
+	hh_buf err;      /* its stderr tail */
 } hh_git_script;
 void hh_git_channel_scripted(hh_git_channel *ch, hh_git_script *gs);
 void hh_git_script_release(hh_git_script *gs);

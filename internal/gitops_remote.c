@@ -70,7 +70,8 @@ static int sc_open(void *ctx, const char *const *argv, void **stream)
 	int rc = -1;
 
 	if ((gs->pre && hh_rscript_append(&merged, gs->pre) < 0) ||
-	    hh_rscript_step(&merged, argv[0], gs->post ? service_then : service_exec, 2, argv) < 0 ||
+	    hh_rscript_step(&merged, argv[0], gs->post ? service_then : service_exec, 2, argv) <
+		    0 ||
 	    (gs->post && hh_rscript_append(&merged, gs->post) < 0) ||
 	    hh_rscript_argv(&merged, &av) < 0)
 		goto out;

@@ -15,7 +15,7 @@ int hh_mirror_show_commit(const char *dir, const char *sha, size_t max, hh_buf *
 	git_commit *c = NULL, *parent = NULL;
 	git_tree *t = NULL, *pt = NULL;
 	git_diff *diff = NULL;
-	git_buf patch = { 0 };
+	git_buf patch = {0};
 	git_oid oid;
 	int ret = -1;
 

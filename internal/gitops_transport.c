@@ -32,9 +32,9 @@
 struct op_ctx {
 	const hh_git_peer *peer;
 	int cred_attempts;
-	hh_buf why;          /* our reason for a callback failure (overrides libgit2's words) */
-	hh_buf remote_msg;   /* "remote:" side-band output, capped */
-	hh_buf refused;      /* "refs/heads/x: reason" per ref the remote refused */
+	hh_buf why;        /* our reason for a callback failure (overrides libgit2's words) */
+	hh_buf remote_msg; /* "remote:" side-band output, capped */
+	hh_buf refused;    /* "refs/heads/x: reason" per ref the remote refused */
 };
 
 static void op_ctx_release(struct op_ctx *c)
@@ -118,7 +118,9 @@ static int credentials_cb(git_credential **out, const char *url, const char *url
 
 	(void)url;
 	if ((allowed & GIT_CREDENTIAL_USERNAME) && !(allowed & GIT_CREDENTIAL_SSH_KEY))
-		return git_credential_username_new(out, url_user ? url_user : p->user ? p->user : "git");
+		return git_credential_username_new(out, url_user  ? url_user
+							: p->user ? p->user
+								  : "git");
 	if (++c->cred_attempts > 1) {
 		hh_buf_clear(&c->why);
 		hh_buf_printf(&c->why, "authentication failed%s%s", p->identity ? " with key " : "",
@@ -131,8 +133,8 @@ static int credentials_cb(git_credential **out, const char *url, const char *url
 
 		user = url_user ? url_user : p->user ? p->user : "git";
 		hh_buf_printf(&pub, "%s.pub", p->identity);
-		rc = git_credential_ssh_key_new(out, user, access(pub.ptr, R_OK) == 0 ? pub.ptr : NULL,
-						p->identity, NULL);
+		rc = git_credential_ssh_key_new(
+			out, user, access(pub.ptr, R_OK) == 0 ? pub.ptr : NULL, p->identity, NULL);
 		hh_buf_release(&pub);
 		return rc;
 	}
@@ -142,7 +144,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *url
 	}
 	hh_buf_clear(&c->why);
 	hh_buf_puts(&c->why, (allowed & GIT_CREDENTIAL_SSH_KEY) ? "no ssh identity configured"
-								 : "no token configured");
+								: "no token configured");
 	return GIT_EUSER;
 }
 
@@ -205,8 +207,10 @@ static int chan_read(git_smart_subtransport_stream *stream, char *buf, size_t le
 	}
 	if (r == 0 && cs->received == 0) {
 		/* The service ended without a word: its stderr stays on the host side. */
-		git_error_set(GIT_ERROR_NET, "%s '%s' on the host ended without a reply (is it a git "
-			      "repository?)", cs->service, cs->sub->ctx->peer->path);
+		git_error_set(GIT_ERROR_NET,
+			      "%s '%s' on the host ended without a reply (is it a git "
+			      "repository?)",
+			      cs->service, cs->sub->ctx->peer->path);
 		return -1;
 	}
 	cs->received += (size_t)r;
@@ -412,8 +416,10 @@ int hh_mirror_fetch(hh_mirror *m, const hh_git_peer *peer, const char *refspec)
 	if (setup(m, peer, &c, &remote, &fo.callbacks) < 0)
 		goto out;
 	if (peer->url && local_is_shallow(peer->url)) {
-		hh_error("git: cannot fetch from %s: host repository is shallow; libgit2 needs full "
-			 "history (run `git fetch --unshallow` there)", peer->url);
+		hh_error(
+			"git: cannot fetch from %s: host repository is shallow; libgit2 needs full "
+			"history (run `git fetch --unshallow` there)",
+			peer->url);
 		goto out;
 	}
 	fo.prune = GIT_FETCH_PRUNE;

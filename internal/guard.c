@@ -48,9 +48,8 @@ int hh_guard_sender_ok(const hh_repo_config *repo, const char *own_login, const 
 	return 0;
 }
 
-const char *hh_guard_verdict(const hh_repo_config *repo, const char *own_login,
-			     const char *sender, const char *path, int frozen, int quarantined,
-			     int duplicate)
+const char *hh_guard_verdict(const hh_repo_config *repo, const char *own_login, const char *sender,
+			     const char *path, int frozen, int quarantined, int duplicate)
 {
 	const char *r;
 

@@ -31,9 +31,8 @@ const char *hh_guard_path(const hh_repo_config *repo, const char *path);
  * listed reviewer, the path, the repository is frozen, the finding is quarantined, it is a
  * duplicate. Returns NULL when accepted, else the reason.
  */
-const char *hh_guard_verdict(const hh_repo_config *repo, const char *own_login,
-			     const char *sender, const char *path, int frozen, int quarantined,
-			     int duplicate);
+const char *hh_guard_verdict(const hh_repo_config *repo, const char *own_login, const char *sender,
+			     const char *path, int frozen, int quarantined, int duplicate);
 
 /* 1 if the sender may cause a fix at all (configured repo, not own account, listed reviewer). */
 int hh_guard_sender_ok(const hh_repo_config *repo, const char *own_login, const char *sender);

@@ -27,11 +27,13 @@ enum hh_health_answer hh_health_judge(long status, const char *body, size_t len,
 	cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
 	const cJSON *st = root ? cJSON_GetObjectItemCaseSensitive(root, "status") : NULL;
 	int healthy = status == 200 && cJSON_IsString(st) &&
-		      (strcmp(st->valuestring, "ok") == 0 || strcmp(st->valuestring, "healthy") == 0);
+		      (strcmp(st->valuestring, "ok") == 0 ||
+		       strcmp(st->valuestring, "healthy") == 0);
 	enum hh_health_answer a = healthy ? HH_HEALTH_OK : HH_HEALTH_BAD;
 
 	if (version_field && *version_field) {
-		const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, version_field) : NULL;
+		const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, version_field)
+				      : NULL;
 		/* An answer that names another version is the old deployment; an answer with no
 		 * version at all (e.g. a 500 page) is the new one failing only if it is not 200. */
 		if (cJSON_IsString(v) && !version_matches(v->valuestring, sha))
@@ -92,16 +94,20 @@ enum hh_health_verdict hh_health_run(hh_health_watch *w)
 			a = HH_HEALTH_NO_ANSWER;
 			snprintf(w->why, sizeof(w->why), "%s", hh_error_last());
 		} else {
-			a = hh_health_judge(resp.status, resp.body.ptr, resp.body.len, field, w->sha);
+			a = hh_health_judge(resp.status, resp.body.ptr, resp.body.len, field,
+					    w->sha);
 			if (a == HH_HEALTH_BAD)
-				snprintf(w->why, sizeof(w->why), "%s answered %ld: %.120s", r->health_url,
-					 resp.status, resp.body.ptr ? resp.body.ptr : "");
+				snprintf(w->why, sizeof(w->why), "%s answered %ld: %.120s",
+					 r->health_url, resp.status,
+					 resp.body.ptr ? resp.body.ptr : "");
 		}
 		if (w->on_probe) {
 			static const char *const names[] = {"ok", "bad", "old", "no-answer"};
-			w->on_probe(w->probe_ctx, a == HH_HEALTH_NO_ANSWER ? 0 : resp.status, names[a],
+			w->on_probe(w->probe_ctx, a == HH_HEALTH_NO_ANSWER ? 0 : resp.status,
+				    names[a],
 				    a == HH_HEALTH_NO_ANSWER ? w->why
-							     : resp.body.ptr ? resp.body.ptr : "");
+				    : resp.body.ptr          ? resp.body.ptr
+							     : "");
 		}
 		hh_http_resp_release(&resp);
 		w->polls++;
@@ -122,8 +128,9 @@ enum hh_health_verdict hh_health_run(hh_health_watch *w)
 		if (now_s() + tick > deadline) {
 			if (!w->why[0] || a == HH_HEALTH_OLD)
 				snprintf(w->why, sizeof(w->why),
-					 "no healthy answer%s from %s within %lds", field ? " of the new version" : "",
-					 r->health_url, r->health_timeout);
+					 "no healthy answer%s from %s within %lds",
+					 field ? " of the new version" : "", r->health_url,
+					 r->health_timeout);
 			return HH_VERDICT_UNHEALTHY;
 		}
 		if (nap(tick, w->stop) < 0)

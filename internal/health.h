@@ -15,10 +15,10 @@
 #include "internal/config.h"
 
 enum hh_health_answer {
-	HH_HEALTH_OK = 0,     /* healthy (and, with a version field, the expected version) */
-	HH_HEALTH_BAD,        /* the expected version (or any, without a field) is unhealthy */
-	HH_HEALTH_OLD,        /* another version answered (ignored) */
-	HH_HEALTH_NO_ANSWER,  /* no HTTP answer (connection refused, time-out) */
+	HH_HEALTH_OK = 0,    /* healthy (and, with a version field, the expected version) */
+	HH_HEALTH_BAD,       /* the expected version (or any, without a field) is unhealthy */
+	HH_HEALTH_OLD,       /* another version answered (ignored) */
+	HH_HEALTH_NO_ANSWER, /* no HTTP answer (connection refused, time-out) */
 };
 
 /* Judges one answer (pure). version_field may be NULL; sha is the pushed commit. */
@@ -28,16 +28,16 @@ enum hh_health_answer hh_health_judge(long status, const char *body, size_t len,
 enum hh_health_verdict { HH_VERDICT_HEALTHY = 0, HH_VERDICT_UNHEALTHY, HH_VERDICT_STOPPED };
 
 typedef struct hh_health_watch {
-	const hh_repo_config *repo;  /* health-url, delay, interval, timeout, failures, field */
-	const char *sha;             /* the commit that should now be deployed */
-	volatile int *stop;          /* set to stop early (HH_VERDICT_STOPPED); may be NULL */
+	const hh_repo_config *repo; /* health-url, delay, interval, timeout, failures, field */
+	const char *sha;            /* the commit that should now be deployed */
+	volatile int *stop;         /* set to stop early (HH_VERDICT_STOPPED); may be NULL */
 	/* Called after each probe (may be NULL): the HTTP status (0: no answer), the verdict on
 	 * it ("ok", "bad", "old", "no-answer") and the answer's body or the error (borrowed). */
 	void (*on_probe)(void *ctx, long status, const char *verdict, const char *answer);
 	void *probe_ctx;
 	/* Out */
 	int polls;
-	char why[256];               /* for an unhealthy verdict: what was seen */
+	char why[256]; /* for an unhealthy verdict: what was seen */
 } hh_health_watch;
 
 /* Waits health-delay, then polls until a verdict. Blocks the calling thread. */

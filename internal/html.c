@@ -134,9 +134,9 @@ int hh_html_ms(hh_buf *b, double ms)
 
 /* ---- charts ---- */
 
-#define ROW 22 /* height of one bar row */
+#define ROW 22    /* height of one bar row */
 #define LABEL 130 /* width of the label column */
-#define PLOT 440 /* width of the bars */
+#define PLOT 440  /* width of the bars */
 #define VALUE 110 /* width of the value column */
 
 static int svg_open(hh_buf *b, const char *title, int w, int h)

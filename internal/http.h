@@ -13,20 +13,20 @@
 #include "internal/buf.h"
 
 typedef struct hh_http_req {
-	const char *method;         /* "GET" when NULL */
+	const char *method; /* "GET" when NULL */
 	const char *url;
 	const char *const *headers; /* NULL-terminated "Name: value" list, may be NULL */
 	const void *body;           /* sent when non-NULL */
 	size_t body_len;
-	long connect_timeout_ms;    /* 0 = 5000 */
-	long timeout_ms;            /* 0 = 10000 */
-	size_t max_response;        /* 0 = 4 MiB */
+	long connect_timeout_ms; /* 0 = 5000 */
+	long timeout_ms;         /* 0 = 10000 */
+	size_t max_response;     /* 0 = 4 MiB */
 } hh_http_req;
 
 typedef struct hh_http_resp {
-	long status;                /* HTTP status, 0 when no answer */
+	long status; /* HTTP status, 0 when no answer */
 	hh_buf body;
-	long retry_after;           /* seconds from a Retry-After header, 0 if none */
+	long retry_after; /* seconds from a Retry-After header, 0 if none */
 } hh_http_resp;
 
 /* Performs the request. Returns 0 when an HTTP answer arrived (any status), -1 with the error

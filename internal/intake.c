@@ -18,8 +18,7 @@
 #define DUPLICATE_WINDOW (24 * 3600)
 
 /* Incremental: no allocation, so a fingerprint can never be taken over truncated input. */
-void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f,
-			    char out[65])
+void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f, char out[65])
 {
 	const char *part[5] = {repo, branch, f->file, f->type, f->message};
 	static const char hex[] = "0123456789abcdef";
@@ -50,9 +49,9 @@ static void set_status(hh_intake_result *res, int status, const char *msg)
 
 static const char *target_branch(const hh_repo_config *repo, const hh_event *ev)
 {
-	const char *def = repo && repo->branch ? repo->branch
+	const char *def = repo && repo->branch                        ? repo->branch
 			  : ev->default_branch && *ev->default_branch ? ev->default_branch
-								       : "main";
+								      : "main";
 	int open_pr = ev->pr_number > 0 && ev->pr_state && strcmp(ev->pr_state, "open") == 0 &&
 		      !ev->pr_merged && ev->head_ref && *ev->head_ref;
 
@@ -76,9 +75,17 @@ static int event_enabled(const hh_repo_config *repo, const char *event)
 static const char *duplicate_header(const hh_headers *h)
 {
 	static const char *const once[] = {
-		"Content-Type", "X-Gitea-Signature", "X-Gogs-Signature", "X-Hub-Signature",
-		"X-Hub-Signature-256", "X-Gitea-Event-Type", "X-Gogs-Event-Type", "X-Gitea-Event",
-		"X-Gitea-Delivery", "Authorization", NULL,
+		"Content-Type",
+		"X-Gitea-Signature",
+		"X-Gogs-Signature",
+		"X-Hub-Signature",
+		"X-Hub-Signature-256",
+		"X-Gitea-Event-Type",
+		"X-Gogs-Event-Type",
+		"X-Gitea-Event",
+		"X-Gitea-Delivery",
+		"Authorization",
+		NULL,
 	};
 	size_t i, k;
 	int n;
@@ -177,9 +184,9 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
  * the early check outside is only the cheap answer). Costs ~15% of intake throughput at
  * 10 000 queued jobs (docs/reliability.md, "Load").
  */
-static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo,
-			      const hh_event *ev, const char *branch, const hh_delivery_rec *drec,
-			      const char *lookup, int recheck, hh_intake_result *res)
+static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+			      const char *branch, const hh_delivery_rec *drec, const char *lookup,
+			      int recheck, hh_intake_result *res)
 {
 	hh_findings *f = &res->findings;
 	const char *own = in->cfg->gitea_user;
@@ -201,7 +208,7 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo,
 			if ((quarantined = hh_store_quarantined(in->store, fp)) < 0)
 				goto out;
 			if ((dup = hh_store_fingerprint_active(in->store, fp,
-								in->now - DUPLICATE_WINDOW)) < 0)
+							       in->now - DUPLICATE_WINDOW)) < 0)
 				goto out;
 		}
 		f->v[i].reason = hh_guard_verdict(repo, own, ev->sender, f->v[i].file, frozen,
@@ -254,7 +261,8 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo,
 			job.sender = ev->sender;
 			job.state = HH_JOB_QUEUED;
 			job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
-				      !(ev->default_branch && strcmp(branch, ev->default_branch) == 0);
+				      !(ev->default_branch &&
+					strcmp(branch, ev->default_branch) == 0);
 			job.created = job.updated = in->now;
 			if (hh_store_job_insert(in->store, &job) < 0) {
 				hh_buf_release(&msg);
@@ -452,8 +460,9 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 
 	if (in->verify && cfg->secret) {
 		if (res->sig != HH_SIG_VALID) {
-			set_status(res, 401, res->sig == HH_SIG_MISSING ? "signature missing"
-									: "signature invalid");
+			set_status(res, 401,
+				   res->sig == HH_SIG_MISSING ? "signature missing"
+							      : "signature invalid");
 			goto out;
 		}
 	}
@@ -524,7 +533,8 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 		if (in->store) {
 			drec.verdict = "ignored";
 			drec.lookup = "none";
-			/* 1: another instance stored it first (PostgreSQL): answered as a duplicate. */
+			/* 1: another instance stored it first (PostgreSQL): answered as a
+			 * duplicate. */
 			if ((stored = hh_store_group_write(in->store, insert_write, &drec)) < 0) {
 				store_failed(res);
 				ret = -1;
@@ -561,8 +571,9 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 && repo && ev.sender &&
 		      !(cfg->gitea_user && strcasecmp(cfg->gitea_user, ev.sender) == 0);
 	if (need_lookup && !cfg->gitea_url) {
-		res->lookup_error = hh_strdup("gitea.url is not set: review line comments cannot be "
-					      "fetched");
+		res->lookup_error = hh_strdup(
+			"gitea.url is not set: review line comments cannot be "
+			"fetched");
 		hh_log(HH_LOG_WARN, "lookup.skipped", "delivery", res->delivery, "error",
 		       res->lookup_error, NULL);
 		need_lookup = 0;

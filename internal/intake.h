@@ -26,18 +26,18 @@
 
 typedef struct hh_intake {
 	const hh_config *cfg;
-	hh_store *store;      /* NULL: dry run (nothing stored, no duplicate detection) */
-	int verify;           /* 0: do not check signatures (replay --no-verify) */
-	int lookup_inline;    /* 1: fetch review line comments before returning */
-	long long now;        /* unix seconds */
+	hh_store *store;   /* NULL: dry run (nothing stored, no duplicate detection) */
+	int verify;        /* 0: do not check signatures (replay --no-verify) */
+	int lookup_inline; /* 1: fetch review line comments before returning */
+	long long now;     /* unix seconds */
 } hh_intake;
 
 typedef struct hh_intake_result {
-	int status;           /* HTTP status: 200 duplicate, 202, 400, 401, 415, 500, 503 */
-	char *error;          /* message for statuses >= 400 */
-	int retry_after;      /* seconds, with 503 */
-	char *delivery;       /* X-Gitea-Delivery, else the body hash */
-	char *event;          /* X-Gitea-Event-Type as received ("" when absent) */
+	int status;      /* HTTP status: 200 duplicate, 202, 400, 401, 415, 500, 503 */
+	char *error;     /* message for statuses >= 400 */
+	int retry_after; /* seconds, with 503 */
+	char *delivery;  /* X-Gitea-Delivery, else the body hash */
+	char *event;     /* X-Gitea-Event-Type as received ("" when absent) */
 	enum hh_event_kind kind;
 	enum hh_sig_verdict sig;
 	char *repo;           /* repository.full_name when parsed */

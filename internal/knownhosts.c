@@ -57,7 +57,8 @@ static int glob_match(const char *pat, const char *s)
 					return 0;
 			}
 		}
-		if (!*s || (*pat != '?' && tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
+		if (!*s ||
+		    (*pat != '?' && tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
 			return 0;
 	}
 	return !*s;

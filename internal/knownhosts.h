@@ -17,9 +17,10 @@
 
 /* The verdict on one host key. */
 enum hh_hostkey_verdict {
-	HH_HOSTKEY_UNKNOWN = 0,  /* no line names the host */
-	HH_HOSTKEY_MATCH = 1,    /* a line names the host with exactly this key */
-	HH_HOSTKEY_CHANGED = -2, /* the host is listed with other keys only, or this key is revoked */
+	HH_HOSTKEY_UNKNOWN = 0, /* no line names the host */
+	HH_HOSTKEY_MATCH = 1,   /* a line names the host with exactly this key */
+	HH_HOSTKEY_CHANGED =
+		-2, /* the host is listed with other keys only, or this key is revoked */
 };
 
 /*

@@ -9,12 +9,12 @@
 #define NKINDS (HH_EV_PUSH + 1)
 
 static const char *verdict_names[HH_DV_COUNT] = {
-	"accepted", "no-fix", "ignored", "duplicate", "unauthorized",
+	"accepted",    "no-fix",    "ignored",     "duplicate", "unauthorized",
 	"bad-request", "too-large", "unavailable", "error",
 };
 static const char *reasons[] = {
-	"accepted", HH_REASON_PATH, HH_REASON_REVIEWER, HH_REASON_OWN, HH_REASON_DUPLICATE,
-	HH_REASON_REPO, HH_REASON_FROZEN, HH_REASON_QUARANTINED,
+	"accepted",          HH_REASON_PATH, HH_REASON_REVIEWER, HH_REASON_OWN,
+	HH_REASON_DUPLICATE, HH_REASON_REPO, HH_REASON_FROZEN,   HH_REASON_QUARANTINED,
 };
 #define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -86,13 +86,14 @@ static void render_instance(hh_buf *out, hh_store *st)
 		else
 			hh_buf_putc(&label, *p);
 	}
-	hh_buf_printf(out, "# HELP healhook_instance_info This instance and its store.\n"
-			   "# TYPE healhook_instance_info gauge\n"
-			   "healhook_instance_info{instance=\"%s\",store=\"%s\"} 1\n"
-			   "# HELP healhook_lease_takeovers_total Jobs this instance took over after"
-			   " their owner's lease ran out.\n"
-			   "# TYPE healhook_lease_takeovers_total counter\n"
-			   "healhook_lease_takeovers_total %lld\n",
+	hh_buf_printf(out,
+		      "# HELP healhook_instance_info This instance and its store.\n"
+		      "# TYPE healhook_instance_info gauge\n"
+		      "healhook_instance_info{instance=\"%s\",store=\"%s\"} 1\n"
+		      "# HELP healhook_lease_takeovers_total Jobs this instance took over after"
+		      " their owner's lease ran out.\n"
+		      "# TYPE healhook_lease_takeovers_total counter\n"
+		      "healhook_lease_takeovers_total %lld\n",
 		      label.ptr ? label.ptr : "", hh_store_backend(st), n < 0 ? 0 : n);
 	hh_buf_release(&label);
 }
@@ -103,15 +104,20 @@ int hh_metrics_render(hh_buf *out, hh_store *st)
 	unsigned long long cum = 0;
 	size_t k, v;
 
-	hh_buf_puts(out, "# HELP healhook_deliveries_total Deliveries received, by event type and verdict.\n"
-			 "# TYPE healhook_deliveries_total counter\n");
+	hh_buf_puts(
+		out,
+		"# HELP healhook_deliveries_total Deliveries received, by event type and verdict.\n"
+		"# TYPE healhook_deliveries_total counter\n");
 	for (k = 0; k < NKINDS; k++)
 		for (v = 0; v < HH_DV_COUNT; v++) {
 			unsigned long long n = __atomic_load_n(&deliveries[k][v], __ATOMIC_RELAXED);
 			if (n)
 				hh_buf_printf(out,
-					      "healhook_deliveries_total{event=\"%s\",verdict=\"%s\"} %llu\n",
-					      k == HH_EV_UNKNOWN ? "other" : hh_event_kind_name((enum hh_event_kind)k),
+					      "healhook_deliveries_total{event=\"%s\",verdict=\"%"
+					      "s\"} %llu\n",
+					      k == HH_EV_UNKNOWN
+						      ? "other"
+						      : hh_event_kind_name((enum hh_event_kind)k),
 					      verdict_names[v], n);
 		}
 	hh_buf_puts(out, "# HELP healhook_findings_total Findings extracted, by verdict.\n"
@@ -127,16 +133,19 @@ int hh_metrics_render(hh_buf *out, hh_store *st)
 		hh_buf_printf(out, "healhook_jobs{state=\"%s\"} %lld\n",
 			      hh_job_state_name((enum hh_job_state)k), jc.counts[k]);
 	render_instance(out, st);
-	hh_buf_puts(out, "# HELP healhook_request_duration_seconds Time to answer a webhook request.\n"
-			 "# TYPE healhook_request_duration_seconds histogram\n");
+	hh_buf_puts(out,
+		    "# HELP healhook_request_duration_seconds Time to answer a webhook request.\n"
+		    "# TYPE healhook_request_duration_seconds histogram\n");
 	for (k = 0; k <= NBUCKETS; k++) {
 		cum += __atomic_load_n(&hist[k], __ATOMIC_RELAXED);
 		if (k < NBUCKETS)
-			hh_buf_printf(out, "healhook_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			hh_buf_printf(out,
+				      "healhook_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
 				      buckets[k], cum);
 		else
-			hh_buf_printf(out, "healhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-				      cum);
+			hh_buf_printf(
+				out, "healhook_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+				cum);
 	}
 	hh_buf_printf(out, "healhook_request_duration_seconds_sum %.6f\n",
 		      (double)__atomic_load_n(&hist_sum_us, __ATOMIC_RELAXED) / 1e6);

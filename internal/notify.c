@@ -35,7 +35,7 @@ struct item {
 
 struct hh_notifier {
 	pthread_mutex_t mu;
-	pthread_cond_t wake; /* a notice arrived or stop was called */
+	pthread_cond_t wake;  /* a notice arrived or stop was called */
 	pthread_cond_t ended; /* the thread is done */
 	pthread_t thread;
 	struct item **q;
@@ -66,7 +66,7 @@ static int64_t now_ms(void)
 
 static struct timespec abs_ts(int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 	return ts;
 }
 
@@ -202,9 +202,9 @@ struct tg_arg {
 static int try_telegram(hh_notifier *n, const void *varg, long timeout_ms, long *retry_after_ms)
 {
 	const struct tg_arg *a = varg;
-	static const char *const hdrs[] = { "Content-Type: application/json", NULL };
-	hh_http_req req = { 0 };
-	hh_http_resp resp = { 0 };
+	static const char *const hdrs[] = {"Content-Type: application/json", NULL};
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
 	hh_buf body = HH_BUF_INIT;
 	size_t alen = strlen(n->tg_api);
 	char *url;
@@ -274,7 +274,7 @@ out:
 
 struct gitea_arg {
 	const hh_notice *n;
-	const char *body; /* comment: the Markdown text; status: the description */
+	const char *body;  /* comment: the Markdown text; status: the description */
 	const char *state; /* status only */
 };
 
@@ -394,7 +394,7 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 	if (telegram_on(n)) {
 		text = hh_notice_text(notice, n->lang, HH_NOTICE_HTML);
 		for (i = 0; text && i < n->chats.n; i++) {
-			struct tg_arg a = { n->chats.v[i], text };
+			struct tg_arg a = {n->chats.v[i], text};
 			snprintf(what, sizeof(what), "telegram chat %.100s", n->chats.v[i]);
 			deliver(n, notice, what, try_telegram, &a);
 		}
@@ -406,7 +406,7 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 	if (n->gitea_comment && notice->pr_number > 0 && notice->outcome != HH_OUT_START) {
 		text = hh_notice_text(notice, n->lang, HH_NOTICE_MARKDOWN);
 		if (text) {
-			struct gitea_arg a = { notice, text, NULL };
+			struct gitea_arg a = {notice, text, NULL};
 			snprintf(what, sizeof(what), "gitea comment %.100s#%ld", notice->repo,
 				 notice->pr_number);
 			deliver(n, notice, what, try_comment, &a);
@@ -415,8 +415,8 @@ static void handle(hh_notifier *n, const hh_notice *notice)
 		text = NULL;
 	}
 	if (hh_notice_status_state(notice->outcome) && notice->commit_sha && *notice->commit_sha) {
-		hh_notice title = { .outcome = notice->outcome, .diff_lines = -1 };
-		struct gitea_arg a = { notice, NULL, hh_notice_status_state(notice->outcome) };
+		hh_notice title = {.outcome = notice->outcome, .diff_lines = -1};
+		struct gitea_arg a = {notice, NULL, hh_notice_status_state(notice->outcome)};
 		text = hh_notice_text(&title, n->lang, HH_NOTICE_PLAIN);
 		a.body = text;
 		snprintf(what, sizeof(what), "gitea status %.100s@%.12s", notice->repo,

@@ -24,7 +24,7 @@
 #include "internal/config.h"
 
 #define HH_NOTIFY_ATTEMPTS 5
-#define HH_NOTIFY_QUEUE 256 /* default queue capacity */
+#define HH_NOTIFY_QUEUE 256     /* default queue capacity */
 #define HH_NOTIFY_MAX_TEXT 4000 /* a message stays under Telegram's 4096 characters */
 
 enum hh_outcome {
@@ -39,10 +39,10 @@ enum hh_outcome {
 	HH_OUT_PUSHED,
 	HH_OUT_HEALED,
 	HH_OUT_REVERTED,
-	HH_OUT_REVERT_FAILED, /* critical: the repository is frozen */
-	HH_OUT_FROZEN, /* repository frozen after max-reverts reverts in a row */
-	HH_OUT_BUDGET, /* hourly fix budget reached (said once) */
-	HH_OUT_EXPIRED, /* the job waited longer than queue-ttl */
+	HH_OUT_REVERT_FAILED,    /* critical: the repository is frozen */
+	HH_OUT_FROZEN,           /* repository frozen after max-reverts reverts in a row */
+	HH_OUT_BUDGET,           /* hourly fix budget reached (said once) */
+	HH_OUT_EXPIRED,          /* the job waited longer than queue-ttl */
 	HH_OUT_REVERT_UNHEALTHY, /* critical: the revert landed, health still fails; frozen */
 	HH_OUT_COUNT
 };
@@ -50,19 +50,19 @@ enum hh_outcome {
 /* Every string may be NULL (the line is left out). Borrowed: hh_notify() copies them. */
 typedef struct hh_notice {
 	enum hh_outcome outcome;
-	long long job; /* 0 = none */
+	long long job;    /* 0 = none */
 	const char *repo; /* "owner/name" */
 	const char *branch;
 	const char *file;
-	const char *type; /* finding type, e.g. "SyntaxError" */
-	const char *message; /* the finding's message (untrusted) */
-	const char *reason; /* one line: why this outcome (e.g. the guard's verdict) */
-	const char *detail; /* longer text, e.g. a check's output; cut to fit */
+	const char *type;       /* finding type, e.g. "SyntaxError" */
+	const char *message;    /* the finding's message (untrusted) */
+	const char *reason;     /* one line: why this outcome (e.g. the guard's verdict) */
+	const char *detail;     /* longer text, e.g. a check's output; cut to fit */
 	const char *commit_sha; /* the fix commit (full SHA) */
 	const char *revert_sha;
 	const char *pr_url;
 	const char *commit_url;
-	long pr_number; /* 0 = not tied to a PR */
+	long pr_number;  /* 0 = not tied to a PR */
 	long diff_lines; /* < 0 = unknown */
 } hh_notice;
 
@@ -91,7 +91,7 @@ typedef struct hh_notifier hh_notifier;
 
 typedef struct hh_notifier_opts {
 	size_t queue_cap; /* 0 = HH_NOTIFY_QUEUE */
-	long backoff_ms; /* first retry delay, doubled each time; 0 = 1000 */
+	long backoff_ms;  /* first retry delay, doubled each time; 0 = 1000 */
 	/* Called by the notifier's thread with each notice before it is delivered (tests,
 	 * metrics). May be NULL. Must not call hh_notifier_stop. */
 	void (*sink)(void *ud, const hh_notice *n);
@@ -99,10 +99,10 @@ typedef struct hh_notifier_opts {
 } hh_notifier_opts;
 
 typedef struct hh_notifier_stats {
-	unsigned long queued; /* accepted by hh_notify */
+	unsigned long queued;  /* accepted by hh_notify */
 	unsigned long dropped; /* dropped because the queue was full */
-	unsigned long sent; /* deliveries (one per chat, comment or status) that succeeded */
-	unsigned long failed; /* deliveries given up */
+	unsigned long sent;    /* deliveries (one per chat, comment or status) that succeeded */
+	unsigned long failed;  /* deliveries given up */
 } hh_notifier_stats;
 
 /*

@@ -13,7 +13,7 @@
 void hh_notify_record(struct hh_store **st, const char *state_dir, const hh_notice *n,
 		      const char *target, int ok, int attempts, const char *error)
 {
-	hh_notification_rec r = { 0 };
+	hh_notification_rec r = {0};
 
 	if (!state_dir || !n->job)
 		return;

@@ -16,10 +16,10 @@
 #include <string.h>
 
 static const char *const outcome_names[HH_OUT_COUNT] = {
-	"start",        "rejected",      "preflight_failed", "no_diff", "diff_too_large",
-	"check_failed", "fix_failed",    "push_failed",      "pushed",  "healed",
-	"reverted",     "revert_failed", "frozen",           "budget",  "expired",
-	"revert_unhealthy",
+	"start",          "rejected",     "preflight_failed", "no_diff",
+	"diff_too_large", "check_failed", "fix_failed",       "push_failed",
+	"pushed",         "healed",       "reverted",         "revert_failed",
+	"frozen",         "budget",       "expired",          "revert_unhealthy",
 };
 
 static const char *const title_en[HH_OUT_COUNT] = {
@@ -312,10 +312,10 @@ static void detail(struct ctx *c, const char *v, size_t max)
 static char *build(const hh_notice *n, int zh, int format, size_t field_max, size_t detail_max)
 {
 	hh_buf b = HH_BUF_INIT;
-	struct ctx c = { &b, format, zh ? label_zh : label_en, field_max };
+	struct ctx c = {&b, format, zh ? label_zh : label_en, field_max};
 	const char *title = (unsigned)n->outcome < HH_OUT_COUNT
-		? (zh ? title_zh : title_en)[n->outcome]
-		: "healhook";
+				    ? (zh ? title_zh : title_en)[n->outcome]
+				    : "healhook";
 	char num[64], sha[16];
 
 	if (format == HH_NOTICE_HTML)

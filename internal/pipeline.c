@@ -23,11 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_TARGET (1u << 20)      /* largest file healhook will hand to a fixer */
+#define MAX_TARGET (1u << 20) /* largest file healhook will hand to a fixer */
 #define GIT_TIMEOUT_MS (120 * 1000)
 #define CHECK_TIMEOUT_MS (120 * 1000)
 #define MAX_REBUILDS 3
-
 
 static double now_s(void)
 {
@@ -120,11 +119,16 @@ static enum hh_outcome outcome_of(const char *reason)
 		const char *reason;
 		enum hh_outcome o;
 	} map[] = {
-		{"path-not-allowed", HH_OUT_REJECTED},      {"repo-not-configured", HH_OUT_REJECTED},
-		{"repo-frozen", HH_OUT_REJECTED},           {"preflight-failed", HH_OUT_PREFLIGHT_FAILED},
-		{"no-diff", HH_OUT_NO_DIFF},                {"diff-too-large", HH_OUT_DIFF_TOO_LARGE},
-		{"check-failed", HH_OUT_CHECK_FAILED},      {"push-failed", HH_OUT_PUSH_FAILED},
-		{"branch-moved", HH_OUT_PUSH_FAILED},       {"revert-failed", HH_OUT_REVERT_FAILED},
+		{"path-not-allowed", HH_OUT_REJECTED},
+		{"repo-not-configured", HH_OUT_REJECTED},
+		{"repo-frozen", HH_OUT_REJECTED},
+		{"preflight-failed", HH_OUT_PREFLIGHT_FAILED},
+		{"no-diff", HH_OUT_NO_DIFF},
+		{"diff-too-large", HH_OUT_DIFF_TOO_LARGE},
+		{"check-failed", HH_OUT_CHECK_FAILED},
+		{"push-failed", HH_OUT_PUSH_FAILED},
+		{"branch-moved", HH_OUT_PUSH_FAILED},
+		{"revert-failed", HH_OUT_REVERT_FAILED},
 	};
 	size_t i;
 
@@ -136,7 +140,7 @@ static enum hh_outcome outcome_of(const char *reason)
 
 /* Runs argv on the host; returns 0 if it ran (check res->status), -1 if it could not run. */
 int hh_pl_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
-		     hh_exec_result *res)
+	       hh_exec_result *res)
 {
 	hh_exec_opts o = {0};
 
@@ -163,26 +167,30 @@ const char *hh_pl_tail(const hh_exec_result *res)
 static int preflight(struct run *x)
 {
 	const char *path = hh_remote_path(x->r);
-	const char *argv[] = {"git", "-C", path, "rev-parse", "--is-inside-work-tree",
-			      "--is-shallow-repository", NULL};
+	const char *argv[] = {
+		"git", "-C", path, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository",
+		NULL};
 	hh_exec_result res;
 	enum hh_file_kind kind;
 	int rc = 0;
 
 	if (hh_remote_kind(x->r, path, GIT_TIMEOUT_MS, &kind) < 0)
 		return hh_pl_fail(x, "preflight-failed", "cannot inspect the work tree: %s",
-			    hh_error_last());
+				  hh_error_last());
 	if (kind != HH_FILE_DIR)
-		return hh_pl_fail(x, "preflight-failed", "work tree '%s' does not exist on the host", path);
+		return hh_pl_fail(x, "preflight-failed",
+				  "work tree '%s' does not exist on the host", path);
 	if (hh_pl_exec(x, argv, path, GIT_TIMEOUT_MS, &res) < 0)
-		rc = hh_pl_fail(x, "preflight-failed", "cannot run git on the host: %s", hh_error_last());
+		rc = hh_pl_fail(x, "preflight-failed", "cannot run git on the host: %s",
+				hh_error_last());
 	else if (res.status != 0)
 		rc = hh_pl_fail(x, "preflight-failed", "'%s' is not a git work tree: %s", path,
-			  hh_pl_tail(&res));
+				hh_pl_tail(&res));
 	else if (!res.out.ptr || !strstr(res.out.ptr, "true\nfalse"))
 		rc = hh_pl_fail(x, "preflight-failed",
-			  "host repository '%s' is shallow; healhook needs its full history "
-			  "(run git fetch --unshallow there)", path);
+				"host repository '%s' is shallow; healhook needs its full history "
+				"(run git fetch --unshallow there)",
+				path);
 	hh_exec_result_release(&res);
 	return rc;
 }
@@ -194,8 +202,9 @@ int hh_pl_sync(struct run *x)
 
 	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
 		if (!x->repo->remote)
-			return hh_pl_fail(x, "preflight-failed", "repo.%s.remote is not set (push-via = mirror)",
-				    x->repo->name);
+			return hh_pl_fail(x, "preflight-failed",
+					  "repo.%s.remote is not set (push-via = mirror)",
+					  x->repo->name);
 		memset(&x->peer, 0, sizeof(x->peer));
 		x->peer.url = x->repo->remote;
 		x->peer.identity = x->repo->identity;
@@ -215,10 +224,10 @@ int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind)
 	if (hh_mirror_blob_at(x->m, base, x->job->file, MAX_TARGET, content, kind) < 0)
 		return hh_pl_fail(x, "preflight-failed", "%s", hh_error_last());
 	if (*kind != HH_ENTRY_REGULAR && *kind != HH_ENTRY_EXECUTABLE)
-		return hh_pl_fail(x, "preflight-failed", "'%s' is %s at %.12s on %s, not a regular file",
-			    x->job->file,
-			    *kind == HH_ENTRY_MISSING ? "missing" : hh_entry_kind_name(*kind), base,
-			    x->job->branch);
+		return hh_pl_fail(x, "preflight-failed",
+				  "'%s' is %s at %.12s on %s, not a regular file", x->job->file,
+				  *kind == HH_ENTRY_MISSING ? "missing" : hh_entry_kind_name(*kind),
+				  base, x->job->branch);
 	return 0;
 }
 
@@ -235,8 +244,8 @@ static int run_check(struct run *x, const char *work)
 	if (hh_pl_exec_path(x, (const char *const *)argv.v, work, CHECK_TIMEOUT_MS, &res) < 0)
 		rc = hh_pl_fail(x, "check-failed", "cannot run %s: %s", argv.v[0], hh_error_last());
 	else if (res.status != 0)
-		rc = hh_pl_fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0], x->job->file,
-			  hh_pl_tail(&res));
+		rc = hh_pl_fail(x, "check-failed", "%s failed on the fixed %s: %s", argv.v[0],
+				x->job->file, hh_pl_tail(&res));
 	hh_exec_result_release(&res);
 	hh_strv_release(&argv);
 	return rc;
@@ -325,15 +334,19 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 		return hh_pl_fail(x, "error", "%s", hh_error_last());
 	x->job->diff_lines = added + deleted;
 	hh_pl_stage(x, "diff", NULL);
-	if (x->job->diff_lines == 0 && (before->len != after->len ||
-					(before->len && memcmp(before->ptr, after->ptr, before->len))))
-		return hh_pl_fail(x, "binary-change", "the fixer changed %s, but not as text lines "
-				  "(binary content): not landed", x->job->file);
+	if (x->job->diff_lines == 0 &&
+	    (before->len != after->len ||
+	     (before->len && memcmp(before->ptr, after->ptr, before->len))))
+		return hh_pl_fail(x, "binary-change",
+				  "the fixer changed %s, but not as text lines "
+				  "(binary content): not landed",
+				  x->job->file);
 	if (x->job->diff_lines == 0)
 		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	if (x->job->diff_lines > x->repo->max_diff_lines)
-		return hh_pl_fail(x, "diff-too-large", "%ld lines changed (+%ld -%ld), over max-diff-lines %ld",
-			    x->job->diff_lines, added, deleted, x->repo->max_diff_lines);
+		return hh_pl_fail(x, "diff-too-large",
+				  "%ld lines changed (+%ld -%ld), over max-diff-lines %ld",
+				  x->job->diff_lines, added, deleted, x->repo->max_diff_lines);
 	if (x->p->dry_run)
 		return 0;
 
@@ -367,8 +380,9 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 			break;
 		/* The branch moved: rebuild on the new tip if the target is unchanged there. */
 		if (attempt + 1 >= MAX_REBUILDS) {
-			rc = hh_pl_fail(x, "branch-moved", "%s kept moving; gave up after %d attempts",
-				  x->job->branch, MAX_REBUILDS);
+			rc = hh_pl_fail(x, "branch-moved",
+					"%s kept moving; gave up after %d attempts", x->job->branch,
+					MAX_REBUILDS);
 			break;
 		}
 		if ((rc = hh_pl_sync(x)) != 0)
@@ -383,9 +397,10 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 		}
 		if (now.len != before->len || memcmp(now.ptr, before->ptr, now.len) != 0) {
 			hh_buf_release(&now);
-			rc = hh_pl_fail(x, "branch-moved",
-				  "%s moved and %s changed there (now %.12s); the fix is dropped",
-				  x->job->branch, x->job->file, base);
+			rc = hh_pl_fail(
+				x, "branch-moved",
+				"%s moved and %s changed there (now %.12s); the fix is dropped",
+				x->job->branch, x->job->file, base);
 			break;
 		}
 		hh_buf_release(&now);
@@ -466,12 +481,13 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 
 	x.repo = hh_config_repo(cfg, job->repo);
 	if (!x.repo) {
-		rc = hh_pl_fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration", job->repo);
+		rc = hh_pl_fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration",
+				job->repo);
 		goto out;
 	}
 	if (hh_guard_path(x.repo, job->file)) {
-		rc = hh_pl_fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow", job->file,
-			  job->repo);
+		rc = hh_pl_fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow",
+				job->file, job->repo);
 		goto out;
 	}
 	if (!x.repo->host) {
@@ -491,21 +507,25 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 			goto out;
 		}
 		if (frozen) {
-			rc = hh_pl_fail(&x, "repo-frozen", "%s is frozen; run 'healhook unfreeze %s' "
-				  "to let it heal again", job->repo, job->repo);
+			rc = hh_pl_fail(&x, "repo-frozen",
+					"%s is frozen; run 'healhook unfreeze %s' "
+					"to let it heal again",
+					job->repo, job->repo);
 			goto out;
 		}
 	}
 	/* L3: fixer runs per repository in any sliding window, counted in the store. */
 	if (p->store) {
 		long long t = p->now ? p->now : (long long)time(NULL);
-		long long used = hh_store_fix_runs_since(p->store, job->repo, t - x.repo->rate_window);
+		long long used = hh_store_fix_runs_since(p->store, job->repo,
+							 t - x.repo->rate_window);
 		if (used >= x.repo->max_fixes_per_hour) {
 			set_str(&job->reason, "rate-limited");
 			free(job->detail);
-			job->detail = hh_asprintf("%lld fixer runs in the last %lds (max-fixes-per-hour "
-						  "%ld)", used, x.repo->rate_window,
-						  x.repo->max_fixes_per_hour);
+			job->detail = hh_asprintf(
+				"%lld fixer runs in the last %lds (max-fixes-per-hour "
+				"%ld)",
+				used, x.repo->rate_window, x.repo->max_fixes_per_hour);
 			/* One notice when the budget trips, not one per waiting job. */
 			if (!hh_store_repo_has_waiting(p->store, job->repo))
 				hh_pipeline_notify(p, job, HH_OUT_BUDGET, NULL);
@@ -522,7 +542,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 		goto out;
 	if (hh_mirror_resolve(x.m, job->branch, base) < 0) {
 		rc = hh_pl_fail(&x, "preflight-failed", "branch '%s' not found: %s", job->branch,
-			  hh_error_last());
+				hh_error_last());
 		goto out;
 	}
 	set_str(&job->base_sha, base);
@@ -559,8 +579,8 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 			goto out;
 		}
 		snprintf(id, sizeof(id), "%lld", job->id);
-		hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch", job->branch,
-		       "file", job->file, "commit", job->commit_sha, NULL);
+		hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch",
+		       job->branch, "file", job->file, "commit", job->commit_sha, NULL);
 		hh_pipeline_notify(p, job, HH_OUT_PUSHED, NULL);
 	}
 	rc = 0;

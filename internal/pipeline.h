@@ -28,18 +28,18 @@
 
 typedef struct hh_pipeline {
 	const hh_config *cfg;
-	hh_store *store;     /* job updates are written here; NULL: nothing is stored */
-	int dry_run;         /* fix, judge, check and count, but commit and push nothing */
-	long long now;       /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
-	volatile int *stop;  /* set by the owner to end health watches early (shutdown) */
+	hh_store *store;       /* job updates are written here; NULL: nothing is stored */
+	int dry_run;           /* fix, judge, check and count, but commit and push nothing */
+	long long now;         /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
+	volatile int *stop;    /* set by the owner to end health watches early (shutdown) */
 	hh_notifier *notifier; /* every outcome is told here (may be NULL) */
 	/* Called after each stage with its name and duration (may be NULL). */
 	void (*on_stage)(void *ctx, const char *stage, double seconds, const char *note);
 	void *ctx;
 	/* Out: measurements of the last run. */
-	int connections;     /* TCP connections to the fix host */
-	int channels;        /* ssh channels opened on them (exec and subsystem) */
-	double seconds;      /* from start to the end of the push */
+	int connections; /* TCP connections to the fix host */
+	int channels;    /* ssh channels opened on them (exec and subsystem) */
+	double seconds;  /* from start to the end of the push */
 } hh_pipeline;
 
 /*

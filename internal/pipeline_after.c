@@ -165,8 +165,8 @@ static int ci_wait(struct run *x, char *why, size_t whylen)
 			v = hh_ci_judge(&st, &x->repo->ci_contexts, &seen);
 		} else {
 			hh_buf_puts(&err, hh_error_last());
-			hh_log(HH_LOG_WARN, "job.ci", "repo", x->job->repo, "commit", x->job->commit_sha,
-			       "error", err.ptr, NULL);
+			hh_log(HH_LOG_WARN, "job.ci", "repo", x->job->repo, "commit",
+			       x->job->commit_sha, "error", err.ptr, NULL);
 		}
 		hh_ci_statuses_release(&st);
 		if (v != HH_CI_WAITING || time(NULL) >= end || (x->p->stop && *x->p->stop))
@@ -329,7 +329,8 @@ static int do_revert(struct run *x, const char *why)
 	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERTED, NULL);
 	k = reverts_in_a_row(x);
 	if (k >= x->repo->max_reverts) {
-		char *m = hh_asprintf("%ld reverts in a row (max-reverts %ld)", k, x->repo->max_reverts);
+		char *m = hh_asprintf("%ld reverts in a row (max-reverts %ld)", k,
+				      x->repo->max_reverts);
 		freeze(x, m ? m : "max-reverts");
 		hh_pipeline_notify(x->p, x->job, HH_OUT_FROZEN, m);
 		free(m);
@@ -415,9 +416,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 	log_job(job, "job.resume", hh_job_state_name(job->state));
 	switch (job->state) {
 	case HH_JOB_PUSHED: /* interrupted before its watch (or CI wait) was stored */
-	case HH_JOB_WATCHING:
-		hh_buf_release(&x.stages);
-		return hh_pipeline_after_push(p, job);
+	case HH_JOB_WATCHING: hh_buf_release(&x.stages); return hh_pipeline_after_push(p, job);
 	case HH_JOB_REVERTING:
 		rc = do_revert(&x, job->detail ? job->detail : "resumed after a restart");
 		break;
@@ -451,8 +450,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 					job->attempts);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	hh_pl_close(&x);
 	hh_buf_release(&x.stages);

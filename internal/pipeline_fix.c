@@ -16,9 +16,9 @@
  *            below home/), an empty record, then the target's bytes when it is a regular file
  *
  * The finding's text travels only as the prompt file's bytes on stdin; paths, sizes,
- * fixer.path and the fixer's argv are positional arguments. The L1 judge then works on the listing: only the
- * target may exist and have changed under work/, and nothing may appear beside work/ but the
- * fixer's own home/ and prompt.txt. The check runs afterwards (pipeline.c), never before the
+ * fixer.path and the fixer's argv are positional arguments. The L1 judge then works on the listing:
+ * only the target may exist and have changed under work/, and nothing may appear beside work/ but
+ * the fixer's own home/ and prompt.txt. The check runs afterwards (pipeline.c), never before the
  * judge: a check run on a work directory holding files the fixer added could run them.
  */
 #include "internal/fixer.h"
@@ -59,11 +59,12 @@ static const char step_files[] =
 	"[ \"$(wc -c <\"$hh_d/prompt.txt\")\" -eq \"$4\" ] || hh_fail";
 /* after the probe (fixer_path.h): hh_found is where the program is, "" when nowhere */
 static const char step_found[] = "[ -n \"$hh_found\" ] || hh_fail";
-static const char step_fixer[] = "hh_t=$1\nshift\n"
-				 "cd -- \"$hh_d/work\" || hh_fail\n"
-				 "timeout -k 2 \"$hh_t\" env -i \"PATH=$hh_path\" \"$@\" </dev/null >&2\n"
-				 "hh_st=$?\n"
-				 "printf 'fixer %s\\n' \"$hh_st\"";
+static const char step_fixer[] =
+	"hh_t=$1\nshift\n"
+	"cd -- \"$hh_d/work\" || hh_fail\n"
+	"timeout -k 2 \"$hh_t\" env -i \"PATH=$hh_path\" \"$@\" </dev/null >&2\n"
+	"hh_st=$?\n"
+	"printf 'fixer %s\\n' \"$hh_st\"";
 static const char step_vars[] = "hh_d=$1 hh_f=$2 hh_st=0";
 static const char step_list[] =
 	"[ \"$hh_st\" -eq 0 ] || exit 0\n"
@@ -98,10 +99,10 @@ static int fixer_own(const char *path, enum hh_file_kind kind)
 
 static enum hh_file_kind kind_of(char y)
 {
-	return y == 'f'    ? HH_FILE_REGULAR
-		: y == 'd' ? HH_FILE_DIR
-		: y == 'l' ? HH_FILE_SYMLINK
-			   : HH_FILE_OTHER;
+	return y == 'f'   ? HH_FILE_REGULAR
+	       : y == 'd' ? HH_FILE_DIR
+	       : y == 'l' ? HH_FILE_SYMLINK
+			  : HH_FILE_OTHER;
 }
 
 /*
@@ -237,7 +238,7 @@ out:
 /* The lookup steps (locate: the probe, found: fails when the program is nowhere). */
 static int steps_locate(const struct fix *f, hh_rscript *s)
 {
-	const char *a[] = { f->spec, f->program, NULL };
+	const char *a[] = {f->spec, f->program, NULL};
 
 	if (hh_rscript_step(s, "locate", hh_fixer_probe, 2, a) < 0 ||
 	    hh_rscript_step(s, "found", step_found, 0, NULL) < 0)
@@ -249,8 +250,8 @@ static int steps_locate(const struct fix *f, hh_rscript *s)
 static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *before, hh_rscript *s,
 			 hh_buf *in)
 {
-	const char *a1[] = { x->scratch, NULL };
-	const char *a2[] = { x->job->file, f->tsz, f->mode, f->psz, NULL };
+	const char *a1[] = {x->scratch, NULL};
+	const char *a2[] = {x->job->file, f->tsz, f->mode, f->psz, NULL};
 
 	if (hh_rscript_step(s, "mkdir", step_mkdir, 1, a1) < 0 ||
 	    hh_rscript_step(s, "files", step_files, 4, a2) < 0 ||
@@ -263,7 +264,7 @@ static int steps_scratch(struct run *x, const struct fix *f, const hh_buf *befor
 /* The fixer step: its limit, then the `NAME=VALUE... argv...` that follow `env -i PATH=...`. */
 static int step_fixer_add(const struct fix *f, hh_rscript *s)
 {
-	hh_strv tail = { 0 };
+	hh_strv tail = {0};
 	size_t i;
 	int rc = -1;
 
@@ -286,8 +287,8 @@ out:
 static int run_script(struct run *x, const hh_rscript *s, const hh_buf *in, long timeout_ms,
 		      hh_exec_result *res)
 {
-	hh_strv av = { 0 }, env = { 0 };
-	hh_exec_opts o = { 0 };
+	hh_strv av = {0}, env = {0};
+	hh_exec_opts o = {0};
 	const char *home = getenv("HOME");
 	int rc;
 
@@ -355,8 +356,8 @@ static void set_tail(struct run *x, const hh_buf *a, const hh_buf *b)
 	if (b && b->len)
 		hh_buf_put(&t, b->ptr, b->len);
 	free(x->job->output_tail);
-	x->job->output_tail =
-		hh_strdup(t.ptr ? t.ptr + (t.len > TAIL_BYTES ? t.len - TAIL_BYTES : 0) : "");
+	x->job->output_tail = hh_strdup(
+		t.ptr ? t.ptr + (t.len > TAIL_BYTES ? t.len - TAIL_BYTES : 0) : "");
 	hh_buf_release(&t);
 }
 
@@ -397,7 +398,7 @@ static int fix_ssh(struct run *x, const struct fix *f, const hh_buf *before, hh_
 		   size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
-	hh_rscript s = { 0 };
+	hh_rscript s = {0};
 	hh_buf in = HH_BUF_INIT;
 	const char *o, *nl, *end;
 	long long t0 = now_ms();
@@ -443,11 +444,11 @@ static int fix_local(struct run *x, struct fix *f, const hh_buf *before, hh_exec
 		     size_t *off)
 {
 	const hh_config *cfg = x->p->cfg;
-	hh_rscript a = { 0 }, b = { 0 };
+	hh_rscript a = {0}, b = {0};
 	hh_buf in = HH_BUF_INIT;
-	hh_exec_opts o = { 0 };
+	hh_exec_opts o = {0};
 	char *work = hh_asprintf("%s/work", x->scratch);
-	const char *vars[] = { x->scratch, x->job->file, NULL }, *out;
+	const char *vars[] = {x->scratch, x->job->file, NULL}, *out;
 	int rc;
 
 	if (!work || steps_locate(f, &a) < 0 || steps_scratch(x, f, before, &a, &in) < 0 ||
@@ -481,9 +482,9 @@ static int fix_local(struct run *x, struct fix *f, const hh_buf *before, hh_exec
 	}
 	set_tail(x, &res->out, &res->err);
 	rc = res->timed_out ? fixer_failed(x, 0, 1)
-	     : res->signal ? hh_pl_fixer_exit(x, 0, res->signal)
-	     : res->status ? hh_pl_fixer_exit(x, res->status, 0)
-			   : 0;
+	     : res->signal  ? hh_pl_fixer_exit(x, 0, res->signal)
+	     : res->status  ? hh_pl_fixer_exit(x, res->status, 0)
+			    : 0;
 	hh_exec_result_release(res);
 	if (rc)
 		goto out;
@@ -504,7 +505,7 @@ out:
 int hh_pl_fix(struct run *x, const hh_buf *before, int kind, hh_buf *after)
 {
 	const hh_config *cfg = x->p->cfg;
-	struct fix f = { 0 };
+	struct fix f = {0};
 	hh_exec_result res;
 	char *ollama = NULL;
 	size_t off = 0;

@@ -25,8 +25,9 @@ int hh_pl_fixer_located(struct run *x, const char **s, char **found)
 	if (!(w.program = hh_fixer_program(x->p->cfg))) {
 		rc = hh_pl_fail(x, "error", "%s", hh_error_last());
 	} else if (hh_fixer_where_parse(spec, s, &w) < 0) {
-		rc = hh_pl_fail(x, "fixer-not-found", "cannot look for the fixer '%s' on the host: %s",
-				w.program, hh_error_last());
+		rc = hh_pl_fail(x, "fixer-not-found",
+				"cannot look for the fixer '%s' on the host: %s", w.program,
+				hh_error_last());
 	} else if (!w.found) {
 		char *msg = hh_fixer_not_found(&w, "was not found");
 		rc = hh_pl_fail(x, "fixer-not-found", "%s", msg ? msg : "the fixer was not found");
@@ -127,8 +128,10 @@ int hh_pl_unchanged(struct run *x)
 	if (x->job->output_tail && strstr(x->job->output_tail, "Applied edit to "))
 		return hh_pl_fail(x, "no-diff", "the fixer left %s unchanged", x->job->file);
 	t = output_end(x, &n);
-	return hh_pl_fail(x, "fixer-failed", "the fixer exited 0 without editing %s; its output "
-			  "ends: %.*s", x->job->file, n, t);
+	return hh_pl_fail(x, "fixer-failed",
+			  "the fixer exited 0 without editing %s; its output "
+			  "ends: %.*s",
+			  x->job->file, n, t);
 }
 
 int hh_pl_exec_path(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,

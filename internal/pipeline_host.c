@@ -42,8 +42,9 @@ static const char step_clean[] = "git update-ref -d refs/healhook/pending </dev/
 				 "exit 0";
 
 static const char step_rm[] = "rm -rf -- \"$1\" >&2 || hh_fail";
-static const char step_unpend[] = "cd -- \"$1\" || hh_fail\n"
-				  "git update-ref -d refs/healhook/pending </dev/null >&2 || hh_fail";
+static const char step_unpend[] =
+	"cd -- \"$1\" || hh_fail\n"
+	"git update-ref -d refs/healhook/pending </dev/null >&2 || hh_fail";
 
 /* A scratch directory of ours: /tmp/healhook-NAME, NAME without '/' (pipeline_fix.c, and
  * hh_remote_mkdtemp's names of earlier versions). */
@@ -55,10 +56,10 @@ static int is_scratch(const char *p)
 
 int hh_pl_host_clean(struct run *x, const char *scratch, int pending)
 {
-	const char *a1[] = { scratch, NULL }, *a2[] = { hh_remote_path(x->r), NULL };
-	hh_rscript s = { 0 };
-	hh_strv argv = { 0 };
-	hh_exec_opts o = { 0 };
+	const char *a1[] = {scratch, NULL}, *a2[] = {hh_remote_path(x->r), NULL};
+	hh_rscript s = {0};
+	hh_strv argv = {0};
+	hh_exec_opts o = {0};
 	hh_exec_result res;
 	int rc = -1;
 
@@ -110,9 +111,9 @@ static const char *err_tail(const hh_git_script *gs)
 int hh_pl_host_sync(struct run *x, int with_preflight)
 {
 	const char *path = hh_remote_path(x->r);
-	const char *args[] = { path, NULL };
-	hh_rscript pre = { 0 };
-	hh_git_script gs = { 0 };
+	const char *args[] = {path, NULL};
+	hh_rscript pre = {0};
+	hh_git_script gs = {0};
 	int s_enter, s_git = -2, s_shallow = -2, s_fetch, rc;
 
 	s_enter = hh_rscript_step(&pre, "enter", step_enter, 1, args);
@@ -164,11 +165,10 @@ int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 {
 	const char *path = hh_remote_path(x->r);
 	char *head = hh_asprintf("refs/heads/%s", x->job->branch);
-	const char *vargs[] = { head, sha, NULL },
-		   *cargs[] = { x->scratch ? x->scratch : "", NULL };
-	hh_strv push = { 0 };
-	hh_rscript post = { 0 };
-	hh_git_script gs = { 0 };
+	const char *vargs[] = {head, sha, NULL}, *cargs[] = {x->scratch ? x->scratch : "", NULL};
+	hh_strv push = {0};
+	hh_rscript post = {0};
+	hh_git_script gs = {0};
 	int s_push, s_verify, rc;
 
 	if (!head || hh_gitops_host_push_argv(&push, x->job->branch) < 0 || push.n != 4) {
@@ -198,10 +198,10 @@ int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 		/* the whole stderr: git's hints after the "[rejected]" line fill its tail */
 		const char *e = gs.err.ptr ? gs.err.ptr : "";
 		rc = strstr(e, "non-fast-forward") || strstr(e, "fetch first") ||
-				strstr(e, "[rejected]")
-			? 2
-			: hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
-				     err_tail(&gs));
+				     strstr(e, "[rejected]")
+			     ? 2
+			     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
+					  err_tail(&gs));
 	} else if (gs.failed_step == s_verify || gs.status != 0) {
 		rc = hh_pl_fail(x, "push-failed", "origin's %s is not %.12s after the push", head,
 				sha);

@@ -15,15 +15,15 @@ struct run {
 	hh_pipeline *p;
 	hh_job *job;
 	const hh_repo_config *repo;
-	hh_remote *r;        /* the job's one connection to the fix host */
-	hh_mirror *m;        /* the repository's local mirror */
-	char *scratch;       /* scratch directory on the host, removed by hh_pl_close */
-	hh_git_channel ch;   /* git streams over r (push-via = host) */
-	hh_git_peer peer;    /* where the mirror fetches from and pushes to */
-	hh_buf stages;       /* JSON of stage durations, being built */
-	char *fixer_path;    /* PATH of the fixer and the check (fixer.path expanded on the host) */
+	hh_remote *r;      /* the job's one connection to the fix host */
+	hh_mirror *m;      /* the repository's local mirror */
+	char *scratch;     /* scratch directory on the host, removed by hh_pl_close */
+	hh_git_channel ch; /* git streams over r (push-via = host) */
+	hh_git_peer peer;  /* where the mirror fetches from and pushes to */
+	hh_buf stages;     /* JSON of stage durations, being built */
+	char *fixer_path;  /* PATH of the fixer and the check (fixer.path expanded on the host) */
 	double t0, ts;
-	int host_clean;      /* the push script removed the pending ref and the scratch dir */
+	int host_clean;        /* the push script removed the pending ref and the scratch dir */
 	const char *watch_sha; /* the commit the current health watch waits for (borrowed) */
 };
 

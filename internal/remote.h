@@ -28,19 +28,19 @@
 typedef struct hh_remote hh_remote;
 
 typedef struct hh_remote_opts {
-	const char *host;          /* ssh://user@host[:port]/path, /path or local:/path */
-	const char *identity;      /* private key file (ssh); required for ssh */
-	const char *known_hosts;   /* known_hosts file (ssh); required for ssh */
-	long connect_timeout_ms;   /* 0 = 10000 */
+	const char *host;        /* ssh://user@host[:port]/path, /path or local:/path */
+	const char *identity;    /* private key file (ssh); required for ssh */
+	const char *known_hosts; /* known_hosts file (ssh); required for ssh */
+	long connect_timeout_ms; /* 0 = 10000 */
 } hh_remote_opts;
 
 /* Parsed form of a host spec. Strings owned by the struct; release with hh_host_spec_release. */
 typedef struct hh_host_spec {
 	int is_ssh;
-	char *user;                /* NULL when not given */
+	char *user; /* NULL when not given */
 	char *hostname;
-	int port;                  /* 22 by default */
-	char *path;                /* the work tree (absolute) */
+	int port;   /* 22 by default */
+	char *path; /* the work tree (absolute) */
 } hh_host_spec;
 
 int hh_host_spec_parse(hh_host_spec *out, const char *spec);
@@ -62,27 +62,27 @@ int hh_remote_connections(const hh_remote *r);
 int hh_remote_channels(const hh_remote *r);
 
 typedef struct hh_exec_result {
-	int status;                /* exit status, or -1 when killed or not exited */
-	int signal;                /* signal number that killed it (0 if none) */
-	int timed_out;             /* 1 if the time limit stopped it */
-	hh_buf out;                /* stdout, at most out_cap bytes kept (the TAIL when over) */
-	hh_buf err;                /* stderr, likewise */
-	int truncated;             /* 1 if output was cut */
+	int status;    /* exit status, or -1 when killed or not exited */
+	int signal;    /* signal number that killed it (0 if none) */
+	int timed_out; /* 1 if the time limit stopped it */
+	hh_buf out;    /* stdout, at most out_cap bytes kept (the TAIL when over) */
+	hh_buf err;    /* stderr, likewise */
+	int truncated; /* 1 if output was cut */
 } hh_exec_result;
 
 void hh_exec_result_release(hh_exec_result *res);
 
 typedef struct hh_exec_opts {
-	const char *cwd;           /* working directory; NULL = the host's work tree path */
-	const char *const *env;    /* "NAME=value" list (NULL-terminated) set for the command; the
-				    * command gets ONLY these plus PATH=/usr/local/bin:/usr/bin:/bin
-				    * when clean_env is 1; a PATH=... in the list replaces that PATH
-				    * (and is the PATH argv[0] is looked up in; fixer.path uses it) */
+	const char *cwd;        /* working directory; NULL = the host's work tree path */
+	const char *const *env; /* "NAME=value" list (NULL-terminated) set for the command; the
+				 * command gets ONLY these plus PATH=/usr/local/bin:/usr/bin:/bin
+				 * when clean_env is 1; a PATH=... in the list replaces that PATH
+				 * (and is the PATH argv[0] is looked up in; fixer.path uses it) */
 	int clean_env;
-	const void *stdin_data;    /* NULL = stdin from /dev/null */
+	const void *stdin_data; /* NULL = stdin from /dev/null */
 	size_t stdin_len;
-	long timeout_ms;           /* 0 = no limit */
-	size_t out_cap;            /* bytes kept per stream; 0 = 64 KiB */
+	long timeout_ms; /* 0 = no limit */
+	size_t out_cap;  /* bytes kept per stream; 0 = 64 KiB */
 } hh_exec_opts;
 
 /*
@@ -100,7 +100,13 @@ int hh_remote_read_file(hh_remote *r, const char *path, size_t max, hh_buf *out)
 /* Creates or truncates path with mode, writing len bytes. Parent directories are created. */
 int hh_remote_write_file(hh_remote *r, const char *path, const void *data, size_t len, int mode);
 
-enum hh_file_kind { HH_FILE_MISSING = 0, HH_FILE_REGULAR, HH_FILE_DIR, HH_FILE_SYMLINK, HH_FILE_OTHER };
+enum hh_file_kind {
+	HH_FILE_MISSING = 0,
+	HH_FILE_REGULAR,
+	HH_FILE_DIR,
+	HH_FILE_SYMLINK,
+	HH_FILE_OTHER
+};
 /* lstat: fills *kind (and *size when non-NULL). Returns 0, or -1 on a transport error. */
 int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size_t *size);
 

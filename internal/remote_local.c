@@ -44,11 +44,11 @@ extern char **environ;
 
 struct child {
 	pid_t pid;
-	int pidfd;       /* readable when the child exits; -1 if the kernel has no pidfd */
-	int in_fd;       /* our end of the child's stdin; -1 when closed or /dev/null */
+	int pidfd; /* readable when the child exits; -1 if the kernel has no pidfd */
+	int in_fd; /* our end of the child's stdin; -1 when closed or /dev/null */
 	int out_fd;
 	int err_fd;
-	int exited;      /* the child is a zombie (seen with WNOWAIT), not yet reaped */
+	int exited; /* the child is a zombie (seen with WNOWAIT), not yet reaped */
 	int reaped;
 	int wstatus;
 	int timed_out;
@@ -153,8 +153,8 @@ static const char *env_get(const hh_strv *sv, const char *name)
 }
 
 /* After fork: only async-signal-safe calls. Reports failures as {stage, errno} on ep. */
-static void child_run(const char *exe, const char *const *argv, char *const *envp,
-		      const char *cwd, int in, int out, int err, int ep, pid_t parent)
+static void child_run(const char *exe, const char *const *argv, char *const *envp, const char *cwd,
+		      int in, int out, int err, int ep, pid_t parent)
 {
 	sigset_t all;
 	int code[2];

@@ -23,7 +23,7 @@ struct hh_remote {
 	hh_host_spec spec;
 	int connections;
 	long connect_timeout_ms;
-	struct hh_ssh *ssh;         /* NULL for the local transport */
+	struct hh_ssh *ssh; /* NULL for the local transport */
 };
 
 struct hh_stream_local;
@@ -33,9 +33,9 @@ struct hh_stream {
 	hh_remote *r;
 	struct hh_stream_local *local;
 	struct hh_stream_ssh *ssh;
-	hh_buf err;                 /* tail of the command's stderr */
-	char *cwd;                  /* NULL = the work tree */
-	long close_wait_ms;         /* 0 = 10 s */
+	hh_buf err;         /* tail of the command's stderr */
+	char *cwd;          /* NULL = the work tree */
+	long close_wait_ms; /* 0 = 10 s */
 };
 
 /* Monotonic clock in milliseconds. */

@@ -38,7 +38,8 @@ int hh_ssh_sftp_start(struct hh_ssh *s, int64_t deadline)
 		return 0;
 	return hh_error("%s has no sftp subsystem, or it did not answer in time: %s", s->label,
 			libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN
-				? "timed out" : hh_ssh_errmsg(s));
+				? "timed out"
+				: hh_ssh_errmsg(s));
 }
 
 int hh_ssh_sftp_probe(hh_remote *r, long timeout_ms)
@@ -54,19 +55,13 @@ static const char *sftp_errmsg(struct hh_ssh *s, int rc)
 		return hh_ssh_errmsg(s);
 	switch (libssh2_sftp_last_error(s->sftp)) {
 	case LIBSSH2_FX_NO_SUCH_FILE:
-	case LIBSSH2_FX_NO_SUCH_PATH:
-		return "no such file or directory";
-	case LIBSSH2_FX_PERMISSION_DENIED:
-		return "permission denied";
-	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
-		return "file exists";
+	case LIBSSH2_FX_NO_SUCH_PATH: return "no such file or directory";
+	case LIBSSH2_FX_PERMISSION_DENIED: return "permission denied";
+	case LIBSSH2_FX_FILE_ALREADY_EXISTS: return "file exists";
 	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
-	case LIBSSH2_FX_QUOTA_EXCEEDED:
-		return "no space left";
-	case LIBSSH2_FX_NOT_A_DIRECTORY:
-		return "not a directory";
-	default:
-		return "sftp failure";
+	case LIBSSH2_FX_QUOTA_EXCEEDED: return "no space left";
+	case LIBSSH2_FX_NOT_A_DIRECTORY: return "not a directory";
+	default: return "sftp failure";
 	}
 }
 
@@ -85,14 +80,10 @@ static enum hh_file_kind attrs_kind(const LIBSSH2_SFTP_ATTRIBUTES *a)
 	if (!(a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS))
 		return HH_FILE_OTHER;
 	switch (a->permissions & LIBSSH2_SFTP_S_IFMT) {
-	case LIBSSH2_SFTP_S_IFREG:
-		return HH_FILE_REGULAR;
-	case LIBSSH2_SFTP_S_IFDIR:
-		return HH_FILE_DIR;
-	case LIBSSH2_SFTP_S_IFLNK:
-		return HH_FILE_SYMLINK;
-	default:
-		return HH_FILE_OTHER;
+	case LIBSSH2_SFTP_S_IFREG: return HH_FILE_REGULAR;
+	case LIBSSH2_SFTP_S_IFDIR: return HH_FILE_DIR;
+	case LIBSSH2_SFTP_S_IFLNK: return HH_FILE_SYMLINK;
+	default: return HH_FILE_OTHER;
 	}
 }
 

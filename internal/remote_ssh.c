@@ -30,7 +30,6 @@
 #include "internal/remote_priv.h"
 #include "internal/remote_ssh_priv.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -44,7 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define KILL_AFTER_S 2        /* timeout -k */
+#define KILL_AFTER_S 2 /* timeout -k */
 #define LOCAL_KILL_MARGIN_MS 3000
 #define ABANDON_AFTER_MS 3000
 #define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -182,13 +181,12 @@ static int check_host_key(hh_remote *r, const char *known_hosts)
 	key = libssh2_session_hostkey(r->ssh->session, &keylen, &type);
 	if (!key)
 		return hh_error("no host key from %s:%d", r->spec.hostname, r->spec.port);
-	return hh_known_hosts_check(known_hosts, r->spec.hostname, r->spec.port, key, keylen,
-				    NULL);
+	return hh_known_hosts_check(known_hosts, r->spec.hostname, r->spec.port, key, keylen, NULL);
 }
 
 /* libssh2 1.10 has no rsa-sha2-* signatures: say so when an RSA key is refused. */
-#define RSA_HINT                                                                              \
-	" (libssh2 1.10 signs with RSA keys using ssh-rsa/SHA-1 only: use an ed25519 key, or "  \
+#define RSA_HINT                                                                                   \
+	" (libssh2 1.10 signs with RSA keys using ssh-rsa/SHA-1 only: use an ed25519 key, or "     \
 	"allow it on the host with PubkeyAcceptedAlgorithms +ssh-rsa)"
 
 static int is_rsa_key(const char *identity)
@@ -230,9 +228,10 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 
 	if (!opts->identity || !opts->known_hosts)
 		return hh_error("ssh host '%s' needs %s", opts->host,
-				!opts->identity && !opts->known_hosts ? "an identity and a known-hosts file"
+				!opts->identity && !opts->known_hosts
+					? "an identity and a known-hosts file"
 				: !opts->identity ? "an identity (a private key file)"
-				: "a known-hosts file");
+						  : "a known-hosts file");
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
@@ -467,8 +466,8 @@ int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,
 		n_out = libssh2_channel_read(ch, buf, sizeof(buf));
 		if (n_out > 0) {
 			progress = 1;
-			if (hh_buf_put_tail(&res->out, buf, (size_t)n_out, cap,
-					    &res->truncated) < 0)
+			if (hh_buf_put_tail(&res->out, buf, (size_t)n_out, cap, &res->truncated) <
+			    0)
 				goto out_abandon;
 		}
 		n_err = libssh2_channel_read_stderr(ch, buf, sizeof(buf));

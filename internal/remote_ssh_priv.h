@@ -20,19 +20,19 @@ struct hh_ssh {
 	LIBSSH2_SESSION *session;
 	LIBSSH2_SFTP *sftp;
 	char *user;
-	char *label;              /* "user@host:port" for messages */
-	int abandoned;            /* a channel was left open: do not wait for it at close */
-	int channels;             /* channels opened (exec and subsystem) */
+	char *label;   /* "user@host:port" for messages */
+	int abandoned; /* a channel was left open: do not wait for it at close */
+	int channels;  /* channels opened (exec and subsystem) */
 };
 
-#define RETRY(s, dl, rc, expr)                                                               \
-	do {                                                                                  \
-		(rc) = (expr);                                                                \
+#define RETRY(s, dl, rc, expr)                                                                     \
+	do {                                                                                       \
+		(rc) = (expr);                                                                     \
 	} while ((rc) == LIBSSH2_ERROR_EAGAIN && hh_ssh_wait((s), (dl)) == 0)
-#define RETRY_PTR(s, dl, p, expr)                                                            \
-	do {                                                                                  \
-		(p) = (expr);                                                                 \
-	} while (!(p) && libssh2_session_last_errno((s)->session) == LIBSSH2_ERROR_EAGAIN &&  \
+#define RETRY_PTR(s, dl, p, expr)                                                                  \
+	do {                                                                                       \
+		(p) = (expr);                                                                      \
+	} while (!(p) && libssh2_session_last_errno((s)->session) == LIBSSH2_ERROR_EAGAIN &&       \
 		 hh_ssh_wait((s), (dl)) == 0)
 
 /* Now + SSH_IO_TIMEOUT_MS. */

@@ -21,8 +21,8 @@ char *hh_job_message(const hh_job *job)
 				   job->detail ? job->detail : "health failed");
 	if (hh_job_succeeded(job))
 		return hh_asprintf("fixed %s on %s in %.12s (%ld lines)", job->file,
-				   job->branch ? job->branch : "", job->commit_sha ? job->commit_sha : "",
-				   job->diff_lines);
+				   job->branch ? job->branch : "",
+				   job->commit_sha ? job->commit_sha : "", job->diff_lines);
 	if (job->detail)
 		return hh_strdup(job->detail);
 	if (job->reason)

@@ -13,7 +13,7 @@
 #define HH_RETENTION_EVERY_S 600
 
 typedef struct hh_retention {
-	long long due; /* next time to look (0 = at once) */
+	long long due;    /* next time to look (0 = at once) */
 	long long pruned; /* bodies removed so far (for the log) */
 } hh_retention;
 

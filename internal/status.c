@@ -183,7 +183,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 /* ADDR:PORT or [V6]:PORT → a numeric socket address. */
 static int resolve(const char *listen, struct sockaddr_storage *ss, int *v6)
 {
-	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct addrinfo hints = {0}, *ai = NULL;
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	size_t n;
@@ -223,8 +223,8 @@ int hh_status_start(hh_status_server **out, const hh_config *cfg, const char *li
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
 	hh_status_server *s;
-	unsigned flags =
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC;
 	int v6 = 0;
 
 	*out = NULL;

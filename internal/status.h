@@ -35,8 +35,8 @@ typedef struct hh_repo_status {
 	char *why; /* why it is frozen (NULL when not) */
 	long long frozen_since;
 	long long fixes_used; /* fixer runs in the last rate-window */
-	long budget; /* max-fixes-per-hour (0 when not configured) */
-	long window; /* rate-window, seconds */
+	long budget;          /* max-fixes-per-hour (0 when not configured) */
+	long window;          /* rate-window, seconds */
 	hh_repo_activity act; /* queue, job in progress, last outcome */
 } hh_repo_status;
 

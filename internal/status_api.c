@@ -104,7 +104,7 @@ static int notice_json(void *ctx, const hh_notification_rec *n)
 
 static int api_job(hh_status_req *r, long long id)
 {
-	struct list l = { &r->body, 0 };
+	struct list l = {&r->body, 0};
 	hh_buf *b = &r->body;
 	hh_job j;
 	int ret = -1;

@@ -59,7 +59,7 @@ static int fill(const hh_config *cfg, hh_store *st, long long now, const char *n
 int hh_status_repos(const hh_config *cfg, hh_store *st, long long now, hh_repo_status **out,
 		    size_t *n)
 {
-	struct names nm = { { NULL, 0 }, cfg };
+	struct names nm = {{NULL, 0}, cfg};
 	hh_repo_status *v = NULL;
 	size_t i, k = 0;
 	int ret = -1;

@@ -85,17 +85,16 @@ static int finding_row(void *ctx, const hh_finding_rec *f)
 
 static int findings(hh_status_req *r, const hh_job *j)
 {
-	struct rows rows = { &r->body, j, 0 };
+	struct rows rows = {&r->body, j, 0};
 	hh_buf *b = &r->body;
 
-	hh_buf_puts(b,
-		    "<h2>Findings</h2><table id=\"findings\"><thead><tr><th>Where</th>"
-		    "<th>Type</th><th>Message</th><th>Source</th><th>Reviewer</th><th>PR</th>"
-		    "</tr></thead><tbody>");
+	hh_buf_puts(b, "<h2>Findings</h2><table id=\"findings\"><thead><tr><th>Where</th>"
+		       "<th>Type</th><th>Message</th><th>Source</th><th>Reviewer</th><th>PR</th>"
+		       "</tr></thead><tbody>");
 	if (hh_store_job_findings(r->st, j->id, finding_row, &rows) < 0)
 		return -1;
 	if (!rows.n) { /* a job of `healhook heal`: its own finding */
-		hh_finding_rec f = { 0 };
+		hh_finding_rec f = {0};
 		f.file = j->file;
 		f.type = j->type;
 		f.message = j->message;
@@ -110,7 +109,7 @@ static int findings(hh_status_req *r, const hh_job *j)
 static void stages(hh_buf *b, const hh_job *j)
 {
 	hh_svg_bar *st = NULL;
-	hh_strv names = { NULL, 0 };
+	hh_strv names = {NULL, 0};
 	size_t n = 0;
 
 	hh_buf_puts(b, "<h2>Stages</h2><div class=\"panel\" id=\"stages\">");
@@ -184,9 +183,9 @@ static int probe_row(void *ctx, const hh_probe_rec *p)
 		hh_buf_puts(b, "</td><td class=\"num\">-</td><td>");
 	/* the verdict is one of healhook's four words: a badge coloured like a job state */
 	hh_buf_printf(b, "<span class=\"badge st-%s\">",
-		      strcmp(p->verdict, "ok") == 0            ? "healed"
-			      : strcmp(p->verdict, "old") == 0 ? "waiting"
-							       : "failed");
+		      strcmp(p->verdict, "ok") == 0    ? "healed"
+		      : strcmp(p->verdict, "old") == 0 ? "waiting"
+						       : "failed");
 	hh_html_esc(b, p->verdict);
 	hh_buf_puts(b, "</span></td><td class=\"mono\">");
 	hh_html_esc(b, p->answer);
@@ -213,46 +212,41 @@ static int notice_row(void *ctx, const hh_notification_rec *n)
 
 static int after(hh_status_req *r, const hh_job *j)
 {
-	struct rows rows = { &r->body, j, 0 };
+	struct rows rows = {&r->body, j, 0};
 	hh_buf *b = &r->body;
 
-	hh_buf_puts(b,
-		    "<h2>Health probes</h2><table id=\"probes\"><thead><tr><th>At (UTC)</th>"
-		    "<th>Commit</th><th class=\"num\">HTTP</th><th>Verdict</th><th>Answer</th>"
-		    "</tr></thead><tbody>");
+	hh_buf_puts(b, "<h2>Health probes</h2><table id=\"probes\"><thead><tr><th>At (UTC)</th>"
+		       "<th>Commit</th><th class=\"num\">HTTP</th><th>Verdict</th><th>Answer</th>"
+		       "</tr></thead><tbody>");
 	if (hh_store_job_probes(r->st, j->id, probe_row, &rows) < 0)
 		return -1;
 	if (!rows.n)
 		hh_buf_puts(b, "<tr><td colspan=\"5\" class=\"muted\">no health probe</td></tr>");
 	hh_buf_puts(b, "</tbody></table>");
 	if (j->revert_sha) {
-		hh_buf_puts(b,
-			    "<h2>Revert</h2><div class=\"panel\"><p id=\"revert\">Reverted by "
-			    "<code>");
+		hh_buf_puts(b, "<h2>Revert</h2><div class=\"panel\"><p id=\"revert\">Reverted by "
+			       "<code>");
 		hh_html_esc(b, j->revert_sha);
 		hh_buf_puts(b, "</code>");
 		if (j->detail) {
 			hh_buf_puts(b, ": ");
 			hh_html_esc(b, j->detail);
 		}
-		hh_buf_puts(b,
-			    j->state == HH_JOB_REVERTED ? ". The finding is quarantined (never "
-							  "retried automatically).</p>"
-							: ".</p>");
+		hh_buf_puts(b, j->state == HH_JOB_REVERTED ? ". The finding is quarantined (never "
+							     "retried automatically).</p>"
+							   : ".</p>");
 		diff(r, j, j->revert_sha, "revert-diff");
 		hh_buf_puts(b, "</div>");
 	}
 	rows.n = 0;
-	hh_buf_puts(b,
-		    "<h2>Notifications</h2><table id=\"notifications\"><thead><tr>"
-		    "<th>At (UTC)</th><th>Outcome</th><th>To</th><th>Result</th>"
-		    "<th class=\"num\">Attempts</th><th>Error</th></tr></thead><tbody>");
+	hh_buf_puts(b, "<h2>Notifications</h2><table id=\"notifications\"><thead><tr>"
+		       "<th>At (UTC)</th><th>Outcome</th><th>To</th><th>Result</th>"
+		       "<th class=\"num\">Attempts</th><th>Error</th></tr></thead><tbody>");
 	if (hh_store_job_notifications(r->st, j->id, notice_row, &rows) < 0)
 		return -1;
 	if (!rows.n)
-		hh_buf_puts(b,
-			    "<tr><td colspan=\"6\" class=\"muted\">no notification sent (none "
-			    "configured, or not yet)</td></tr>");
+		hh_buf_puts(b, "<tr><td colspan=\"6\" class=\"muted\">no notification sent (none "
+			       "configured, or not yet)</td></tr>");
 	hh_buf_puts(b, "</tbody></table>");
 	return 0;
 }

@@ -33,22 +33,20 @@ static int repo_option(void *ctx, const char *repo)
 
 static int filters(hh_status_req *r, hh_buf *b)
 {
-	struct opts o = { b, r->repo, { NULL, 0 } };
+	struct opts o = {b, r->repo, {NULL, 0}};
 	size_t i;
 	int s, ret;
 
-	hh_buf_puts(b,
-		    "<form class=\"filters\" method=\"get\" action=\"/jobs\">"
-		    "<label>Repository <select name=\"repo\"><option value=\"\">all</option>");
+	hh_buf_puts(b, "<form class=\"filters\" method=\"get\" action=\"/jobs\">"
+		       "<label>Repository <select name=\"repo\"><option value=\"\">all</option>");
 	for (i = 0; i < r->cfg->nrepos; i++)
 		repo_option(&o, r->cfg->repos[i].name);
 	ret = hh_store_repo_names(r->st, repo_option, &o);
 	hh_strv_release(&o.seen);
 	if (ret < 0)
 		return -1;
-	hh_buf_puts(b,
-		    "</select></label><label>State <select name=\"state\">"
-		    "<option value=\"\">all</option>");
+	hh_buf_puts(b, "</select></label><label>State <select name=\"state\">"
+		       "<option value=\"\">all</option>");
 	for (s = 0; s < HH_JOB_STATE_COUNT; s++) {
 		const char *name = hh_job_state_name((enum hh_job_state)s);
 		hh_buf_printf(b, "<option%s>%s</option>",
@@ -61,7 +59,7 @@ static int filters(hh_status_req *r, hh_buf *b)
 static double stages_total(const char *json)
 {
 	hh_svg_bar *st = NULL;
-	hh_strv names = { NULL, 0 };
+	hh_strv names = {NULL, 0};
 	double t = 0;
 	size_t n = 0, i;
 
@@ -136,10 +134,9 @@ int hh_status_page_jobs(hh_status_req *r)
 		      "<p class=\"muted\"><span id=\"total\">%lld</span> job%s, newest first. "
 		      "Page %lld of %lld.</p>",
 		      total, total == 1 ? "" : "s", r->page, pages);
-	hh_buf_puts(b,
-		    "<table id=\"jobs\"><thead><tr><th>Job</th><th>Created (UTC)</th>"
-		    "<th>Repository</th><th>File</th><th>State</th><th class=\"num\">Lines</th>"
-		    "<th>Commit</th><th class=\"num\">Time</th></tr></thead><tbody>");
+	hh_buf_puts(b, "<table id=\"jobs\"><thead><tr><th>Job</th><th>Created (UTC)</th>"
+		       "<th>Repository</th><th>File</th><th>State</th><th class=\"num\">Lines</th>"
+		       "<th>Commit</th><th class=\"num\">Time</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++) {
 		hh_job j;
 		if (hh_store_job_get(r->st, ids[i], &j) < 0)

@@ -76,19 +76,17 @@ const char hh_status_css[] =
 
 void hh_status_head(hh_buf *b, const char *title, int refresh)
 {
-	hh_buf_puts(b,
-		    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+	hh_buf_puts(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
 	if (refresh > 0)
 		hh_buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh);
 	hh_buf_puts(b, "<title>");
 	hh_html_esc(b, title);
-	hh_buf_puts(b,
-		    " · healhook</title><link rel=\"icon\" href=\"data:,\">"
-		    "<link rel=\"stylesheet\" href=\"/static/status.css\"></head><body>"
-		    "<header><a class=\"brand\" href=\"/\">healhook</a><nav>"
-		    "<a href=\"/\">Repositories</a><a href=\"/jobs\">Jobs</a>"
-		    "<a href=\"/api/repos\">JSON</a></nav></header><main>");
+	hh_buf_puts(b, " · healhook</title><link rel=\"icon\" href=\"data:,\">"
+		       "<link rel=\"stylesheet\" href=\"/static/status.css\"></head><body>"
+		       "<header><a class=\"brand\" href=\"/\">healhook</a><nav>"
+		       "<a href=\"/\">Repositories</a><a href=\"/jobs\">Jobs</a>"
+		       "<a href=\"/api/repos\">JSON</a></nav></header><main>");
 }
 
 void hh_status_foot(hh_buf *b, long long now, int refresh)
@@ -165,9 +163,8 @@ static void repo_row(hh_buf *b, const hh_repo_status *s)
 			      "<a href=\"/jobs/%lld\">#%lld</a>",
 			      s->act.running, s->act.running);
 	} else {
-		hh_buf_puts(b,
-			    s->configured ? "<span class=\"badge\">idle</span>"
-					  : "<span class=\"badge\">not configured</span>");
+		hh_buf_puts(b, s->configured ? "<span class=\"badge\">idle</span>"
+					     : "<span class=\"badge\">not configured</span>");
 	}
 	hh_buf_printf(b,
 		      "</td><td class=\"fixes\"><span class=\"used\">%lld</span> / "
@@ -227,10 +224,10 @@ static int outcome_chart(hh_status_req *r, hh_buf *b)
 	struct day_counts d;
 	char labels[14][8];
 	const char *xl[14];
-	hh_svg_series s[4] = { { "healed", "healed", NULL },
-			       { "reverted", "reverted", NULL },
-			       { "failed", "failed", NULL },
-			       { "rejected", "rejected", NULL } };
+	hh_svg_series s[4] = {{"healed", "healed", NULL},
+			      {"reverted", "reverted", NULL},
+			      {"failed", "failed", NULL},
+			      {"rejected", "rejected", NULL}};
 	int i;
 
 	memset(&d, 0, sizeof(d));
@@ -258,7 +255,7 @@ static void count_state(void *ctx, enum hh_job_state s, long long n)
 int hh_status_page_repos(hh_status_req *r)
 {
 	hh_repo_status *v = NULL;
-	long long c[HH_JOB_STATE_COUNT] = { 0 };
+	long long c[HH_JOB_STATE_COUNT] = {0};
 	hh_buf *b = &r->body;
 	size_t n = 0, i;
 	int ret = -1;
@@ -276,19 +273,16 @@ int hh_status_page_repos(hh_status_req *r)
 		"<div class=\"card\"><b id=\"n-queued\">%lld</b>queued or waiting</div></div>",
 		c[HH_JOB_HEALED], c[HH_JOB_REVERTED] + c[HH_JOB_REVERT_FAILED],
 		c[HH_JOB_FAILED] + c[HH_JOB_EXPIRED], c[HH_JOB_QUEUED] + c[HH_JOB_WAITING]);
-	hh_buf_puts(b,
-		    "<table id=\"repos\"><thead><tr><th>Repository</th><th>Status</th>"
-		    "<th>Fixes used / budget</th><th>Last outcome</th><th class=\"num\">Queue"
-		    "</th></tr></thead><tbody>");
+	hh_buf_puts(b, "<table id=\"repos\"><thead><tr><th>Repository</th><th>Status</th>"
+		       "<th>Fixes used / budget</th><th>Last outcome</th><th class=\"num\">Queue"
+		       "</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++)
 		repo_row(b, &v[i]);
 	if (!n)
-		hh_buf_puts(b,
-			    "<tr><td colspan=\"5\" class=\"muted\">no repository configured"
-			    "</td></tr>");
-	hh_buf_puts(b,
-		    "</tbody></table><div class=\"charts\"><div class=\"panel\">"
-		    "<h2>Outcomes per day</h2>");
+		hh_buf_puts(b, "<tr><td colspan=\"5\" class=\"muted\">no repository configured"
+			       "</td></tr>");
+	hh_buf_puts(b, "</tbody></table><div class=\"charts\"><div class=\"panel\">"
+		       "<h2>Outcomes per day</h2>");
 	if (outcome_chart(r, b) < 0)
 		goto out;
 	hh_buf_puts(b, "</div><div class=\"panel\"><h2>Heal time per stage</h2>");
@@ -338,9 +332,9 @@ int hh_status_parse_stages(const char *json, hh_svg_bar **bars, size_t *n, hh_st
 int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 {
 	long long ids[100], total;
-	double sum[32] = { 0 };
-	int count[32] = { 0 };
-	hh_strv order = { NULL, 0 };
+	double sum[32] = {0};
+	int count[32] = {0};
+	hh_strv order = {NULL, 0};
 	hh_svg_bar bars[32];
 	size_t n, i, k, nb = 0, jobs = 0;
 	int ret = -1;
@@ -350,7 +344,7 @@ int hh_status_stage_chart(hh_status_req *r, hh_buf *b)
 	for (i = 0; i < n; i++) {
 		hh_job j;
 		hh_svg_bar *st = NULL;
-		hh_strv names = { NULL, 0 };
+		hh_strv names = {NULL, 0};
 		size_t ns = 0;
 
 		if (hh_store_job_get(r->st, ids[i], &j) < 0)

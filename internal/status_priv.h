@@ -20,12 +20,12 @@ typedef struct hh_status_req {
 	hh_store *st;
 	long long now;
 	const char *repo, *state; /* ?repo= and ?state= (NULL when absent or empty) */
-	long long page; /* ?page= (from 1) */
+	long long page;           /* ?page= (from 1) */
 	long long per; /* ?per= jobs a page (1..HH_STATUS_MAX_PER, default HH_STATUS_PAGE) */
 	/* out */
-	int status; /* 200 unless a page says otherwise */
+	int status;        /* 200 unless a page says otherwise */
 	const char *ctype; /* "text/html; charset=utf-8" unless a page says otherwise */
-	long long total; /* X-Total-Count when >= 0 */
+	long long total;   /* X-Total-Count when >= 0 */
 	hh_buf body;
 } hh_status_req;
 

@@ -49,11 +49,10 @@
 #define IN_PROGRESS "('fixing','committed','watching','reverting')"
 #define NOT_FINAL "('queued','waiting','fixing','committed','pushed','watching','reverting')"
 
-#define JOB_COLS                                                                            \
-	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state," \
-	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages," \
+#define JOB_COLS                                                                                   \
+	"id, repo, branch, file, type, message, delivery_id, pr_number, pr_url, sender, state,"    \
+	" reason, attempts, base_sha, commit_sha, revert_sha, diff_lines, output_tail, stages,"    \
 	" created, updated, detail, pr_head"
-
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -69,20 +68,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DELIVERY_NEXT_PENDING] = "SELECT seq, id, event, headers, body FROM deliveries"
 				    " WHERE lookup = 'pending' AND seq > ?1 ORDER BY seq LIMIT 1",
 	[S_DELIVERY_COUNT] = "SELECT COUNT(*) FROM deliveries",
-	[S_FINDING_INSERT] = "INSERT INTO findings (delivery_id, repo, branch, file, line, type,"
-			     " message, source, sender, verdict, reason, fingerprint, job_id,"
-			     " created)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[S_FINGERPRINT_ACTIVE] = "SELECT EXISTS (SELECT 1 FROM findings f"
-				 " JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = ?1 AND f.job_id IS NOT NULL"
-				 " AND (j.state IN " NOT_FINAL
-				 " OR (j.state = 'healed' AND j.updated >= ?2)))",
+	[S_FINDING_INSERT] =
+		"INSERT INTO findings (delivery_id, repo, branch, file, line, type,"
+		" message, source, sender, verdict, reason, fingerprint, job_id,"
+		" created)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[S_FINGERPRINT_ACTIVE] =
+		"SELECT EXISTS (SELECT 1 FROM findings f"
+		" JOIN jobs j ON j.id = f.job_id WHERE f.fingerprint = ?1 AND f.job_id IS NOT NULL"
+		" AND (j.state IN " NOT_FINAL " OR (j.state = 'healed' AND j.updated >= ?2)))",
 	[S_QUARANTINED] = "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = ?1)",
 	[S_REPO_HAS_WAITING] = "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'waiting'"
 			       " AND repo = ?1)",
-	[S_QUARANTINE_JOB] = "INSERT OR IGNORE INTO quarantine (fingerprint, repo, file, job_id, added)"
-			     " SELECT DISTINCT fingerprint, repo, file, job_id, ?2 FROM findings"
-			     " WHERE job_id = ?1 AND fingerprint IS NOT NULL",
+	[S_QUARANTINE_JOB] =
+		"INSERT OR IGNORE INTO quarantine (fingerprint, repo, file, job_id, added)"
+		" SELECT DISTINCT fingerprint, repo, file, job_id, ?2 FROM findings"
+		" WHERE job_id = ?1 AND fingerprint IS NOT NULL",
 	[S_QUARANTINE_ADD] = "INSERT INTO quarantine (fingerprint, repo, file, job_id, added)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (fingerprint) DO NOTHING",
 	[S_REPO_FROZEN] = "SELECT frozen, why, changed FROM repos WHERE repo = ?1",
@@ -90,11 +91,12 @@ static const char *const stmt_sql[S_COUNT] = {
 			      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repo) DO UPDATE SET"
 			      " frozen = excluded.frozen, why = excluded.why,"
 			      " changed = excluded.changed",
-	[S_JOB_INSERT] = "INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
-			 " pr_number, pr_url, sender, state, reason, attempts, base_sha,"
-			 " commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
-			 " updated, detail, pr_head) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			 " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+	[S_JOB_INSERT] =
+		"INSERT INTO jobs (repo, branch, file, type, message, delivery_id,"
+		" pr_number, pr_url, sender, state, reason, attempts, base_sha,"
+		" commit_sha, revert_sha, diff_lines, output_tail, stages, created,"
+		" updated, detail, pr_head) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
 	[S_JOB_UPDATE] = "UPDATE jobs SET repo = ?2, branch = ?3, file = ?4, type = ?5,"
 			 " message = ?6, delivery_id = ?7, pr_number = ?8, pr_url = ?9,"
 			 " sender = ?10, state = ?11, reason = ?12, attempts = ?13,"
@@ -128,24 +130,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FIX_RUNS_SINCE] = "SELECT COUNT(*) FROM fix_runs WHERE repo = ?1 AND ran_at >= ?2",
 };
 
-
 /* Serializes the write transactions of this process's handles (one writer at a time is all
  * SQLite allows anyway); other processes still meet SQLite's busy timeout. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const state_names[HH_JOB_STATE_COUNT] = {
-	[HH_JOB_QUEUED] = "queued",
-	[HH_JOB_WAITING] = "waiting",
-	[HH_JOB_FIXING] = "fixing",
-	[HH_JOB_COMMITTED] = "committed",
-	[HH_JOB_PUSHED] = "pushed",
-	[HH_JOB_WATCHING] = "watching",
-	[HH_JOB_REVERTING] = "reverting",
-	[HH_JOB_HEALED] = "healed",
-	[HH_JOB_REVERTED] = "reverted",
-	[HH_JOB_REVERT_FAILED] = "revert-failed",
-	[HH_JOB_FAILED] = "failed",
-	[HH_JOB_EXPIRED] = "expired",
+	[HH_JOB_QUEUED] = "queued",       [HH_JOB_WAITING] = "waiting",
+	[HH_JOB_FIXING] = "fixing",       [HH_JOB_COMMITTED] = "committed",
+	[HH_JOB_PUSHED] = "pushed",       [HH_JOB_WATCHING] = "watching",
+	[HH_JOB_REVERTING] = "reverting", [HH_JOB_HEALED] = "healed",
+	[HH_JOB_REVERTED] = "reverted",   [HH_JOB_REVERT_FAILED] = "revert-failed",
+	[HH_JOB_FAILED] = "failed",       [HH_JOB_EXPIRED] = "expired",
 };
 
 const char *hh_job_state_name(enum hh_job_state s)
@@ -348,13 +343,15 @@ int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
 
 		st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
 		if (st->lockfd < 0)
-			hh_error("store: cannot open '%s': %s", lp ? lp : st->path, strerror(errno));
+			hh_error("store: cannot open '%s': %s", lp ? lp : st->path,
+				 strerror(errno));
 		free(lp);
 		if (st->lockfd < 0)
 			goto out;
 	}
 	if (sqlite3_open_v2(st->path, &st->db,
-			    SQLITE_OPEN_READWRITE | (ref ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+			    SQLITE_OPEN_READWRITE | (ref ? 0 : SQLITE_OPEN_CREATE) |
+				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		if (!st->db) {
 			hh_error("store: cannot open '%s': out of memory", st->path);
@@ -371,10 +368,11 @@ int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
 		st->ino = ref->ino;
 	}
 	if (set_wal(st) < 0 ||
-	    exec(st, getenv("HEALHOOK_BENCH_NO_FSYNC") && strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"),
-								 "1") == 0
-			     ? "PRAGMA synchronous = OFF"
-			     : "PRAGMA synchronous = FULL",
+	    exec(st,
+		 getenv("HEALHOOK_BENCH_NO_FSYNC") &&
+				 strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"), "1") == 0
+			 ? "PRAGMA synchronous = OFF"
+			 : "PRAGMA synchronous = FULL",
 		 "cannot set synchronous mode") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
 	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
@@ -520,10 +518,11 @@ int hh_store_delivery_insert(hh_store *st, const hh_delivery_rec *d)
 
 	if (!id || !d->body_sha256)
 		return hh_error("store: cannot insert delivery: no id and no body hash");
-	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, d->body_sha256) || hh_st_bind_text(s, 3, d->event) ||
-	    hh_st_bind_text(s, 4, d->repo) || hh_st_bind_text(s, 5, d->verdict) ||
-	    hh_st_bind_text(s, 6, d->lookup ? d->lookup : "none") || hh_st_bind_int(s, 7, d->received) ||
-	    hh_st_bind_text(s, 8, d->headers) ||
+	if (hh_st_bind_text(s, 1, id) || hh_st_bind_text(s, 2, d->body_sha256) ||
+	    hh_st_bind_text(s, 3, d->event) || hh_st_bind_text(s, 4, d->repo) ||
+	    hh_st_bind_text(s, 5, d->verdict) ||
+	    hh_st_bind_text(s, 6, d->lookup ? d->lookup : "none") ||
+	    hh_st_bind_int(s, 7, d->received) || hh_st_bind_text(s, 8, d->headers) ||
 	    sqlite3_bind_blob64(s, 9, d->body ? d->body : "", d->body_len, SQLITE_STATIC))
 		return hh_st_bind_failed(st, s, "cannot insert delivery");
 	return hh_st_run(st, s, "cannot insert delivery");
@@ -575,7 +574,8 @@ int hh_store_pending_lookups(hh_store *st, hh_store_delivery_fn fn, void *ctx)
 		event = hh_st_col_dup(s, 2, &oom);
 		headers = hh_st_col_dup(s, 3, &oom);
 		hh_buf_clear(&body);
-		if (hh_buf_put(&body, sqlite3_column_blob(s, 4), (size_t)sqlite3_column_bytes(s, 4)))
+		if (hh_buf_put(&body, sqlite3_column_blob(s, 4),
+			       (size_t)sqlite3_column_bytes(s, 4)))
 			oom = 1;
 		hh_st_done(s);
 		if (oom) {
@@ -615,9 +615,11 @@ int hh_store_finding_insert(hh_store *st, const hh_finding_rec *f)
 	sqlite3_stmt *s = st->s[S_FINDING_INSERT];
 
 	if (hh_st_bind_text(s, 1, f->delivery_id) || hh_st_bind_text(s, 2, f->repo) ||
-	    hh_st_bind_text(s, 3, f->branch) || hh_st_bind_text(s, 4, f->file) || hh_st_bind_int(s, 5, f->line) ||
-	    hh_st_bind_text(s, 6, f->type) || hh_st_bind_text(s, 7, f->message) || hh_st_bind_text(s, 8, f->source) ||
-	    hh_st_bind_text(s, 9, f->sender) || hh_st_bind_text(s, 10, f->verdict ? f->verdict : "rejected") ||
+	    hh_st_bind_text(s, 3, f->branch) || hh_st_bind_text(s, 4, f->file) ||
+	    hh_st_bind_int(s, 5, f->line) || hh_st_bind_text(s, 6, f->type) ||
+	    hh_st_bind_text(s, 7, f->message) || hh_st_bind_text(s, 8, f->source) ||
+	    hh_st_bind_text(s, 9, f->sender) ||
+	    hh_st_bind_text(s, 10, f->verdict ? f->verdict : "rejected") ||
 	    hh_st_bind_text(s, 11, f->reason) || hh_st_bind_text(s, 12, f->fingerprint) ||
 	    hh_st_bind_job_id(s, 13, f->job_id) || hh_st_bind_int(s, 14, f->created))
 		return hh_st_bind_failed(st, s, "cannot insert finding");
@@ -655,8 +657,9 @@ int hh_store_quarantine_add(hh_store *st, const char *fingerprint, const char *r
 		return hh_pg_quarantine_add(st->pg, fingerprint, repo, file, job_id, when);
 	sqlite3_stmt *s = st->s[S_QUARANTINE_ADD];
 
-	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_text(s, 2, repo) || hh_st_bind_text(s, 3, file) ||
-	    hh_st_bind_job_id(s, 4, job_id) || hh_st_bind_int(s, 5, when))
+	if (hh_st_bind_text(s, 1, fingerprint) || hh_st_bind_text(s, 2, repo) ||
+	    hh_st_bind_text(s, 3, file) || hh_st_bind_job_id(s, 4, job_id) ||
+	    hh_st_bind_int(s, 5, when))
 		return hh_st_bind_failed(st, s, "cannot quarantine finding");
 	return hh_st_run(st, s, "cannot quarantine finding");
 }
@@ -736,7 +739,8 @@ int hh_store_repo_set_frozen(hh_store *st, const char *repo, int frozen, const c
 	sqlite3_stmt *s = st->s[S_REPO_SET_FROZEN];
 
 	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_int(s, 2, frozen != 0) ||
-	    hh_st_bind_text(s, 3, frozen ? why : NULL) || hh_st_bind_int(s, 4, (long long)time(NULL)))
+	    hh_st_bind_text(s, 3, frozen ? why : NULL) ||
+	    hh_st_bind_int(s, 4, (long long)time(NULL)))
 		return hh_st_bind_failed(st, s, "cannot set repository frozen");
 	return hh_st_run(st, s, "cannot set repository frozen");
 }

@@ -96,14 +96,14 @@ int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx);
 
 /* ---- deliveries ---- */
 typedef struct hh_delivery_rec {
-	const char *id;           /* X-Gitea-Delivery; may be NULL (then body_sha256 is used) */
-	const char *body_sha256;  /* lowercase hex of the raw body */
-	const char *event;        /* X-Gitea-Event-Type */
-	const char *repo;         /* repository.full_name, may be NULL */
-	const char *verdict;      /* "accepted", "ignored", "duplicate", ... */
-	const char *lookup;       /* "none", "pending", "done", "failed" */
-	long long received;       /* unix seconds */
-	const char *headers;      /* "Name: value\n" lines as received (secrets excluded) */
+	const char *id;          /* X-Gitea-Delivery; may be NULL (then body_sha256 is used) */
+	const char *body_sha256; /* lowercase hex of the raw body */
+	const char *event;       /* X-Gitea-Event-Type */
+	const char *repo;        /* repository.full_name, may be NULL */
+	const char *verdict;     /* "accepted", "ignored", "duplicate", ... */
+	const char *lookup;      /* "none", "pending", "done", "failed" */
+	long long received;      /* unix seconds */
+	const char *headers;     /* "Name: value\n" lines as received (secrets excluded) */
 	const void *body;
 	size_t body_len;
 } hh_delivery_rec;
@@ -138,12 +138,12 @@ typedef struct hh_finding_rec {
 	long line;
 	const char *type;
 	const char *message;
-	const char *source;       /* "review-body", "line-comment", "comment" */
+	const char *source; /* "review-body", "line-comment", "comment" */
 	const char *sender;
-	const char *verdict;      /* "accepted" or "rejected" */
-	const char *reason;       /* NULL when accepted */
-	const char *fingerprint;  /* hex SHA-256 of repo\0branch\0file\0type\0message */
-	long long job_id;         /* 0 when rejected */
+	const char *verdict;     /* "accepted" or "rejected" */
+	const char *reason;      /* NULL when accepted */
+	const char *fingerprint; /* hex SHA-256 of repo\0branch\0file\0type\0message */
+	long long job_id;        /* 0 when rejected */
 	long long created;
 } hh_finding_rec;
 
@@ -167,18 +167,18 @@ int hh_store_repo_frozen_info(hh_store *st, const char *repo, char **why, long l
 
 /* ---- jobs ---- */
 enum hh_job_state {
-	HH_JOB_QUEUED = 0,     /* accepted, waiting for the worker */
-	HH_JOB_WAITING,        /* over the hourly budget (L3), waits its turn */
-	HH_JOB_FIXING,         /* preflight, scratch copy, fixer, judging */
-	HH_JOB_COMMITTED,      /* commit built in the mirror, not yet pushed */
-	HH_JOB_PUSHED,         /* landed; also final for a PR branch without ci-wait */
-	HH_JOB_WATCHING,       /* health watch (L4) */
-	HH_JOB_REVERTING,      /* revert in progress */
-	HH_JOB_HEALED,         /* final: landed and healthy */
-	HH_JOB_REVERTED,       /* final: reverted, health came back */
-	HH_JOB_REVERT_FAILED,  /* final: revert failed, repository frozen */
-	HH_JOB_FAILED,         /* final: see reason (no-diff, diff-too-large, check-failed, ...) */
-	HH_JOB_EXPIRED,        /* final: waited longer than queue-ttl */
+	HH_JOB_QUEUED = 0,    /* accepted, waiting for the worker */
+	HH_JOB_WAITING,       /* over the hourly budget (L3), waits its turn */
+	HH_JOB_FIXING,        /* preflight, scratch copy, fixer, judging */
+	HH_JOB_COMMITTED,     /* commit built in the mirror, not yet pushed */
+	HH_JOB_PUSHED,        /* landed; also final for a PR branch without ci-wait */
+	HH_JOB_WATCHING,      /* health watch (L4) */
+	HH_JOB_REVERTING,     /* revert in progress */
+	HH_JOB_HEALED,        /* final: landed and healthy */
+	HH_JOB_REVERTED,      /* final: reverted, health came back */
+	HH_JOB_REVERT_FAILED, /* final: revert failed, repository frozen */
+	HH_JOB_FAILED,        /* final: see reason (no-diff, diff-too-large, check-failed, ...) */
+	HH_JOB_EXPIRED,       /* final: waited longer than queue-ttl */
 	HH_JOB_STATE_COUNT
 };
 
@@ -192,25 +192,25 @@ int hh_job_state_final(enum hh_job_state s);
 typedef struct hh_job {
 	long long id;
 	char *repo;
-	char *branch;          /* target branch */
+	char *branch; /* target branch */
 	char *file;
-	char *type;            /* type of the first finding */
-	char *message;         /* messages of the job's findings, joined by "\n" */
+	char *type;    /* type of the first finding */
+	char *message; /* messages of the job's findings, joined by "\n" */
 	char *delivery_id;
 	long pr_number;
 	char *pr_url;
 	char *sender;
 	enum hh_job_state state;
-	char *reason;          /* why it failed ("no-diff", ...), NULL otherwise */
-	char *detail;          /* a sentence for people: what happened, on which object */
-	int pr_head;           /* 1: the branch is an open PR's head (no health watch; ci-wait) */
+	char *reason; /* why it failed ("no-diff", ...), NULL otherwise */
+	char *detail; /* a sentence for people: what happened, on which object */
+	int pr_head;  /* 1: the branch is an open PR's head (no health watch; ci-wait) */
 	int attempts;
 	char *base_sha;
 	char *commit_sha;
 	char *revert_sha;
 	long diff_lines;
-	char *output_tail;     /* last bytes of the fixer's output */
-	char *stages;          /* JSON object of stage durations in ms, e.g. {"fix":1200} */
+	char *output_tail; /* last bytes of the fixer's output */
+	char *stages;      /* JSON object of stage durations in ms, e.g. {"fix":1200} */
 	long long created;
 	long long updated;
 } hh_job;
@@ -300,32 +300,32 @@ long long hh_store_fix_runs_since(hh_store *st, const char *repo, long long sinc
  * on it ("ok", "bad", "old", "no-answer") and the first bytes of the answer (or the error). */
 typedef struct hh_probe_rec {
 	long long job_id;
-	const char *sha;          /* the commit the watch waited for (the fix or its revert) */
-	long long at;             /* unix seconds */
+	const char *sha; /* the commit the watch waited for (the fix or its revert) */
+	long long at;    /* unix seconds */
 	long status;
 	const char *verdict;
-	const char *answer;       /* kept up to HH_STORE_PROBE_TEXT bytes */
+	const char *answer; /* kept up to HH_STORE_PROBE_TEXT bytes */
 } hh_probe_rec;
-#define HH_STORE_MAX_PROBES 200  /* probes kept per job; later ones are not stored */
+#define HH_STORE_MAX_PROBES 200 /* probes kept per job; later ones are not stored */
 #define HH_STORE_PROBE_TEXT 300
 
 /* One notification delivered (ok 1) or given up (ok 0): target says where ("telegram chat
  * 123", "gitea comment acme/shop#7", "gitea status acme/shop@abc123"), never a token. */
 typedef struct hh_notification_rec {
-	long long job_id;         /* 0: not about a job */
-	const char *outcome;      /* hh_outcome_name() */
+	long long job_id;    /* 0: not about a job */
+	const char *outcome; /* hh_outcome_name() */
 	const char *target;
 	int ok;
 	int attempts;
-	const char *error;        /* when given up; NULL otherwise */
+	const char *error; /* when given up; NULL otherwise */
 	long long at;
 } hh_notification_rec;
 
 int hh_store_probe_add(hh_store *st, const hh_probe_rec *p);
 int hh_store_notification_add(hh_store *st, const hh_notification_rec *n);
 /* Oldest first. */
-int hh_store_job_probes(hh_store *st, long long job_id,
-			int (*fn)(void *ctx, const hh_probe_rec *p), void *ctx);
+int hh_store_job_probes(hh_store *st, long long job_id, int (*fn)(void *ctx, const hh_probe_rec *p),
+			void *ctx);
 int hh_store_job_notifications(hh_store *st, long long job_id,
 			       int (*fn)(void *ctx, const hh_notification_rec *n), void *ctx);
 /* The findings that made the job, in the order they were stored. */
@@ -347,7 +347,7 @@ typedef struct hh_repo_activity {
 	long long last_job;
 	char last_state[16];
 	char last_reason[64];
-	long long last_at;        /* when it ended (the job's updated time) */
+	long long last_at; /* when it ended (the job's updated time) */
 } hh_repo_activity;
 int hh_store_repo_activity(hh_store *st, const char *repo, hh_repo_activity *out);
 

@@ -14,8 +14,9 @@
 /* The oldest job of repo in progress (fixing, committed, watching, reverting), or 0. */
 static long long busy_job(hh_store *st, const char *repo, const char **state_out)
 {
-	static const char sql[] = "SELECT id, state FROM jobs WHERE repo = ?1 AND state IN "
-				  "('fixing','committed','watching','reverting') ORDER BY id LIMIT 1";
+	static const char sql[] =
+		"SELECT id, state FROM jobs WHERE repo = ?1 AND state IN "
+		"('fixing','committed','watching','reverting') ORDER BY id LIMIT 1";
 	static char state[16];
 	sqlite3_stmt *s = NULL;
 	long long id = -1;

@@ -143,7 +143,7 @@ static int pg_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 {
 	struct group *g;
-	struct item me = { fn, ctx, 0, 0, NULL, NULL };
+	struct item me = {fn, ctx, 0, 0, NULL, NULL};
 	int rc;
 
 	if (st->pg)

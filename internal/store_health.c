@@ -90,7 +90,8 @@ int hh_store_check(hh_store *st)
 	}
 	if ((unsigned long long)sb.st_dev != st->dev || (unsigned long long)sb.st_ino != st->ino) {
 		set_aside_wal(st);
-		return hh_error("store: '%s' was replaced by another file: restart serve", st->path);
+		return hh_error("store: '%s' was replaced by another file: restart serve",
+				st->path);
 	}
 	/* Same file, other bytes: written over in place (a valid database copied over it keeps
 	 * the header and is not seen here; docs/security.md). */

@@ -54,7 +54,8 @@ static int bind_job(sqlite3_stmt *s, const hh_job *j, long long created, long lo
 	       hh_st_bind_text(s, 4, j->file) || hh_st_bind_text(s, 5, j->type) ||
 	       hh_st_bind_text(s, 6, j->message) || hh_st_bind_text(s, 7, j->delivery_id) ||
 	       hh_st_bind_int(s, 8, j->pr_number) || hh_st_bind_text(s, 9, j->pr_url) ||
-	       hh_st_bind_text(s, 10, j->sender) || hh_st_bind_text(s, 11, hh_job_state_name(j->state)) ||
+	       hh_st_bind_text(s, 10, j->sender) ||
+	       hh_st_bind_text(s, 11, hh_job_state_name(j->state)) ||
 	       hh_st_bind_text(s, 12, j->reason) || hh_st_bind_int(s, 13, j->attempts) ||
 	       hh_st_bind_text(s, 14, j->base_sha) || hh_st_bind_text(s, 15, j->commit_sha) ||
 	       hh_st_bind_text(s, 16, j->revert_sha) || hh_st_bind_int(s, 17, j->diff_lines) ||
@@ -333,7 +334,8 @@ int hh_store_fix_run_add(hh_store *st, const char *repo, long long job_id, long 
 		return hh_pg_fix_run_add(st->pg, repo, job_id, when);
 	sqlite3_stmt *s = st->s[S_FIX_RUN_ADD];
 
-	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_job_id(s, 2, job_id) || hh_st_bind_int(s, 3, when))
+	if (hh_st_bind_text(s, 1, repo) || hh_st_bind_job_id(s, 2, job_id) ||
+	    hh_st_bind_int(s, 3, when))
 		return hh_st_bind_failed(st, s, "cannot record fixer run");
 	return hh_st_run(st, s, "cannot record fixer run");
 }

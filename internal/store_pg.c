@@ -169,17 +169,16 @@ static const char *first_line(const char *msg, char *buf, size_t size)
 int hh_pg_error(hh_pg *pg, const PGresult *r, const char *what)
 {
 	const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg =
-		r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn);
+	const char *msg = r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r)
+							: PQerrorMessage(pg->conn);
 	char line[400];
 
 	first_line(msg, line, sizeof(line));
 	if (PQstatus(pg->conn) == CONNECTION_BAD ||
 	    (code && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)))
 		return hh_error("store: %s: database unavailable (%s)", what, line);
-	if (code &&
-	    (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 ||
-	     strcmp(code, "55P03") == 0))
+	if (code && (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 ||
+		     strcmp(code, "55P03") == 0))
 		return hh_error("store: %s: database busy (%s)", what, line);
 	if (code && strcmp(code, "53100") == 0)
 		return hh_error("store: %s: disk full (%s)", what, line);
@@ -392,7 +391,7 @@ static int read_version(hh_pg *pg, int *v)
 /* Brings the schema to PG_SCHEMA_VERSION in one transaction, under an advisory lock. */
 static int migrate(hh_pg *pg)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	int v, ret = -1;
 
 	if (hh_pg_begin(pg) < 0)
@@ -411,7 +410,7 @@ static int migrate(hh_pg *pg)
 		goto out;
 	}
 	for (; v < PG_SCHEMA_VERSION; v++) {
-		struct pg_args b = { 0 };
+		struct pg_args b = {0};
 
 		hh_pg_arg_int(&b, v + 1);
 		hh_pg_arg_int(&b, (long long)time(NULL));
@@ -504,7 +503,7 @@ void hh_pg_close(hh_pg *pg)
 
 long long hh_pg_takeovers(hh_pg *pg)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
 	return hh_pg_int(pg,
@@ -519,7 +518,7 @@ long long hh_pg_takeovers(hh_pg *pg)
  * restart) must expire so that it is taken over and resumed. */
 int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	hh_buf list = HH_BUF_INIT;
 	PGresult *r;
 	size_t i;
@@ -551,7 +550,7 @@ int hh_pg_lease_renew(hh_pg *pg, const long long *ids, size_t n)
 
 int hh_pg_lease_drop(hh_pg *pg, long long job_id)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_int(&a, job_id);
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
@@ -565,7 +564,7 @@ int hh_pg_lease_drop(hh_pg *pg, long long job_id)
  * database), which a restart resumes on SQLite too. */
 int hh_pg_lease_forget_mine(hh_pg *pg)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, hh_pg_cfg.instance);
 	return hh_pg_do(pg,
@@ -579,7 +578,7 @@ int hh_pg_lease_forget_mine(hh_pg *pg)
  * than the lease). Returns 1 with *out filled, 0 when there is none. */
 int hh_pg_lease_takeover(hh_pg *pg, hh_job *out)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	long long now = (long long)time(NULL), id;
 
 	memset(out, 0, sizeof(*out));

@@ -67,8 +67,8 @@ int hh_pg_job_notifications(hh_pg *pg, long long job_id,
 			    int (*fn)(void *ctx, const hh_notification_rec *n), void *ctx);
 int hh_pg_job_findings(hh_pg *pg, long long job_id, int (*fn)(void *ctx, const hh_finding_rec *f),
 		       void *ctx);
-int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offset,
-		  long long *ids, size_t cap, size_t *n, long long *total);
+int hh_pg_job_ids(hh_pg *pg, const char *repo, const char *state, long long offset, long long *ids,
+		  size_t cap, size_t *n, long long *total);
 int hh_pg_repo_activity(hh_pg *pg, const char *repo, hh_repo_activity *out);
 int hh_pg_repo_names(hh_pg *pg, int (*fn)(void *ctx, const char *repo), void *ctx);
 int hh_pg_outcomes_per_day(hh_pg *pg, long long since,

@@ -99,7 +99,7 @@ static int read_job(const PGresult *r, int row, hh_job *out)
 
 int hh_pg_job_insert(hh_pg *pg, hh_job *job)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	long long created = job->created ? job->created : (long long)time(NULL);
 	long long updated = job->updated ? job->updated : created, id;
 
@@ -124,7 +124,7 @@ int hh_pg_job_insert(hh_pg *pg, hh_job *job)
 
 int hh_pg_job_update(hh_pg *pg, const hh_job *job)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int changed;
 
@@ -149,7 +149,7 @@ int hh_pg_job_update(hh_pg *pg, const hh_job *job)
 	if (changed == 1)
 		return 0;
 	{
-		struct pg_args b = { 0 };
+		struct pg_args b = {0};
 		long long n;
 
 		hh_pg_arg_int(&b, job->id);
@@ -195,7 +195,7 @@ out:
 
 int hh_pg_job_get(hh_pg *pg, long long id, hh_job *out)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	hh_job *v = NULL;
 	size_t n = 0;
 
@@ -213,13 +213,14 @@ int hh_pg_job_get(hh_pg *pg, long long id, hh_job *out)
 
 int hh_pg_jobs_recent(hh_pg *pg, const char *repo, int limit, hh_job **out, size_t *n)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	/* Two statements, so that one repository's history reads the index jobs_repo. */
 	if (!repo) {
 		hh_pg_arg_int(&a, limit > 0 ? limit : 50);
-		return query_jobs(pg, "SELECT " JOB_COLS " FROM jobs ORDER BY created DESC, id DESC"
-				      " LIMIT $1",
+		return query_jobs(pg,
+				  "SELECT " JOB_COLS " FROM jobs ORDER BY created DESC, id DESC"
+				  " LIMIT $1",
 				  &a, out, n, "cannot list jobs");
 	}
 	hh_pg_arg_text(&a, repo);
@@ -232,7 +233,7 @@ int hh_pg_jobs_recent(hh_pg *pg, const char *repo, int limit, hh_job **out, size
 
 int hh_pg_jobs_in_state(hh_pg *pg, enum hh_job_state state, hh_job **out, size_t *n)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, hh_job_state_name(state));
 	return query_jobs(pg, "SELECT " JOB_COLS " FROM jobs WHERE state = $1 ORDER BY created, id",
@@ -241,7 +242,7 @@ int hh_pg_jobs_in_state(hh_pg *pg, enum hh_job_state state, hh_job **out, size_t
 
 int hh_pg_job_counts(hh_pg *pg, void (*fn)(void *ctx, enum hh_job_state s, long long n), void *ctx)
 {
-	long long counts[HH_JOB_STATE_COUNT] = { 0 };
+	long long counts[HH_JOB_STATE_COUNT] = {0};
 	PGresult *r = hh_pg_exec(pg, "SELECT state, COUNT(*) FROM jobs GROUP BY state", NULL,
 				 "cannot count jobs");
 	int i, rows;
@@ -295,7 +296,7 @@ static char *text_array(const char *const *v, size_t n)
 
 int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_job *out)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	long long now = (long long)time(NULL);
 	char *skip = text_array(skip_repos, nskip);
 	PGresult *r;
@@ -345,7 +346,7 @@ int hh_pg_job_claim(hh_pg *pg, const char *const *skip_repos, size_t nskip, hh_j
 
 int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long when)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_job_id(&a, job_id);
@@ -356,7 +357,7 @@ int hh_pg_fix_run_add(hh_pg *pg, const char *repo, long long job_id, long long w
 
 long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, since);
@@ -368,7 +369,7 @@ long long hh_pg_fix_runs_since(hh_pg *pg, const char *repo, long long since)
 static int busy_job(hh_pg *pg, const char *repo, long long *busy, const char **state)
 {
 	static char name[16];
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 
 	hh_pg_arg_text(&a, repo);
@@ -409,7 +410,7 @@ int hh_pg_job_insert_claimed(hh_pg *pg, hh_job *job, long long *busy, const char
 	if (!job->updated)
 		job->updated = job->created;
 	for (tries = 0; tries < 5; tries++) {
-		struct pg_args a = { 0 };
+		struct pg_args a = {0};
 
 		job_args(&a, job, job->created, job->updated);
 		id = hh_pg_int(pg,
@@ -438,7 +439,7 @@ int hh_pg_job_insert_claimed(hh_pg *pg, hh_job *job, long long *busy, const char
 
 int hh_pg_job_quarantined(hh_pg *pg, long long job_id)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_int(&a, job_id);
 	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM quarantine WHERE job_id = $1)", &a,

@@ -24,7 +24,7 @@
 
 int hh_pg_delivery_known(hh_pg *pg, const char *id, const char *body_sha256)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, id);
 	hh_pg_arg_text(&a, body_sha256);
@@ -37,7 +37,7 @@ int hh_pg_delivery_known(hh_pg *pg, const char *id, const char *body_sha256)
 /* Returns 0 when stored, 1 when a delivery with this id or body hash was already stored. */
 int hh_pg_delivery_insert(hh_pg *pg, const hh_delivery_rec *d)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	const char *id = d->id ? d->id : d->body_sha256;
 	PGresult *r;
 	int ret;
@@ -67,7 +67,7 @@ int hh_pg_delivery_insert(hh_pg *pg, const hh_delivery_rec *d)
 
 int hh_pg_delivery_set_lookup(hh_pg *pg, const char *id, const char *lookup)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, id);
 	hh_pg_arg_text(&a, lookup);
@@ -79,7 +79,7 @@ int hh_pg_delivery_set_lookup(hh_pg *pg, const char *id, const char *lookup)
 static int next_pending(hh_pg *pg, long long *last, char **id, char **event, char **headers,
 			unsigned char **body, size_t *body_len)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int oom = 0, ret = -1;
 
@@ -138,7 +138,7 @@ long long hh_pg_delivery_count(hh_pg *pg)
 
 int hh_pg_finding_insert(hh_pg *pg, const hh_finding_rec *f)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, f->delivery_id);
 	hh_pg_arg_text(&a, f->repo);
@@ -163,13 +163,12 @@ int hh_pg_finding_insert(hh_pg *pg, const hh_finding_rec *f)
 
 int hh_pg_fingerprint_active(hh_pg *pg, const char *fingerprint, long long since)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, fingerprint);
 	/* Held until the transaction ends: the check and the job it leads to are one step. */
-	if (pg->in_tx &&
-	    hh_pg_do(pg, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &a,
-		     "cannot lock fingerprint") < 0)
+	if (pg->in_tx && hh_pg_do(pg, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &a,
+				  "cannot lock fingerprint") < 0)
 		return -1;
 	hh_pg_arg_int(&a, since);
 	return (int)hh_pg_int(pg,
@@ -182,7 +181,7 @@ int hh_pg_fingerprint_active(hh_pg *pg, const char *fingerprint, long long since
 
 int hh_pg_quarantined(hh_pg *pg, const char *fingerprint)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, fingerprint);
 	return (int)hh_pg_int(pg, "SELECT EXISTS (SELECT 1 FROM quarantine WHERE fingerprint = $1)",
@@ -192,7 +191,7 @@ int hh_pg_quarantined(hh_pg *pg, const char *fingerprint)
 int hh_pg_quarantine_add(hh_pg *pg, const char *fingerprint, const char *repo, const char *file,
 			 long long job_id, long long when)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, fingerprint);
 	hh_pg_arg_text(&a, repo);
@@ -208,7 +207,7 @@ int hh_pg_quarantine_add(hh_pg *pg, const char *fingerprint, const char *repo, c
 int hh_pg_quarantine_job(hh_pg *pg, long long job_id, const char *repo, const char *file,
 			 const char *extra_fingerprint, long long when)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_int(&a, job_id);
 	hh_pg_arg_int(&a, when);
@@ -226,7 +225,7 @@ int hh_pg_quarantine_job(hh_pg *pg, long long job_id, const char *repo, const ch
 
 int hh_pg_repo_has_waiting(hh_pg *pg, const char *repo)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, repo);
 	return (int)hh_pg_int(pg,
@@ -237,7 +236,7 @@ int hh_pg_repo_has_waiting(hh_pg *pg, const char *repo)
 
 int hh_pg_repo_frozen_info(hh_pg *pg, const char *repo, char **why, long long *since)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 	PGresult *r;
 	int oom = 0, frozen = 0;
 
@@ -265,7 +264,7 @@ int hh_pg_repo_frozen_info(hh_pg *pg, const char *repo, char **why, long long *s
 
 int hh_pg_repo_set_frozen(hh_pg *pg, const char *repo, int frozen, const char *why)
 {
-	struct pg_args a = { 0 };
+	struct pg_args a = {0};
 
 	hh_pg_arg_text(&a, repo);
 	hh_pg_arg_int(&a, frozen != 0);

@@ -15,7 +15,7 @@ struct pg_target {
 	char *database; /* libpq URL or conninfo; NULL = SQLite */
 	char *password; /* from database-password-file; NULL = libpq's own (PGPASSFILE) */
 	char *instance; /* this instance's id in job leases */
-	long lease; /* seconds a lease lasts without renewal */
+	long lease;     /* seconds a lease lasts without renewal */
 };
 extern struct pg_target hh_pg_cfg;
 

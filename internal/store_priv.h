@@ -47,7 +47,8 @@ enum stmt_id {
 struct hh_pg;
 
 struct hh_store {
-	struct hh_pg *pg; /* non-NULL: a PostgreSQL handle (store_pg.h), and nothing below is used */
+	struct hh_pg
+		*pg; /* non-NULL: a PostgreSQL handle (store_pg.h), and nothing below is used */
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *s[S_COUNT];

@@ -154,7 +154,7 @@ int hh_store_job_probes(hh_store *st, long long job_id, int (*fn)(void *ctx, con
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_probe_rec p = { 0 };
+		hh_probe_rec p = {0};
 
 		p.job_id = job_id;
 		p.sha = col(s, 0);
@@ -185,7 +185,7 @@ int hh_store_job_notifications(hh_store *st, long long job_id,
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_notification_rec n = { 0 };
+		hh_notification_rec n = {0};
 
 		n.job_id = job_id;
 		n.outcome = col(s, 0);
@@ -218,7 +218,7 @@ int hh_store_job_findings(hh_store *st, long long job_id,
 		return -1;
 	hh_st_bind_int(s, 1, job_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		hh_finding_rec f = { 0 };
+		hh_finding_rec f = {0};
 
 		f.delivery_id = col(s, 0);
 		f.repo = col(s, 1);

@@ -15,17 +15,17 @@
 struct hh_worker {
 	const hh_config *cfg;
 	hh_notifier *notifier;
-	volatile int halt;      /* ends health watches early at shutdown */
-	long long *resume;      /* jobs found in progress at start, run first */
+	volatile int halt; /* ends health watches early at shutdown */
+	long long *resume; /* jobs found in progress at start, run first */
 	size_t nresume;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
 	pthread_t *threads;
 	size_t n;
-	pthread_t lease_thread;  /* renews this instance's job leases (shared store only) */
+	pthread_t lease_thread; /* renews this instance's job leases (shared store only) */
 	int lease_started;
-	long long *running;      /* running[i]: the job thread i runs (0 = none), under lock */
+	long long *running; /* running[i]: the job thread i runs (0 = none), under lock */
 };
 
 /* Records (or clears, id 0) the job the calling worker thread runs, for the lease thread. */
@@ -50,8 +50,7 @@ static void set_str(char **dst, const char *v)
 }
 
 /* Moves waiting jobs back to queued when their repository's hour has room, or expires them. */
-static int release_waiting(const hh_config *cfg, hh_store *st, long long now,
-			   hh_notifier *notifier)
+static int release_waiting(const hh_config *cfg, hh_store *st, long long now, hh_notifier *notifier)
 {
 	hh_job *jobs = NULL;
 	size_t n = 0, i;
@@ -70,7 +69,8 @@ static int release_waiting(const hh_config *cfg, hh_store *st, long long now,
 			set_str(&j->reason, "expired");
 			free(j->detail);
 			j->detail = hh_asprintf("waited longer than queue-ttl (%lds)", ttl);
-		} else if (hh_store_fix_runs_since(st, j->repo, now - (repo ? repo->rate_window : 3600)) < max) {
+		} else if (hh_store_fix_runs_since(st, j->repo,
+						   now - (repo ? repo->rate_window : 3600)) < max) {
 			j->state = HH_JOB_QUEUED;
 			set_str(&j->reason, NULL);
 			set_str(&j->detail, NULL);
@@ -100,8 +100,8 @@ int hh_worker_recover(const hh_config *cfg, hh_store *st, long long now)
 static int interrupted_jobs(const hh_config *cfg, hh_store *st, long long now, long long **ids,
 			    size_t *nids)
 {
-	static const enum hh_job_state states[] = {HH_JOB_FIXING, HH_JOB_COMMITTED,
-						   HH_JOB_WATCHING, HH_JOB_REVERTING, HH_JOB_PUSHED};
+	static const enum hh_job_state states[] = {HH_JOB_FIXING, HH_JOB_COMMITTED, HH_JOB_WATCHING,
+						   HH_JOB_REVERTING, HH_JOB_PUSHED};
 	size_t s, i;
 
 	*ids = NULL;

@@ -18,8 +18,9 @@
 
 typedef struct hh_worker hh_worker;
 
-/* Outcomes are told to notifier (may be NULL; not owned). Starts cfg->worker_parallel threads (each with its own store handle); none for 0. Jobs left
- * in progress by a previous run are resumed first. */
+/* Outcomes are told to notifier (may be NULL; not owned). Starts cfg->worker_parallel threads (each
+ * with its own store handle); none for 0. Jobs left in progress by a previous run are resumed
+ * first. */
 int hh_worker_start(hh_worker **out, const hh_config *cfg, hh_notifier *notifier);
 /* Wakes idle threads (a job was queued). */
 void hh_worker_wake(hh_worker *w);

@@ -12,8 +12,9 @@
  * encoding/json does), and so is an object with a key twice: cJSON would read the first and Go
  * (Gitea, or a proxy) the last, so the same signed body would mean two things. Keys are compared
  * as Go matches them to struct fields: ASCII case-insensitively, with U+017F as "s" and U+212A
- * (Kelvin) as "k"; every object of the body is checked (sorting its keys: no quadratic case). Every string kept is copied, and the cJSON tree is freed
- * before returning, so no cJSON type leaves this file.
+ * (Kelvin) as "k"; every object of the body is checked (sorting its keys: no quadratic case). Every
+ * string kept is copied, and the cJSON tree is freed before returning, so no cJSON type leaves this
+ * file.
  */
 #include "webhook/event.h"
 #include "internal/buf.h"
@@ -86,9 +87,11 @@ static int prescan(const char *json, size_t len)
 				in_str = 0;
 			} else if (c == '\\' && i + 1 < len) {
 				i++;
-				if (json[i] == 'u' && i + 4 < len && memcmp(json + i + 1, "0000", 4) == 0)
-					return hh_error("malformed JSON: \\u0000 escape at offset %zu",
-							i - 1);
+				if (json[i] == 'u' && i + 4 < len &&
+				    memcmp(json + i + 1, "0000", 4) == 0)
+					return hh_error(
+						"malformed JSON: \\u0000 escape at offset %zu",
+						i - 1);
 			}
 			continue;
 		}

@@ -23,24 +23,24 @@ enum hh_event_kind {
 
 typedef struct hh_event {
 	enum hh_event_kind kind;
-	char *action;          /* "reviewed", "created", ... */
-	char *repo;            /* repository.full_name */
-	char *default_branch;  /* repository.default_branch */
-	char *clone_url;       /* repository.clone_url */
-	char *ssh_url;         /* repository.ssh_url */
-	char *sender;          /* sender.login */
-	long pr_number;        /* pull_request.number, else issue.number when is_pull; 0 = none */
-	char *pr_state;        /* pull_request.state: "open" or "closed" */
-	int pr_merged;         /* pull_request.merged */
-	char *pr_url;          /* pull_request.html_url */
-	char *head_ref;        /* pull_request.head.ref */
-	char *head_sha;        /* pull_request.head.sha */
-	char *base_ref;        /* pull_request.base.ref */
-	char *review_type;     /* review.type */
-	char *review_content;  /* review.content */
-	char *comment_body;    /* comment.body */
-	long comment_id;       /* comment.id */
-	int is_pull;           /* is_pull (issue comments) or 1 for review events */
+	char *action;         /* "reviewed", "created", ... */
+	char *repo;           /* repository.full_name */
+	char *default_branch; /* repository.default_branch */
+	char *clone_url;      /* repository.clone_url */
+	char *ssh_url;        /* repository.ssh_url */
+	char *sender;         /* sender.login */
+	long pr_number;       /* pull_request.number, else issue.number when is_pull; 0 = none */
+	char *pr_state;       /* pull_request.state: "open" or "closed" */
+	int pr_merged;        /* pull_request.merged */
+	char *pr_url;         /* pull_request.html_url */
+	char *head_ref;       /* pull_request.head.ref */
+	char *head_sha;       /* pull_request.head.sha */
+	char *base_ref;       /* pull_request.base.ref */
+	char *review_type;    /* review.type */
+	char *review_content; /* review.content */
+	char *comment_body;   /* comment.body */
+	long comment_id;      /* comment.id */
+	int is_pull;          /* is_pull (issue comments) or 1 for review events */
 } hh_event;
 
 /* Maps an X-Gitea-Event-Type value (NULL allowed) to a kind; unknown → HH_EV_UNKNOWN. */

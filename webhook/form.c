@@ -24,8 +24,10 @@ int hh_form_payload(const char *body, size_t len, hh_buf *out)
 					c = ' ';
 				} else if (c == '%') {
 					int hi, lo;
-					if (fe - s < 3 || (hi = hh_hex_digit(s[1])) < 0 || (lo = hh_hex_digit(s[2])) < 0)
-						return hh_error("malformed form body: bad %%-escape");
+					if (fe - s < 3 || (hi = hh_hex_digit(s[1])) < 0 ||
+					    (lo = hh_hex_digit(s[2])) < 0)
+						return hh_error(
+							"malformed form body: bad %%-escape");
 					c = (char)(hi << 4 | lo);
 					s += 2;
 				}

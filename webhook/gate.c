@@ -30,10 +30,10 @@
 
 enum { C_HEAD, C_PENDING, C_MHD, C_LINGER };
 
-#define LINGER_MAX 256      /* answered connections draining at once; more are closed */
+#define LINGER_MAX 256 /* answered connections draining at once; more are closed */
 #define LINGER_SECONDS 2.0
 #define ACCEPT_BATCH 32
-#define PENDING_GRACE 30.0  /* a handed socket never announced is forgotten after this */
+#define PENDING_GRACE 30.0 /* a handed socket never announced is forgotten after this */
 
 struct hh_gate_conn {
 	struct hh_gate_conn *next;
@@ -133,8 +133,7 @@ static void bury(hh_gate *g, struct hh_gate_conn *c)
 }
 
 /* Answers c with one JSON response and lets it drain (lock held). c may be new (no state). */
-static void answer(hh_gate *g, struct hh_gate_conn *c, int status, const char *msg,
-		   int retry_after)
+static void answer(hh_gate *g, struct hh_gate_conn *c, int status, const char *msg, int retry_after)
 {
 	hh_buf b = HH_BUF_INIT, body = HH_BUF_INIT;
 	char sink[4096];
@@ -144,8 +143,9 @@ static void answer(hh_gate *g, struct hh_gate_conn *c, int status, const char *m
 	hh_buf_puts(&body, "{\"error\":\"");
 	hh_buf_put_json_str(&body, msg);
 	hh_buf_puts(&body, "\"}\n");
-	hh_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			  "Content-Length: %zu\r\nConnection: close\r\n",
+	hh_buf_printf(&b,
+		      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		      "Content-Length: %zu\r\nConnection: close\r\n",
 		      status, reason(status), body.len);
 	if (retry_after > 0)
 		hh_buf_printf(&b, "Retry-After: %d\r\n", retry_after);
@@ -216,7 +216,8 @@ static void accept_some(hh_gate *g, double now)
 		c->fd = accept4(g->o.listen_fd, (struct sockaddr *)&c->addr, &c->alen,
 				SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c->fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				g->pause_until = now + 0.1; /* out of descriptors: breathe */
 			free(c);
 			return;
@@ -229,13 +230,15 @@ static void accept_some(hh_gate *g, double now)
 		g->n_linger++;
 		if (from_addr(g, &c->addr) >= g->o.per_ip) {
 			g->st.per_ip++;
-			answer(g, c, 503, "too many connections from this address, retry later", 10);
+			answer(g, c, 503, "too many connections from this address, retry later",
+			       10);
 			continue;
 		}
 		if (g->n_head >= g->o.max_conns - g->o.reserve || g->n_live >= g->o.max_conns) {
 			if ((old = oldest_head(g))) {
 				g->st.evicted++;
-				answer(g, old, 408, "request head too slow: closed to make room", 0);
+				answer(g, old, 408, "request head too slow: closed to make room",
+				       0);
 			}
 		}
 		g->n_linger--;

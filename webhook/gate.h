@@ -35,12 +35,12 @@ typedef int (*hh_gate_handoff_fn)(void *ctx, int fd, const struct sockaddr *addr
 				  socklen_t addrlen);
 
 typedef struct hh_gate_opts {
-	int listen_fd;           /* bound and listening; the gate owns it from now on */
-	int max_conns;           /* connections at once */
-	int per_ip;              /* connections at once from one address */
-	int reserve;             /* slots header-phase connections never take */
-	double deadline;         /* seconds from accept */
-	size_t max_head;         /* request head bytes */
+	int listen_fd;   /* bound and listening; the gate owns it from now on */
+	int max_conns;   /* connections at once */
+	int per_ip;      /* connections at once from one address */
+	int reserve;     /* slots header-phase connections never take */
+	double deadline; /* seconds from accept */
+	size_t max_head; /* request head bytes */
 	int max_headers;
 	unsigned long long max_body;
 	hh_gate_handoff_fn handoff;

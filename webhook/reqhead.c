@@ -90,8 +90,8 @@ static int check_request_line(const struct line *l, int *http11, hh_reqhead *out
 		*http11 = 1;
 	else if ((size_t)(l->p + l->n - v) == 8 && memcmp(v, "HTTP/1.0", 8) == 0)
 		*http11 = 0;
-	else if ((size_t)(l->p + l->n - v) == 8 && memcmp(v, "HTTP/", 5) == 0 &&
-		 v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' && v[7] <= '9')
+	else if ((size_t)(l->p + l->n - v) == 8 && memcmp(v, "HTTP/", 5) == 0 && v[5] >= '0' &&
+		 v[5] <= '9' && v[6] == '.' && v[7] >= '0' && v[7] <= '9')
 		return refuse(out, 505, "HTTP version not supported");
 	else
 		return refuse(out, 400, "malformed request line");

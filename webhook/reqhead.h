@@ -21,15 +21,15 @@
 #include <stddef.h>
 
 typedef struct hh_reqhead_limits {
-	size_t max_bytes;             /* the whole head, request line included */
-	int max_headers;              /* header lines */
-	unsigned long long max_body;  /* largest Content-Length accepted */
+	size_t max_bytes;            /* the whole head, request line included */
+	int max_headers;             /* header lines */
+	unsigned long long max_body; /* largest Content-Length accepted */
 } hh_reqhead_limits;
 
 typedef struct hh_reqhead {
-	int status;                   /* when refused: the HTTP status to answer */
-	const char *error;            /* when refused: a static message */
-	size_t head_len;              /* when complete: bytes up to and including the empty line */
+	int status;        /* when refused: the HTTP status to answer */
+	const char *error; /* when refused: a static message */
+	size_t head_len;   /* when complete: bytes up to and including the empty line */
 } hh_reqhead;
 
 /* Checks p[0..len), what has arrived so far. Returns 1 when the head is complete and

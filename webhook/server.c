@@ -78,8 +78,8 @@ static hh_store *thread_store(hh_server *s)
 	 * file for the one the first handle opened. */
 	if ((ref ? hh_store_open_like(&tl_store, s->cfg->state_dir, ref)
 		 : hh_store_open(&tl_store, s->cfg->state_dir)) < 0) {
-		hh_log(HH_LOG_ERROR, "store.open", "dir", s->cfg->state_dir, "error", hh_error_last(),
-		       NULL);
+		hh_log(HH_LOG_ERROR, "store.open", "dir", s->cfg->state_dir, "error",
+		       hh_error_last(), NULL);
 		return NULL;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -175,7 +175,8 @@ static void record(const char *dir, const hh_headers *h, const hh_buf *body)
 			break;
 	}
 	if (fd < 0) {
-		hh_log(HH_LOG_WARN, "record.failed", "path", path.ptr, "error", strerror(errno), NULL);
+		hh_log(HH_LOG_WARN, "record.failed", "path", path.ptr, "error", strerror(errno),
+		       NULL);
 		goto out;
 	}
 	if (body->len && write(fd, body->ptr, body->len) != (ssize_t)body->len)
@@ -319,10 +320,9 @@ static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, s
 	snprintf(status, sizeof(status), "%d", res.status);
 	snprintf(nfind, sizeof(nfind), "%zu", res.findings.n);
 	hh_log(res.status >= 500 ? HH_LOG_ERROR : HH_LOG_INFO, "delivery", "id", res.delivery,
-	       "event", res.event, "status", status, "findings", nfind, "repo", res.repo,
-	       "error", res.error, NULL);
-	rc = reply(c, (unsigned)res.status, "application/json", body, body_len,
-		   res.retry_after);
+	       "event", res.event, "status", status, "findings", nfind, "repo", res.repo, "error",
+	       res.error, NULL);
+	rc = reply(c, (unsigned)res.status, "application/json", body, body_len, res.retry_after);
 	hh_buf_release(&answer);
 	hh_intake_result_release(&res);
 	hh_headers_release(&hdrs);
@@ -331,8 +331,8 @@ static enum MHD_Result handle_delivery(hh_server *s, struct MHD_Connection *c, s
 
 static void mark_answered(hh_server *s, struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	if (ci && ci->socket_context)
 		hh_gate_answered(s->gate, ci->socket_context);
@@ -379,7 +379,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			hh_metrics_delivery(HH_EV_UNKNOWN, HH_DV_BAD_REQUEST);
 			return reply_error(c, 431, "too many headers");
 		}
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_TRANSFER_ENCODING);
 		if (!cl || te) {
@@ -579,15 +580,12 @@ int hh_server_start(hh_server **out, const hh_server_opts *opts)
 	/* The gate admits at most max-connections: libmicrohttpd's own limits stay above it, so
 	 * that it never refuses (or answers) by itself. */
 	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 0 ? opts->threads : 8),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections + 16,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->request_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
 	if (!s->d) {
 		hh_error("cannot listen on %s: %s", opts->listen,
 			 errno ? strerror(errno) : "libmicrohttpd refused to start");

@@ -81,7 +81,7 @@ static int from_hex(const char *s, unsigned char *out, size_t n)
 /* HMAC with digest "SHA256" or "SHA1" into out (32 or 20 bytes). 0, or -1 (out zeroed: the
  * callers that check a signature refuse on -1, never compare the zeroes). */
 static int hmac(const char *digest, const char *key, const void *msg, size_t len,
-		 unsigned char *out, size_t outlen)
+		unsigned char *out, size_t outlen)
 {
 	OSSL_PARAM params[2];
 	EVP_MAC_CTX *c = NULL;

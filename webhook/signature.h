@@ -13,9 +13,9 @@
 
 enum hh_sig_verdict {
 	HH_SIG_VALID = 0,
-	HH_SIG_INVALID,  /* a signature was given and does not match (or is not 64 hex digits) */
-	HH_SIG_MISSING,  /* no usable signature header (absent or empty) */
-	HH_SIG_SKIPPED,  /* no secret configured, or verification turned off */
+	HH_SIG_INVALID, /* a signature was given and does not match (or is not 64 hex digits) */
+	HH_SIG_MISSING, /* no usable signature header (absent or empty) */
+	HH_SIG_SKIPPED, /* no secret configured, or verification turned off */
 };
 
 /* "valid", "invalid", "missing", "skipped". */
