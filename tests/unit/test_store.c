@@ -16,35 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct tmp {
-	char root[64];
-	char dir[96];
-};
-
-/* Creates /tmp/hh-store-XXXXXX; the store directory is its "state" child (not yet created). */
-static int tmp_make(struct tmp *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/hh-store-XXXXXX");
-	if (!mkdtemp(t->root))
-		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/state", t->root);
-	return 0;
-}
-
-static void tmp_remove(struct tmp *t)
-{
-	static const char *const names[] = {"healhook.db", "healhook.db-wal", "healhook.db-shm",
-					    "healhook.db-writer"};
-	char path[160];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", t->dir, names[i]);
-		unlink(path);
-	}
-	rmdir(t->dir);
-	rmdir(t->root);
-}
+#include "tests/unit/store_tmp.h"
 
 static hh_job job_new(const char *repo, const char *file, long long created)
 {

@@ -18,34 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct ptmp {
-	char root[64];
-	char dir[96];
-};
-
-static int ptmp_make(struct ptmp *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/hh-plan-XXXXXX");
-	if (!mkdtemp(t->root))
-		return -1;
-	snprintf(t->dir, sizeof(t->dir), "%s/state", t->root);
-	return 0;
-}
-
-static void ptmp_remove(struct ptmp *t)
-{
-	static const char *const names[] = {"healhook.db", "healhook.db-wal", "healhook.db-shm",
-					    "healhook.db-writer"};
-	char path[160];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", t->dir, names[i]);
-		unlink(path);
-	}
-	rmdir(t->dir);
-	rmdir(t->root);
-}
+#include "tests/unit/store_tmp.h"
 
 /*
  * The plan of statement id uses an index for every table it reads: a line "SCAN x" is allowed
@@ -54,13 +27,13 @@ static void ptmp_remove(struct ptmp *t)
  */
 static void check_plan(int id, const char *ordered_scan)
 {
-	struct ptmp t;
+	struct tmp t;
 	hh_store *st = NULL;
 	hh_buf plan = HH_BUF_INIT;
 	char *line, *save = NULL;
 	int searches = 0;
 
-	REQUIRE(ptmp_make(&t) == 0);
+	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	REQUIRE(hh_st_query_plan(st, id, &plan) == 0);
 	REQUIRE(plan.ptr != NULL);
@@ -88,7 +61,7 @@ static void check_plan(int id, const char *ordered_scan)
 	CHECK(searches > 0 || ordered_scan || id == S_JOB_COUNTS);
 	hh_buf_release(&plan);
 	hh_store_close(st);
-	ptmp_remove(&t);
+	tmp_remove(&t);
 }
 
 #define PLAN_TEST(name, id)                                                              \
@@ -140,12 +113,12 @@ static void on_count(void *ctx, enum hh_job_state s, long long n)
 /* The counts /metrics reads are kept by triggers: inserts, state changes, and no change. */
 TEST(store_job_counts_by_trigger)
 {
-	struct ptmp t;
+	struct tmp t;
 	hh_store *st = NULL;
 	hh_job a = pjob("o/r", "a.py", 1), b = pjob("o/r", "b.py", 2), c = pjob("o/s", "c.py", 3);
 	long long n[HH_JOB_STATE_COUNT] = {0};
 
-	REQUIRE(ptmp_make(&t) == 0);
+	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	REQUIRE(hh_store_job_insert(st, &a) == 0 && hh_store_job_insert(st, &b) == 0 &&
 		hh_store_job_insert(st, &c) == 0);
@@ -161,7 +134,7 @@ TEST(store_job_counts_by_trigger)
 	CHECK(n[HH_JOB_HEALED] == 1);
 	CHECK(n[HH_JOB_FAILED] == 0);
 	hh_store_close(st);
-	ptmp_remove(&t);
+	tmp_remove(&t);
 }
 
 static int body_present(const char *dir, const char *id)
@@ -187,12 +160,12 @@ static int body_present(const char *dir, const char *id)
  * duplicate check) stay; it works in batches. */
 TEST(store_prune_deliveries)
 {
-	struct ptmp t;
+	struct tmp t;
 	hh_store *st = NULL;
 	const char *ids[] = {"old-1", "old-2", "old-3", "new", "old-pending"};
 	int i;
 
-	REQUIRE(ptmp_make(&t) == 0);
+	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	for (i = 0; i < 5; i++) {
 		hh_delivery_rec d = {.id = ids[i], .body_sha256 = ids[i], .event = "e",
@@ -211,7 +184,7 @@ TEST(store_prune_deliveries)
 	CHECK(hh_store_delivery_known(st, "old-2", "x") == 1);
 	CHECK(hh_store_delivery_count(st) == 5);
 	hh_store_close(st);
-	ptmp_remove(&t);
+	tmp_remove(&t);
 }
 
 struct gw {
@@ -253,14 +226,14 @@ static void *gw_main(void *arg)
  * undone ones are not, whoever's transaction carried them. */
 TEST(store_group_write)
 {
-	struct ptmp t;
+	struct tmp t;
 	hh_store *st = NULL;
 	pthread_t th[6];
 	struct gw g[6];
 	char id[48];
 	int i, k;
 
-	REQUIRE(ptmp_make(&t) == 0);
+	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	for (i = 0; i < 6; i++) {
 		g[i] = (struct gw){t.dir, i, 0};
@@ -277,20 +250,20 @@ TEST(store_group_write)
 			CHECK(hh_store_delivery_known(st, id, "none") == (k % 10 == 9 ? 0 : 1));
 		}
 	hh_store_close(st);
-	ptmp_remove(&t);
+	tmp_remove(&t);
 }
 
 /* A write transaction holds <db>-writer's flock, which the other processes' writers wait on
  * (instead of sleeping in SQLite's busy handler); the lock is free again after the commit. */
 TEST(store_writer_lock_across_processes)
 {
-	struct ptmp t;
+	struct tmp t;
 	hh_store *st = NULL;
 	char path[160];
 	int fd, busy, free_after, status = 0;
 	pid_t pid;
 
-	REQUIRE(ptmp_make(&t) == 0);
+	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	snprintf(path, sizeof(path), "%s/healhook.db-writer", t.dir);
 	REQUIRE(hh_store_begin(st) == 0);
@@ -314,5 +287,5 @@ TEST(store_writer_lock_across_processes)
 	CHECK(busy);
 	CHECK(free_after);
 	hh_store_close(st);
-	ptmp_remove(&t);
+	tmp_remove(&t);
 }
