@@ -33,6 +33,7 @@ enum { C_HEAD, C_PENDING, C_MHD, C_LINGER };
 #define LINGER_MAX 256 /* answered connections draining at once; more are closed */
 #define LINGER_SECONDS 2.0
 #define ACCEPT_BATCH 32
+#define HEAD_GRACE 0.1     /* s: a head this young is closed to make room only as a last resort */
 #define PENDING_GRACE 30.0 /* a handed socket never announced is forgotten after this */
 
 struct hh_gate_conn {
@@ -173,14 +174,43 @@ static void answer(hh_gate *g, struct hh_gate_conn *c, int status, const char *m
 		bury(g, c);
 }
 
-static struct hh_gate_conn *oldest_head(hh_gate *g)
+/* The oldest head accepted before the given time (lock held). */
+static struct hh_gate_conn *oldest_head(hh_gate *g, double before)
 {
 	struct hh_gate_conn *c, *best = NULL;
 
 	for (c = g->conns; c; c = c->next)
-		if (c->state == C_HEAD && (!best || c->accepted < best->accepted))
+		if (c->state == C_HEAD && c->accepted < before &&
+		    (!best || c->accepted < best->accepted))
 			best = c;
 	return best;
+}
+
+static void on_head(hh_gate *g, struct hh_gate_conn *c, uint32_t events);
+
+/* No slot for a new head: the heads reached the reserve, or every slot is live. */
+static int room_short(const hh_gate *g)
+{
+	return g->n_head >= g->o.max_conns - g->o.reserve || g->n_live >= g->o.max_conns;
+}
+
+/* Frees a slot for a new connection (lock held). A head already complete in the kernel but
+ * not read yet (its event comes later in this round, or in the next) is not slow: it is
+ * handed on, not closed. Only a head still incomplete is closed, oldest first, and never one
+ * younger than HEAD_GRACE: a client that has just connected may not have had the CPU to send
+ * its first bytes yet. While every slot is taken by such young heads, new connections wait
+ * in the listen backlog (can_accept), at most HEAD_GRACE. */
+static void make_room(hh_gate *g, double now)
+{
+	struct hh_gate_conn *old;
+
+	while (room_short(g) && (old = oldest_head(g, now - HEAD_GRACE))) {
+		on_head(g, old, 0); /* complete: handed on; malformed: answered */
+		if (old->state != C_HEAD || old->dead)
+			continue;
+		g->st.evicted++;
+		answer(g, old, 408, "request head too slow: closed to make room", 0);
+	}
 }
 
 static int from_addr(hh_gate *g, const struct sockaddr_storage *a)
@@ -198,7 +228,8 @@ static int from_addr(hh_gate *g, const struct sockaddr_storage *a)
 
 static int can_accept(hh_gate *g, double now)
 {
-	return now >= g->pause_until && (g->n_live < g->o.max_conns || g->n_head > 0);
+	return now >= g->pause_until &&
+	       (g->n_live < g->o.max_conns || oldest_head(g, now - HEAD_GRACE));
 }
 
 /* Accepts what waits, up to a batch (lock held). */
@@ -207,7 +238,7 @@ static void accept_some(hh_gate *g, double now)
 	int i;
 
 	for (i = 0; i < ACCEPT_BATCH && can_accept(g, now); i++) {
-		struct hh_gate_conn *c = calloc(1, sizeof(*c)), *old;
+		struct hh_gate_conn *c = calloc(1, sizeof(*c));
 		struct epoll_event ev = {0};
 
 		if (!c)
@@ -228,18 +259,13 @@ static void accept_some(hh_gate *g, double now)
 		c->next = g->conns;
 		g->conns = c;
 		g->n_linger++;
+		if (room_short(g)) /* first: a slow head closed now is not counted below */
+			make_room(g, now);
 		if (from_addr(g, &c->addr) >= g->o.per_ip) {
 			g->st.per_ip++;
 			answer(g, c, 503, "too many connections from this address, retry later",
 			       10);
 			continue;
-		}
-		if (g->n_head >= g->o.max_conns - g->o.reserve || g->n_live >= g->o.max_conns) {
-			if ((old = oldest_head(g))) {
-				g->st.evicted++;
-				answer(g, old, 408, "request head too slow: closed to make room",
-				       0);
-			}
 		}
 		g->n_linger--;
 		c->state = C_HEAD;
@@ -357,6 +383,8 @@ static int reap(hh_gate *g, double now)
 			shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd sees the end and drops it */
 		}
 	}
+	if (g->n_live >= g->o.max_conns && g->n_head > 0 && next_at > now + HEAD_GRACE / 4)
+		next_at = now + HEAD_GRACE / 4; /* a young head may become closable (can_accept) */
 	if (next_at < g->pause_until)
 		next_at = g->pause_until;
 	t = (next_at - now) * 1000.0 + 1;
