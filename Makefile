@@ -131,6 +131,7 @@ bench: deps
 
 lint:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) $(wildcard internal/*.h webhook/*.h)
+	@python3 ci/lint.py
 
 clean:
 	rm -rf $(BUILD)

@@ -21,7 +21,7 @@
  */
 #include "cmd/cmd.h"
 #include "internal/gitea.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "internal/log.h"
 #include "internal/result.h"
 #include "internal/worker.h"

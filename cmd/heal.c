@@ -9,7 +9,7 @@
  * --force.
  */
 #include "cmd/cmd.h"
-#include "internal/intake.h"
+#include "internal/findings.h"
 #include "internal/log.h"
 #include "internal/pipeline.h"
 #include "internal/result.h"

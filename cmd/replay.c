@@ -3,7 +3,7 @@
  * it) through exactly the code path of serve, resolving review line comments at once.
  */
 #include "cmd/cmd.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "internal/log.h"
 #include "internal/result.h"
 #include "internal/worker.h"

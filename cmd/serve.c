@@ -14,7 +14,7 @@
 #include "cmd/cmd.h"
 #include "cmd/serve_priv.h"
 #include "internal/compat.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "internal/log.h"
 #include "internal/retention.h"
 #include "internal/sdnotify.h"

@@ -22,6 +22,7 @@
 #include "internal/log.h"
 
 #include <cjson/cJSON.h>
+#include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -570,4 +571,27 @@ out:
 	hh_buf_release(&msg);
 	hh_buf_release(&out);
 	return res;
+}
+
+/* Incremental: no allocation, so a fingerprint can never be taken over truncated input. */
+void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f, char out[65])
+{
+	const char *part[5] = {repo, branch, f->file, f->type, f->message};
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[32];
+	mbedtls_sha256_context c;
+	size_t i;
+
+	mbedtls_sha256_init(&c);
+	mbedtls_sha256_starts_ret(&c, 0);
+	for (i = 0; i < 5; i++) /* each part with its NUL, but the message */
+		mbedtls_sha256_update_ret(&c, (const unsigned char *)part[i],
+					  strlen(part[i]) + (i < 4));
+	mbedtls_sha256_finish_ret(&c, h);
+	mbedtls_sha256_free(&c);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[64] = '\0';
 }

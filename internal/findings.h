@@ -69,4 +69,8 @@ void hh_findings_release(hh_findings *f);
  */
 char *hh_prompt_build(const char *type, const char *message);
 
+/* Hex SHA-256 of repo \0 branch \0 file \0 type \0 message. */
+void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f,
+			    char out[65]);
+
 #endif

@@ -94,6 +94,9 @@ void hh_log(enum hh_log_level level, const char *event, ...)
 	hh_buf_release(&b);
 }
 
+static _Thread_local enum hh_err last_code;
+static _Thread_local char last_detail[128];
+
 int hh_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -101,7 +104,44 @@ int hh_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	last_code = HH_ERR;
+	last_detail[0] = '\0';
 	return -1;
+}
+
+int hh_fail(enum hh_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	last_code = code < 0 ? code : HH_ERR;
+	last_detail[0] = '\0';
+	return last_code;
+}
+
+int hh_error_wrap(const char *fmt, ...)
+{
+	char before[sizeof(last_error)];
+	size_t n, m;
+	va_list ap;
+
+	memcpy(before, last_error, sizeof(before));
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	n = strlen(last_error);
+	if (before[0] && n + 2 < sizeof(last_error)) {
+		memcpy(last_error + n, ": ", 2);
+		n += 2;
+		m = strnlen(before, sizeof(last_error) - 1 - n);
+		memcpy(last_error + n, before, m);
+		last_error[n + m] = '\0';
+	}
+	if (last_code == HH_OK)
+		last_code = HH_ERR;
+	return last_code;
 }
 
 const char *hh_error_last(void)
@@ -109,7 +149,50 @@ const char *hh_error_last(void)
 	return last_error;
 }
 
+enum hh_err hh_error_code(void)
+{
+	return last_code;
+}
+
+const char *hh_error_detail(void)
+{
+	return last_detail;
+}
+
+void hh_error_set_detail(const char *detail)
+{
+	snprintf(last_detail, sizeof(last_detail), "%s", detail ? detail : "");
+}
+
+const char *hh_error_name(enum hh_err code)
+{
+	switch (code) {
+	case HH_OK: return "ok";
+	case HH_ERR: return "error";
+	case HH_EBUSY: return "busy";
+	case HH_ETOOBIG: return "too-big";
+	case HH_EMEDIATYPE: return "media-type";
+	case HH_EBADINPUT: return "bad-input";
+	case HH_ENOTFOUND: return "not-found";
+	case HH_ECONFIG: return "config";
+	case HH_EKEYFILE: return "key-file";
+	case HH_ECONNECT: return "connect";
+	case HH_EHANDSHAKE: return "handshake";
+	case HH_EKNOWNHOSTS: return "known-hosts";
+	case HH_EHOSTKEY_UNKNOWN: return "host-key-unknown";
+	case HH_EHOSTKEY_CHANGED: return "host-key-changed";
+	case HH_EAUTH: return "auth";
+	case HH_ENOSFTP: return "no-sftp";
+	case HH_EREJECTED: return "rejected";
+	case HH_ENOTINSTALLED: return "not-installed";
+	case HH_ETIMEOUT: return "timeout";
+	}
+	return "error";
+}
+
 void hh_error_clear(void)
 {
 	last_error[0] = '\0';
+	last_detail[0] = '\0';
+	last_code = HH_OK;
 }

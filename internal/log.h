@@ -15,6 +15,8 @@
 #ifndef HH_LOG_H
 #define HH_LOG_H
 
+#include "internal/error.h"
+
 enum hh_log_level { HH_LOG_ERROR = 0, HH_LOG_WARN, HH_LOG_INFO, HH_LOG_DEBUG };
 enum hh_log_format { HH_LOG_TEXT = 0, HH_LOG_JSON };
 
@@ -23,6 +25,7 @@ void hh_log_init(enum hh_log_level level, enum hh_log_format format);
 int hh_log_level_parse(const char *s);
 void hh_log(enum hh_log_level level, const char *event, ...) __attribute__((sentinel));
 
+/* Records the message with the code HH_ERR (internal/error.h) and returns -1. */
 int hh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The message of the last hh_error() on this thread ("" if none). Valid until the next one. */
 const char *hh_error_last(void);

@@ -13,7 +13,6 @@
 #include "internal/findings.h"
 #include "internal/gitops.h"
 #include "internal/guard.h"
-#include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/remote.h"
 

@@ -17,7 +17,6 @@
 #include "internal/findings.h"
 #include "internal/gitea.h"
 #include "internal/health.h"
-#include "internal/intake.h"
 #include "internal/log.h"
 #include "internal/pipeline_priv.h"
 

@@ -10,7 +10,7 @@
 #include "internal/status.h"
 #include "internal/status_priv.h"
 #include "internal/log.h"
-#include "webhook/signature.h"
+#include "internal/digest.h"
 
 #include <errno.h>
 #include <microhttpd.h>

@@ -8,10 +8,10 @@
  * before the answer is queued, so an acknowledged delivery survives kill -9.
  */
 #include "webhook/server.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "webhook/gate.h"
 #include "internal/log.h"
-#include "internal/metrics.h"
+#include "webhook/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

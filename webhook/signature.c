@@ -1,43 +1,14 @@
 /*
- * signature: HMAC checks with OpenSSL's libcrypto. See signature.h.
- *
- * libcrypto's SHA-256 uses the CPU's SHA extensions (SHA-NI) where it has them, about five
- * times mbedTLS 2.28's portable code; the digest and MAC implementations are fetched once
- * (a fetch per call is a provider lookup), then shared by all threads (they are read-only).
+ * signature: Gitea's signature headers checked against an HMAC (internal/digest.c). See
+ * signature.h.
  */
 #include "webhook/signature.h"
 
 #include "internal/buf.h"
+#include "internal/digest.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac_impl;
-static EVP_MD *sha256_impl, *sha1_impl;
-
-/* At exit, before libcrypto's own clean-up (registered earlier, so run later), so that it
- * can free the implementations (leak checkers see nothing left). */
-static void release(void)
-{
-	EVP_MAC_free(hmac_impl);
-	EVP_MD_free(sha256_impl);
-	EVP_MD_free(sha1_impl);
-	hmac_impl = NULL;
-	sha256_impl = sha1_impl = NULL;
-}
-
-static void fetch(void)
-{
-	hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
-	sha1_impl = EVP_MD_fetch(NULL, "SHA1", NULL);
-	atexit(release);
-}
 
 const char *hh_sig_verdict_name(enum hh_sig_verdict v)
 {
@@ -48,18 +19,6 @@ const char *hh_sig_verdict_name(enum hh_sig_verdict v)
 	case HH_SIG_SKIPPED: return "skipped";
 	}
 	return "invalid";
-}
-
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* Decodes exactly 2*n hex digits; -1 on any other length or a non-hex character. */
@@ -78,56 +37,6 @@ static int from_hex(const char *s, unsigned char *out, size_t n)
 	return 0;
 }
 
-/* HMAC with digest "SHA256" or "SHA1" into out (32 or 20 bytes). 0, or -1 (out zeroed: the
- * callers that check a signature refuse on -1, never compare the zeroes). */
-static int hmac(const char *digest, const char *key, const void *msg, size_t len,
-		unsigned char *out, size_t outlen)
-{
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *c = NULL;
-	size_t n = 0;
-
-	pthread_once(&fetch_once, fetch);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!hmac_impl || !(c = EVP_MAC_CTX_new(hmac_impl)) ||
-	    !EVP_MAC_init(c, (const unsigned char *)key, strlen(key), params) ||
-	    !EVP_MAC_update(c, msg, len) || !EVP_MAC_final(c, out, &n, outlen) || n != outlen) {
-		memset(out, 0, outlen);
-		EVP_MAC_CTX_free(c);
-		return -1;
-	}
-	EVP_MAC_CTX_free(c);
-	return 0;
-}
-
-void hh_hmac_sha256_hex(const char *key, const void *msg, size_t len, char out[65])
-{
-	unsigned char mac[32];
-
-	hmac("SHA256", key, msg, len, mac, sizeof(mac));
-	to_hex(mac, 32, out);
-}
-
-void hh_hmac_sha1_hex(const char *key, const void *msg, size_t len, char out[41])
-{
-	unsigned char mac[20];
-
-	hmac("SHA1", key, msg, len, mac, sizeof(mac));
-	to_hex(mac, 20, out);
-}
-
-void hh_sha256_hex(const void *msg, size_t len, char out[65])
-{
-	unsigned char d[32];
-	unsigned int n = 0;
-
-	pthread_once(&fetch_once, fetch);
-	if (!sha256_impl || !EVP_Digest(msg, len, d, &n, sha256_impl, NULL) || n != 32)
-		memset(d, 0, sizeof(d));
-	to_hex(d, 32, out);
-}
-
 enum hh_sig_verdict hh_sig_check(const char *secret, const void *payload, size_t len,
 				 const char *gitea_sig, const char *hub_sig256)
 {
@@ -135,7 +44,7 @@ enum hh_sig_verdict hh_sig_check(const char *secret, const void *payload, size_t
 
 	if (!secret)
 		return HH_SIG_SKIPPED;
-	if (hmac("SHA256", secret, payload, len, want, sizeof(want)) < 0)
+	if (hh_hmac_sha256(secret, payload, len, want) < 0)
 		return HH_SIG_INVALID;
 	return hh_sig_check_mac(want, gitea_sig, hub_sig256);
 }
@@ -157,25 +66,4 @@ enum hh_sig_verdict hh_sig_check_mac(const unsigned char want[32], const char *g
 	if (from_hex(sig, got, sizeof(got)) < 0)
 		return HH_SIG_INVALID;
 	return CRYPTO_memcmp(want, got, sizeof(got)) == 0 ? HH_SIG_VALID : HH_SIG_INVALID;
-}
-
-int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32])
-{
-	return hmac("SHA256", key, msg, len, out, 32);
-}
-
-void hh_hex32(const unsigned char in[32], char out[65])
-{
-	to_hex(in, 32, out);
-}
-
-int hh_ct_streq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i;
-	unsigned char diff = (unsigned char)(la != lb);
-
-	/* Compare over b's length so the time does not depend on where a differs. */
-	for (i = 0; i < lb; i++)
-		diff |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
-	return diff == 0;
 }

@@ -9,6 +9,8 @@
 #ifndef HH_SIGNATURE_H
 #define HH_SIGNATURE_H
 
+#include "internal/digest.h"
+
 #include <stddef.h>
 
 enum hh_sig_verdict {
@@ -35,16 +37,4 @@ enum hh_sig_verdict hh_sig_check(const char *secret, const void *payload, size_t
  */
 enum hh_sig_verdict hh_sig_check_mac(const unsigned char mac[32], const char *gitea_sig,
 				     const char *hub_sig256);
-/* 0, or -1 when libcrypto failed (then no signature may be taken as valid). */
-int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32]);
-void hh_hex32(const unsigned char in[32], char out[65]);
-
-/* Hex digests (out gets a NUL-terminated lowercase hex string). */
-void hh_hmac_sha256_hex(const char *key, const void *msg, size_t len, char out[65]);
-void hh_hmac_sha1_hex(const char *key, const void *msg, size_t len, char out[41]);
-void hh_sha256_hex(const void *msg, size_t len, char out[65]);
-
-/* Constant-time string equality (time depends only on the lengths). 1 if equal. */
-int hh_ct_streq(const char *a, const char *b);
-
 #endif

@@ -6,7 +6,7 @@
 #include "tests/unit/t.h"
 #include "internal/buf.h"
 #include "internal/findings.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "internal/log.h"
 #include "webhook/event.h"
 

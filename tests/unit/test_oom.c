@@ -10,7 +10,7 @@
 #include "tests/unit/t.h"
 #include "internal/buf.h"
 #include "internal/config.h"
-#include "internal/intake.h"
+#include "webhook/intake.h"
 #include "internal/log.h"
 #include "internal/result.h"
 #include "internal/store.h"

@@ -1,7 +1,7 @@
 /*
  * metrics: see metrics.h. Counters are plain arrays updated with __atomic builtins.
  */
-#include "internal/metrics.h"
+#include "webhook/metrics.h"
 #include "internal/guard.h"
 
 #include <string.h>

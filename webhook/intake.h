@@ -70,8 +70,4 @@ int hh_intake_answer_json(const hh_intake_result *res, hh_buf *out);
  * "message","source","verdict","reason"}]} (plus "status", "duplicate", "pending_lookup"). */
 int hh_intake_report_json(const hh_intake_result *res, hh_buf *out);
 
-/* Hex SHA-256 of repo \0 branch \0 file \0 type \0 message. */
-void hh_finding_fingerprint(const char *repo, const char *branch, const hh_finding *f,
-			    char out[65]);
-
 #endif
