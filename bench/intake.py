@@ -96,7 +96,10 @@ def healhook_serve(tmp, port, no_fsync, receiver_only=False, wrap=(), bin=None):
 	with open(os.path.join(tmp, "secret"), "w") as f:
 		f.write(SECRET + "\n")
 	with open(cfg, "w") as f:
+		# wrk is one address opening up to 64 connections at once: the per-address limit
+		# (a quarter of max-connections by default) would refuse most of them with 503.
 		f.write("[server]\n\tlisten = 127.0.0.1:%d\n\tsecret-file = %s\n"
+			"\tmax-connections = 256\n\tmax-connections-per-ip = 256\n"
 			% (port, os.path.join(tmp, "secret")))
 		f.write("[state]\n\tdir = %s\n[worker]\n\tparallel = 0\n[log]\n\tlevel = error\n"
 			% state)
