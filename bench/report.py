@@ -341,7 +341,11 @@ def write(res):
 		w("on a loopback OpenSSH server (tests/lib/sshd.py); the fixer is bench/instant-fixer (sed),")
 		w("for both. bench/predecessor.sh does what the predecessor did: one `ssh` call per step")
 		w("(fetch and reset, fixer, `git diff --numstat`, commit and push) in the host's work tree.")
-		w("Before each run the origin and the host are put back at the base commit.")
+		w("Before each run the origin and the host are put back at the base commit. The fix host's")
+		w("user has the dotfiles a Debian account starts with (/etc/skel; tests/lib/sshd.py `home`):")
+		w("sshd runs every command through the user's shell, and bash reads ~/.bashrc for each,")
+		w("so a development machine's own ~/.bashrc (here root's: pyenv and cargo set-up, about")
+		w("0.1 s) would be timed once per channel on both sides, healhook's 4 and the script's 4.")
 		w("")
 		w("```")
 		w("hyperfine -N --runs %d --prepare RESET 'healhook heal --config C --repo acme/shop-api --file services/order_service.py ... --json' \\"
@@ -481,5 +485,10 @@ directory, the target and the prompt from stdin, the fixer under `timeout`, the 
 judge reads and the target's bytes), the check, and the push (git-receive-pack into
 `refs/healhook/pending`, then `git push`, the `ls-remote` check and the clean-up). What is left
 is processes on the host: git, the check (`python3 -m py_compile`, which the predecessor never
-runs and which takes a large share on a loaded machine: Python's start-up), and the fixer; on
-this shared machine each fork and exec costs tens of milliseconds."""
+runs: Python's start-up), and the fixer. The first measurements on this machine (0.67 ×,
+then 0.47 × on a quiet machine) used the machine's own root account as the fix host user: strace
+of sshd's children (`strace -f -ttt -e trace=execve -p SSHD`) showed every channel's bash
+running `pyenv init -` and `pyenv virtualenv-init -` from /root/.bashrc, some 40 processes and
+about 0.1 s per channel, before healhook's script started. A fix host account set up the usual
+way (Debian's /etc/skel/.bashrc returns at once when the shell is not interactive) does not pay
+it; if yours does, keep the non-interactive part of its ~/.bashrc short."""
