@@ -53,7 +53,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     := $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/obj/%.d) \
 	    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d) $(BUILD)/obj/fuzz/replay_main.d
 
-.PHONY: all deps test unit lint demo clean fuzz fuzz-build bench oom
+.PHONY: test-build all deps test unit lint demo clean fuzz fuzz-build bench oom
 all: $(BUILD)/healhook
 
 $(BUILD)/healhook: $(CMD_OBJ) $(SAN_OBJ) $(BUILD)/libhealhook.a
@@ -98,8 +98,11 @@ unit: $(BUILD)/unit-tests
 
 # Sub-make so that pkg-config flags are read after deps installed the libraries.
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TOOLS) $(FUZZ_REPLAYS)
+	@$(MAKE) --no-print-directory test-build
 	@python3 tests/run.py --build $(BUILD)
+
+# Everything the tests run, without running them (then: python3 tests/run.py [module]).
+test-build: all $(BUILD)/unit-tests $(TOOLS) $(FUZZ_REPLAYS)
 
 # Every allocation of the intake path and of history --json made to fail once in turn, under
 # ASan+UBSan (LeakSanitizer at exit): tests/unit/test_oom.c, in its own build directory.

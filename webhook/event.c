@@ -12,9 +12,9 @@
  * encoding/json does), and so is an object with a key twice: cJSON would read the first and Go
  * (Gitea, or a proxy) the last, so the same signed body would mean two things. Keys are compared
  * as Go matches them to struct fields: ASCII case-insensitively, with U+017F as "s" and U+212A
- * (Kelvin) as "k"; every object of the body is checked (sorting its keys: no quadratic case). Every
- * string kept is copied, and the cJSON tree is freed before returning, so no cJSON type leaves this
- * file.
+ * (Kelvin) as "k"; every object of the body is checked (up to 128 keys in a hash table, more
+ * sorted: no quadratic case). Every string kept is copied, and the cJSON tree is freed before
+ * returning, so no cJSON type leaves this file.
  */
 #include "webhook/event.h"
 #include "internal/buf.h"
@@ -22,8 +22,110 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * cJSON's allocations while a body is parsed come from a per-thread arena: a 15 KB review is
+ * about 1 100 nodes and strings, and malloc and free of each one were a fifth of the
+ * receiver's instructions. The hooks are installed once, before main (no thread runs yet);
+ * outside a parse they are malloc and free, so every other cJSON user is unchanged. The tree
+ * of a parse never outlives it (fill copies what it keeps), so the arena is reset at the end
+ * and its first chunk kept for the thread's next parse.
+ */
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+static _Thread_local struct arena_chunk *arena; /* non-NULL: a parse is running */
+static pthread_key_t spare_key;                 /* the thread's kept chunk, freed at its exit */
+static int hooked;                              /* set before main: the hooks are installed */
+
+static int in_arena(const void *p)
+{
+	const struct arena_chunk *c;
+
+	for (c = arena; c; c = c->next)
+		if ((const char *)p >= (const char *)c->data &&
+		    (const char *)p < (const char *)c->data + c->size)
+			return 1;
+	return 0;
+}
+
+static void *arena_malloc(size_t n)
+{
+	struct arena_chunk *c = arena;
+	void *p;
+
+	if (!c)
+		return malloc(n);
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		if (!(c = malloc(sizeof(*c) + size)))
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = arena;
+		arena = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	if (p && !(arena && in_arena(p)))
+		free(p);
+}
+
+static int arena_begin(void)
+{
+	struct arena_chunk *c;
+
+	if (!hooked)
+		return 0; /* cJSON allocates with malloc; the tree is deleted as usual */
+	c = pthread_getspecific(spare_key);
+	if (!c && !(c = malloc(sizeof(*c) + ARENA_CHUNK)))
+		return hh_error("out of memory");
+	pthread_setspecific(spare_key, NULL);
+	c->size = ARENA_CHUNK;
+	c->used = 0;
+	c->next = NULL;
+	arena = c;
+	return 0;
+}
+
+/* Frees the parse's tree at once; keeps one chunk. */
+static void arena_end(void)
+{
+	struct arena_chunk *c = arena, *next;
+
+	arena = NULL;
+	for (; c; c = next) {
+		next = c->next;
+		if (next || pthread_setspecific(spare_key, c) != 0)
+			free(c); /* the last one is the first chunk, ARENA_CHUNK bytes */
+	}
+}
+
+__attribute__((constructor)) static void arena_hooks(void)
+{
+	cJSON_Hooks h = {arena_malloc, arena_free};
+
+	if (pthread_key_create(&spare_key, free) == 0) {
+		cJSON_InitHooks(&h);
+		hooked = 1;
+	}
+}
 
 static const struct {
 	enum hh_event_kind kind;
@@ -70,33 +172,33 @@ static int is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The pre-scan described at the top. Returns 0 or -1 with the error set. */
+/* The pre-scan described at the top. Returns 0 or -1 with the error set. Strings, most of a
+ * body, are crossed with memchr (to the closing quote, stopping only at escapes). */
 static int prescan(const char *json, size_t len)
 {
-	const char *nul = memchr(json, '\0', len);
-	size_t i, depth = 0;
-	int in_str = 0;
+	const char *p = json, *end = json + len, *q, *bs;
+	size_t depth = 0;
 
-	if (nul)
-		return hh_error("malformed JSON: NUL byte at offset %zu", (size_t)(nul - json));
-	for (i = 0; i < len; i++) {
-		char c = json[i];
+	if ((q = memchr(json, '\0', len)))
+		return hh_error("malformed JSON: NUL byte at offset %zu", (size_t)(q - json));
+	while (p < end) {
+		char c = *p++;
 
-		if (in_str) {
-			if (c == '"') {
-				in_str = 0;
-			} else if (c == '\\' && i + 1 < len) {
-				i++;
-				if (json[i] == 'u' && i + 4 < len &&
-				    memcmp(json + i + 1, "0000", 4) == 0)
+		if (c == '"') {
+			for (;;) {
+				if (!(q = memchr(p, '"', (size_t)(end - p))))
+					return 0; /* unterminated: cJSON says where */
+				if (!(bs = memchr(p, '\\', (size_t)(q - p)))) {
+					p = q + 1;
+					break;
+				}
+				if (end - bs > 5 && bs[1] == 'u' && memcmp(bs + 2, "0000", 4) == 0)
 					return hh_error(
 						"malformed JSON: \\u0000 escape at offset %zu",
-						i - 1);
+						(size_t)(bs - json));
+				if ((p = bs + 2) >= end)
+					return 0;
 			}
-			continue;
-		}
-		if (c == '"') {
-			in_str = 1;
 		} else if (c == '{' || c == '[') {
 			if (++depth > CJSON_NESTING_LIMIT)
 				return hh_error("malformed JSON: nested deeper than %d levels",
@@ -108,66 +210,136 @@ static int prescan(const char *json, size_t len)
 	return 0;
 }
 
-/* key folded as Go's encoding/json matches names (see the top); NULL when out of memory. */
-static char *fold_key(const char *k)
+/* The next character of a key folded as Go's encoding/json matches names (see the top):
+ * ASCII lowercased, U+017F as 's', U+212A as 'k'; 0 at the end. Advances *p. */
+static inline int fold_next(const unsigned char **p)
 {
-	size_t n = strlen(k), i, o = 0;
-	char *f = malloc(n + 1);
+	const unsigned char *k = *p;
 
-	if (!f)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)k[i];
-		if (c == 0xc5 && (unsigned char)k[i + 1] == 0xbf) {
-			f[o++] = 's';
-			i++;
-		} else if (c == 0xe2 && (unsigned char)k[i + 1] == 0x84 &&
-			   (unsigned char)k[i + 2] == 0xaa) {
-			f[o++] = 'k';
-			i += 2;
-		} else {
-			f[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		}
+	if (!k[0])
+		return 0;
+	if (k[0] == 0xc5 && k[1] == 0xbf) {
+		*p += 2;
+		return 's';
 	}
-	f[o] = '\0';
-	return f;
+	if (k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa) {
+		*p += 3;
+		return 'k';
+	}
+	*p += 1;
+	return k[0] >= 'A' && k[0] <= 'Z' ? k[0] + 32 : k[0];
 }
 
-static int cmp_str(const void *a, const void *b)
+/* strcmp of the folded keys, without building them. */
+static int cmp_folded(const char *a, const char *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	int ca, cb;
+
+	do {
+		ca = fold_next(&x);
+		cb = fold_next(&y);
+	} while (ca == cb && ca);
+	return ca - cb;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return cmp_folded(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* FNV-1a of the folded key. */
+static uint32_t fold_hash(const char *k)
+{
+	const unsigned char *p = (const unsigned char *)k;
+	uint32_t h = 2166136261u;
+	int c;
+
+	for (;;) {
+		if (*p < 0x80 && *p != 0) /* plain ASCII, nearly every key: no call */
+			c = *p >= 'A' && *p <= 'Z' ? *p++ + 32 : *p++;
+		else if (!(c = fold_next(&p)))
+			return h;
+		h = (h ^ (uint32_t)c) * 16777619u;
+	}
+}
+
+#define HASHED_KEYS 128 /* objects this small go through a hash table, larger ones are sorted */
+
+/* A key of obj (n ≤ HASHED_KEYS keys) given twice, or NULL. Keys are compared only when their
+ * hashes are equal; at most HASHED_KEYS² comparisons even if every hash collides. */
+static const char *twice_hashed(const cJSON *obj)
+{
+	const char *keys[HASHED_KEYS];
+	uint32_t hash[HASHED_KEYS];
+	unsigned char slot[2 * HASHED_KEYS] = {0}; /* index + 1 of the key there, 0 = free */
+	const cJSON *it;
+	size_t i, b, j;
+
+	for (i = 0, it = obj->child; it; it = it->next, i++) {
+		const char *k = it->string ? it->string : "";
+		uint32_t h = fold_hash(k);
+
+		for (b = h & (2 * HASHED_KEYS - 1); slot[b]; b = (b + 1) & (2 * HASHED_KEYS - 1)) {
+			j = slot[b] - 1u;
+			if (hash[j] == h && cmp_folded(keys[j], k) == 0)
+				return k;
+		}
+		keys[i] = k;
+		hash[i] = h;
+		slot[b] = (unsigned char)(i + 1);
+	}
+	return NULL;
+}
+
+/* The same for any n, sorting: n log n; *oom set when the array cannot be had. */
+static const char *twice_sorted(const cJSON *obj, size_t n, int *oom)
+{
+	const char **keys = malloc(n * sizeof(*keys)), *dup = NULL;
+	const cJSON *it;
+	size_t i;
+
+	if (!keys) {
+		*oom = 1;
+		return NULL;
+	}
+	for (i = 0, it = obj->child; it; it = it->next, i++)
+		keys[i] = it->string ? it->string : "";
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 1; i < n && !dup; i++)
+		if (cmp_key(&keys[i - 1], &keys[i]) == 0)
+			dup = keys[i];
+	free(keys);
+	return dup;
+}
+
+static const char *twice(const cJSON *obj, size_t n, int *oom)
+{
+	return n <= HASHED_KEYS ? twice_hashed(obj) : twice_sorted(obj, n, oom);
 }
 
 /* Refuses an object holding a key twice, at any depth. Returns 0 or -1 with the error set. */
 static int check_keys(const cJSON *node)
 {
 	const cJSON *it;
-	char **keys = NULL;
-	size_t n = 0, i;
-	int rc = 0;
+	const char *dup;
+	size_t n = 0;
+	int oom = 0;
 
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
 		return 0;
 	for (it = node->child; it; it = it->next)
 		n++;
 	if (cJSON_IsObject(node) && n > 1) {
-		if (!(keys = calloc(n, sizeof(*keys))))
+		if ((dup = twice(node, n, &oom)))
+			return hh_error("malformed JSON: duplicate key '%.64s'", dup);
+		if (oom)
 			return hh_error("out of memory");
-		for (i = 0, it = node->child; it && rc == 0; it = it->next, i++)
-			if (!(keys[i] = fold_key(it->string ? it->string : "")))
-				rc = hh_error("out of memory");
-		if (rc == 0)
-			qsort(keys, n, sizeof(*keys), cmp_str);
-		for (i = 1; rc == 0 && i < n; i++)
-			if (strcmp(keys[i - 1], keys[i]) == 0)
-				rc = hh_error("malformed JSON: duplicate key '%.64s'", keys[i]);
-		for (i = 0; i < n; i++)
-			free(keys[i]);
-		free(keys);
 	}
-	for (it = node->child; it && rc == 0; it = it->next)
-		rc = check_keys(it);
-	return rc;
+	for (it = node->child; it; it = it->next)
+		if (check_keys(it) < 0)
+			return -1;
+	return 0;
 }
 
 static const cJSON *get(const cJSON *obj, const char *key)
@@ -254,7 +426,7 @@ int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size
 		hh_error("malformed JSON: byte order mark before the value");
 		goto out;
 	}
-	if (prescan(json, len) < 0)
+	if (prescan(json, len) < 0 || arena_begin() < 0)
 		goto out;
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root) {
@@ -277,7 +449,10 @@ int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size
 		goto out;
 	rc = fill(ev, root);
 out:
-	cJSON_Delete(root);
+	if (arena)
+		arena_end(); /* the tree with it */
+	else
+		cJSON_Delete(root);
 	if (rc < 0)
 		hh_event_release(ev);
 	return rc;

@@ -94,7 +94,8 @@ TEST(reqhead_refuses_bad_lines)
 		CHECK(rh.status == 400 && strstr(rh.error, "NUL"));
 	}
 	refused("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\n"
-		"G: 1\r\nH: 1\r\nI: 1\r\nJ: 1\r\n\r\n", 431, "too many headers");
+		"G: 1\r\nH: 1\r\nI: 1\r\nJ: 1\r\n\r\n",
+		431, "too many headers");
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
@@ -116,14 +117,14 @@ TEST(event_refuses_duplicate_keys_and_bom)
 	const char *ok = "{\"repository\":{\"full_name\":\"a/b\"},\"x\":[{\"k\":1},{\"k\":2}]}";
 
 	CHECK(parse(ok) == 0);
-	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"repository\":{\"full_name\":\"c/d\"}}")
-	      < 0);
+	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"repository\":{\"full_name\":\"c/"
+		    "d\"}}") < 0);
 	CHECK(strstr(hh_error_last(), "duplicate key 'repository'"));
 	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\",\"full_name\":\"c/d\"}}") < 0);
 	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"Repository\":{}}") < 0);
 	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"\\u0072epository\":{}}") < 0);
-	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"key\":1,\"\xe2\x84\xaa" "ey\":2}") <
-	      0);
+	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"key\":1,\"\xe2\x84\xaa"
+		    "ey\":2}") < 0);
 	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"s\":1,\"\xc5\xbf\":2}") < 0);
 	CHECK(parse("{\"repository\":{\"full_name\":\"a/b\"},\"d\":[[{\"z\":1,\"z\":2}]]}") < 0);
 	CHECK(parse("\xef\xbb\xbf{\"repository\":{\"full_name\":\"a/b\"}}") < 0);
@@ -143,4 +144,29 @@ TEST(event_duplicate_check_is_not_quadratic)
 	rc = hh_event_parse(&ev, HH_EV_ISSUE_COMMENT, b.ptr, b.len);
 	CHECK(rc < 0 && strstr(hh_error_last(), "duplicate key 'k7'"));
 	hh_buf_release(&b);
+}
+
+/* Objects of up to 128 keys go through a hash table, larger ones are sorted: both find a
+ * folded duplicate anywhere, and neither refuses distinct keys. */
+TEST(event_duplicate_keys_at_both_sizes)
+{
+	int sizes[] = {2, 17, 100, 128, 129, 300}, k, i;
+
+	for (k = 0; k < (int)(sizeof(sizes) / sizeof(sizes[0])); k++) {
+		hh_buf b = HH_BUF_INIT;
+		int n = sizes[k];
+
+		hh_buf_puts(&b, "{\"repository\":{\"full_name\":\"a/b\"},\"o\":{");
+		for (i = 0; i < n - 1; i++)
+			hh_buf_printf(&b, "%s\"Key%d\":1", i ? "," : "", i);
+		hh_buf_puts(&b, "}}");
+		CHECK(parse(b.ptr) == 0);
+		/* the last key is the first one again, folded: "key0" with a Kelvin sign */
+		b.len -= 2;
+		hh_buf_puts(&b, ",\"\xe2\x84\xaa"
+				"ey0\":2}}");
+		CHECK(parse(b.ptr) < 0);
+		CHECK(strstr(hh_error_last(), "duplicate key") != NULL);
+		hh_buf_release(&b);
+	}
 }
