@@ -73,6 +73,20 @@ hh_config *cmd_load_config(const char *path)
 	return cfg;
 }
 
+int cmd_open_store(hh_store **st, const hh_config *cfg, const char *cmd)
+{
+	*st = NULL;
+	if (!cfg->state_dir) {
+		cmd_die_msg(cmd, "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+		return HH_EXIT_USAGE;
+	}
+	if (hh_store_open(st, cfg->state_dir) < 0) {
+		cmd_die_msg(cmd, "%s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
+	return HH_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
