@@ -524,83 +524,98 @@ static int finish_early(struct action *a, const char *message, int code)
 	return code;
 }
 
-static int run(struct action *a, const char *config)
+/* What one run reads and builds (the event), released by run(). */
+struct run {
+	hh_buf body; /* the event file */
+	hh_event ev; /* the event, parsed */
+	char *type;  /* its X-Gitea-Event-Type; NULL: nothing to do */
+	hh_headers hdrs;
+};
+
+/* Steps of run() return GO_ON, or the exit code when the run ends there. */
+#define GO_ON (-1)
+
+static int read_event(struct action *a, struct run *r)
 {
 	const char *path = env("GITHUB_EVENT_PATH");
-	hh_buf body = HH_BUF_INIT;
-	hh_headers hdrs = {0};
-	hh_intake in = {0};
-	hh_event ev = {0};
-	char *type = NULL, *msg = NULL, delivery[96];
-	int rc = HH_EXIT_USAGE;
-	size_t i;
 
-	a->result = a->dry ? "dry-run" : "nothing";
 	if (!a->event_name) {
 		wf("error", "healhook action: GITHUB_EVENT_NAME is not set (run inside a Gitea "
 			    "Actions step)");
-		goto out;
+		return HH_EXIT_USAGE;
 	}
 	if (strcmp(a->event_name, "pull_request_review") != 0 &&
 	    strcmp(a->event_name, "pull_request_review_comment") != 0 &&
 	    strcmp(a->event_name, "issue_comment") != 0) {
 		a->result = "nothing";
 		wf("notice", "healhook: nothing to do for event '%s'", a->event_name);
-		rc = finish_early(a, "nothing to do for this event.", HH_EXIT_OK);
-		goto out;
+		return finish_early(a, "nothing to do for this event.", HH_EXIT_OK);
 	}
 	if (!path) {
 		wf("error", "healhook action: GITHUB_EVENT_PATH is not set");
-		goto out;
+		return HH_EXIT_USAGE;
 	}
-	if (hh_buf_read_file(&body, path, MAX_EVENT_FILE) < 0 ||
-	    event_type(a->event_name, &body, &type, &ev) < 0) {
+	if (hh_buf_read_file(&r->body, path, MAX_EVENT_FILE) < 0 ||
+	    event_type(a->event_name, &r->body, &r->type, &r->ev) < 0) {
 		wf("error", "healhook action: cannot read the event %s: %s", path, hh_error_last());
-		goto out;
+		return HH_EXIT_USAGE;
 	}
-	if (!type) {
+	if (!r->type) {
 		a->result = "nothing";
 		wf("notice", "healhook: nothing to do (event '%s' without a review or comment)",
 		   a->event_name);
-		rc = finish_early(a, "nothing to do for this event.", HH_EXIT_OK);
-		goto out;
+		return finish_early(a, "nothing to do for this event.", HH_EXIT_OK);
 	}
+	return GO_ON;
+}
+
+/* The configuration, and the store unless --dry-run. */
+static int open_state(struct action *a, const char *config)
+{
 	if (load(a, config) < 0) {
 		wf("error", "healhook action: %s", hh_error_last());
-		goto out;
+		return HH_EXIT_USAGE;
 	}
-	if (!a->dry) {
-		if (hh_config_require(a->cfg, "state.dir", a->cfg->state_dir) < 0) {
-			wf("error", "healhook action: %s", hh_error_last());
-			goto out;
-		}
-		if (hh_store_open(&a->st, a->cfg->state_dir) < 0) {
-			wf("error", "healhook action: %s", hh_error_last());
-			rc = HH_EXIT_FAIL;
-			goto out;
-		}
+	if (a->dry)
+		return GO_ON;
+	if (hh_config_require(a->cfg, "state.dir", a->cfg->state_dir) < 0) {
+		wf("error", "healhook action: %s", hh_error_last());
+		return HH_EXIT_USAGE;
 	}
+	if (hh_store_open(&a->st, a->cfg->state_dir) < 0) {
+		wf("error", "healhook action: %s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
+	return GO_ON;
+}
 
-	hh_headers_add(&hdrs, "Content-Type", "application/json");
-	hh_headers_add(&hdrs, "X-Gitea-Event-Type", type);
+/* The event through the same intake as a webhook delivery (signature not checked: the
+ * runner gave it), then what intake said about it. */
+static int intake(struct action *a, struct run *r)
+{
+	hh_intake in = {0};
+	char delivery[96];
+	size_t i;
+
+	hh_headers_add(&r->hdrs, "Content-Type", "application/json");
+	hh_headers_add(&r->hdrs, "X-Gitea-Event-Type", r->type);
 	if (env("GITHUB_RUN_ID")) {
 		snprintf(delivery, sizeof(delivery), "actions-%.32s-%.16s", env("GITHUB_RUN_ID"),
 			 env("GITHUB_RUN_ATTEMPT") ? env("GITHUB_RUN_ATTEMPT") : "1");
-		hh_headers_add(&hdrs, "X-Gitea-Delivery", delivery);
+		hh_headers_add(&r->hdrs, "X-Gitea-Delivery", delivery);
 	}
 	in.cfg = a->cfg;
 	in.store = a->st;
 	in.verify = 0;
 	in.lookup_inline = 1;
 	in.now = (long long)time(NULL);
-	hh_intake_process(&in, &hdrs, body.ptr, body.len, &a->res);
+	hh_intake_process(&in, &r->hdrs, r->body.ptr, r->body.len, &a->res);
 	a->have_res = 1;
 	if (a->res.status >= 300) {
 		wf("error", "healhook: the event was not accepted (%d): %s", a->res.status,
 		   a->res.error ? a->res.error : "-");
 		a->result = "failed";
-		rc = finish_early(a, "the event could not be processed.", HH_EXIT_FAIL);
-		goto out;
+		return finish_early(a, "the event could not be processed.", HH_EXIT_FAIL);
 	}
 	/* Without the line comments the review's findings are incomplete: the step fails
 	 * (after healing what the review body gave), rather than look green with nothing. */
@@ -614,7 +629,7 @@ static int run(struct action *a, const char *config)
 	if (a->res.duplicate)
 		wf("notice", "healhook: this event was handled before (duplicate)");
 	else if (a->res.ignored)
-		wf("notice", "healhook: event %s is not acted on for %s", type,
+		wf("notice", "healhook: event %s is not acted on for %s", r->type,
 		   a->res.repo ? a->res.repo : "this repository");
 	for (i = 0; i < a->res.findings.n; i++) {
 		const hh_finding *f = &a->res.findings.v[i];
@@ -623,8 +638,16 @@ static int run(struct action *a, const char *config)
 		       f->reason ? ": " : "", f->reason ? f->reason : "");
 	}
 	fflush(stdout);
+	return GO_ON;
+}
 
-	rc = HH_EXIT_OK;
+/* Heals the accepted findings (not in a dry run), then reports: workflow notices, the PR
+ * comment, the step's outputs and summary. Returns the exit code. */
+static int heal_and_report(struct action *a, const struct run *r)
+{
+	int rc = HH_EXIT_OK;
+	char *msg;
+
 	if (!a->dry && a->st) {
 		if (hh_worker_drain(a->cfg, a->st, NULL /* reported below, in one PR comment */) <
 			    0 ||
@@ -641,9 +664,9 @@ static int run(struct action *a, const char *config)
 		a->result = "failed";
 	msg = summary_sentence(a);
 	wf("notice", "healhook: %s", msg);
-	if (!a->dry && a->res.findings.n && ev.pr_number > 0 && a->cfg->gitea_comment) {
+	if (!a->dry && a->res.findings.n && r->ev.pr_number > 0 && a->cfg->gitea_comment) {
 		if (a->cfg->gitea_url && a->cfg->gitea_token)
-			post_comment(a, &ev, msg);
+			post_comment(a, &r->ev, msg);
 		else
 			wf("warning",
 			   "healhook: no PR comment (gitea.url or the token is not set)");
@@ -653,12 +676,23 @@ static int run(struct action *a, const char *config)
 		if (rc == HH_EXIT_OK)
 			rc = HH_EXIT_FAIL;
 	}
-out:
 	free(msg);
-	free(type);
-	hh_event_release(&ev);
-	hh_headers_release(&hdrs);
-	hh_buf_release(&body);
+	return rc;
+}
+
+static int run(struct action *a, const char *config)
+{
+	struct run r = {HH_BUF_INIT, {0}, NULL, {0}};
+	int rc;
+
+	a->result = a->dry ? "dry-run" : "nothing";
+	if ((rc = read_event(a, &r)) == GO_ON && (rc = open_state(a, config)) == GO_ON &&
+	    (rc = intake(a, &r)) == GO_ON)
+		rc = heal_and_report(a, &r);
+	free(r.type);
+	hh_event_release(&r.ev);
+	hh_headers_release(&r.hdrs);
+	hh_buf_release(&r.body);
 	return rc;
 }
 

@@ -30,21 +30,6 @@ static const char unfreeze_usage[] =
 	"Lets a repository frozen by a failed revert (or by max-reverts reverts in a row) heal\n"
 	"again; its waiting jobs then run.\n";
 
-static hh_store *open_store(const hh_config *cfg, const char *cmd)
-{
-	hh_store *st = NULL;
-
-	if (!cfg->state_dir) {
-		cmd_die_msg(cmd, "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
-		return NULL;
-	}
-	if (hh_store_open(&st, cfg->state_dir) < 0) {
-		cmd_die_msg(cmd, "%s", hh_error_last());
-		return NULL;
-	}
-	return st;
-}
-
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -83,10 +68,8 @@ int cmd_history(int argc, char **argv)
 	}
 	if (!(cfg = cmd_load_config(config)))
 		return HH_EXIT_USAGE;
-	if (!(st = open_store(cfg, "history"))) {
-		rc = HH_EXIT_FAIL;
+	if ((rc = cmd_open_store(&st, cfg, "history")) != HH_EXIT_OK)
 		goto out;
-	}
 	if (hh_store_jobs_recent(st, repo, limit, &jobs, &n) < 0) {
 		cmd_die_msg("history", "%s", hh_error_last());
 		rc = HH_EXIT_FAIL;
@@ -170,10 +153,8 @@ int cmd_unfreeze(int argc, char **argv)
 	}
 	if (!(cfg = cmd_load_config(config)))
 		return HH_EXIT_USAGE;
-	if (!(st = open_store(cfg, "unfreeze"))) {
-		rc = HH_EXIT_FAIL;
+	if ((rc = cmd_open_store(&st, cfg, "unfreeze")) != HH_EXIT_OK)
 		goto out;
-	}
 	frozen = hh_store_repo_frozen_info(st, argv[optind], &why, &since);
 	if (frozen < 0 || (frozen && hh_store_repo_set_frozen(st, argv[optind], 0, NULL) < 0)) {
 		cmd_die_msg("unfreeze", "%s", hh_error_last());

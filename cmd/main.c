@@ -11,36 +11,39 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: healhook COMMAND [OPTIONS]\n"
-	"\n"
-	"commands:\n"
-	"  serve     receive Gitea webhooks and heal the findings they carry\n"
-	"  replay    run saved deliveries through the same code as serve\n"
-	"  action    run as a Gitea Actions step: heal the findings of the run's event\n"
-	"  heal      fix one finding now, through the same pipeline as the worker\n"
-	"  history   list recent jobs and their outcomes\n"
-	"  status    show every repository: frozen, budget used, last outcome, queue\n"
-	"  doctor    check every configured repository end to end\n"
-	"  unfreeze  let a frozen repository heal again\n"
-	"  migrate   create or upgrade the store's schema (SQLite or PostgreSQL)\n"
-	"  sign      print the signature headers Gitea would send for a body\n"
-	"  version   print the version and the library versions\n"
-	"\n"
-	"Run 'healhook COMMAND --help' for the options of a command.\n"
-	"Exit codes: 0 done, 1 the heal or check failed, 2 usage or configuration error.\n";
-
-struct command {
+/* The one list of commands: main() dispatches through it and `healhook --help` prints it, in
+ * this order. Each command prints its own options for `healhook COMMAND --help`. */
+static const struct command {
 	const char *name;
+	const char *summary;
 	int (*fn)(int, char **);
+} commands[] = {
+	{"serve", "receive Gitea webhooks and heal the findings they carry", cmd_serve},
+	{"replay", "run saved deliveries through the same code as serve", cmd_replay},
+	{"action", "run as a Gitea Actions step: heal the findings of the run's event", cmd_action},
+	{"heal", "fix one finding now, through the same pipeline as the worker", cmd_heal},
+	{"history", "list recent jobs and their outcomes", cmd_history},
+	{"status", "show every repository: frozen, budget used, last outcome, queue", cmd_status},
+	{"doctor", "check every configured repository end to end", cmd_doctor},
+	{"unfreeze", "let a frozen repository heal again", cmd_unfreeze},
+	{"migrate", "create or upgrade the store's schema (SQLite or PostgreSQL)", cmd_migrate},
+	{"sign", "print the signature headers Gitea would send for a body", cmd_sign},
+	{"version", "print the version and the library versions", cmd_version},
 };
 
-static const struct command commands[] = {
-	{"serve", cmd_serve},     {"replay", cmd_replay},   {"action", cmd_action},
-	{"sign", cmd_sign},       {"heal", cmd_heal},       {"history", cmd_history},
-	{"status", cmd_status},   {"doctor", cmd_doctor},   {"unfreeze", cmd_unfreeze},
-	{"migrate", cmd_migrate}, {"version", cmd_version},
-};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: healhook COMMAND [OPTIONS]\n\ncommands:\n", f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'healhook COMMAND --help' for the options of a command.\n"
+	      "Exit codes: 0 done, 1 the heal or check failed, 2 usage or configuration error.\n",
+	      f);
+}
 
 void cmd_die_msg(const char *cmd, const char *fmt, ...)
 {
@@ -70,25 +73,40 @@ hh_config *cmd_load_config(const char *path)
 	return cfg;
 }
 
+int cmd_open_store(hh_store **st, const hh_config *cfg, const char *cmd)
+{
+	*st = NULL;
+	if (!cfg->state_dir) {
+		cmd_die_msg(cmd, "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+		return HH_EXIT_USAGE;
+	}
+	if (hh_store_open(st, cfg->state_dir) < 0) {
+		cmd_die_msg(cmd, "%s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
+	return HH_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		fputs(usage, stderr);
+		usage(stderr);
 		return HH_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage, stdout);
+		usage(stdout);
 		return HH_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "healhook: unknown command '%s'\n\n%s", argv[1], usage);
+	fprintf(stderr, "healhook: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
 	return HH_EXIT_USAGE;
 }

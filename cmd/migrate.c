@@ -43,13 +43,10 @@ int cmd_migrate(int argc, char **argv)
 	}
 	if (!(cfg = cmd_load_config(config)))
 		return HH_EXIT_USAGE;
-	if (!cfg->state_dir) {
-		cmd_die_msg("migrate", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+	if ((rc = cmd_open_store(&st, cfg, "migrate")) != HH_EXIT_OK)
 		goto out;
-	}
 	rc = HH_EXIT_FAIL;
-	if (hh_store_open(&st, cfg->state_dir) < 0 ||
-	    hh_store_schema_version(st, &have, &want) < 0) {
+	if (hh_store_schema_version(st, &have, &want) < 0) {
 		cmd_die_msg("migrate", "%s", hh_error_last());
 		goto out;
 	}

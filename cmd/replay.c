@@ -72,7 +72,16 @@ static void print_human(const char *file, const hh_intake_result *res)
 		printf("  line comments not fetched: %s\n", res->lookup_error);
 }
 
-int cmd_replay(int argc, char **argv)
+struct replay {
+	const char *config;
+	int dry, noverify, json, noheal;
+	hh_config *cfg;
+	hh_store *st; /* NULL with --dry-run */
+	hh_strv ids;  /* the jobs the deliveries created, as decimal strings */
+};
+
+/* -1 to go on, else the exit code (--help, usage error). */
+static int parse_args(struct replay *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -83,20 +92,16 @@ int cmd_replay(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL;
-	int c, dry = 0, noverify = 0, json = 0, noheal = 0, rc = HH_EXIT_USAGE, i;
-	hh_strv ids = {0};
-	hh_config *cfg = NULL;
-	hh_store *st = NULL;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 'n': dry = 1; break;
-		case 'V': noverify = 1; break;
-		case 'j': json = 1; break;
-		case 'H': noheal = 1; break;
+		case 'c': r->config = optarg; break;
+		case 'n': r->dry = 1; break;
+		case 'V': r->noverify = 1; break;
+		case 'j': r->json = 1; break;
+		case 'H': r->noheal = 1; break;
 		case 'h': fputs(usage, stdout); return HH_EXIT_OK;
 		default: fputs(usage, stderr); return HH_EXIT_USAGE;
 		}
@@ -105,100 +110,140 @@ int cmd_replay(int argc, char **argv)
 		fputs(usage, stderr);
 		return HH_EXIT_USAGE;
 	}
-	cfg = cmd_load_config(config);
-	if (!cfg)
-		return HH_EXIT_USAGE;
-	if (!dry) {
-		if (!cfg->state_dir) {
-			cmd_die_msg("replay",
-				    "state.dir is not set (config file or HEALHOOK_STATE_DIR;"
-				    " or use --dry-run)");
-			goto out;
-		}
-		if (hh_store_open(&st, cfg->state_dir) < 0) {
-			cmd_die_msg("replay", "%s", hh_error_last());
-			rc = HH_EXIT_FAIL;
-			goto out;
-		}
-	}
-	rc = HH_EXIT_OK;
-	for (i = optind; i < argc; i++) {
-		hh_buf body = HH_BUF_INIT, htext = HH_BUF_INIT, out = HH_BUF_INIT;
-		hh_headers hdrs = {0};
-		hh_intake in = {0};
-		hh_intake_result res;
-		char *hpath = headers_path(argv[i]);
+	return -1;
+}
 
-		if (hh_buf_read_file(&body, argv[i], cfg->max_body) < 0 ||
-		    hh_buf_read_file(&htext, hpath, 1u << 20) < 0 ||
-		    hh_headers_parse(&hdrs, htext.ptr, htext.len) < 0) {
-			cmd_die_msg("replay", "%s: %s", argv[i], hh_error_last());
-			rc = HH_EXIT_FAIL;
-			goto next;
-		}
-		in.cfg = cfg;
-		in.store = st;
-		in.verify = !noverify;
-		in.lookup_inline = 1;
-		in.now = (long long)time(NULL);
-		hh_intake_process(&in, &hdrs, body.ptr, body.len, &res);
-		if (json) {
-			hh_intake_report_json(&res, &out);
-			puts(out.ptr);
-		} else {
-			print_human(argv[i], &res);
-		}
-		if (res.status >= 300)
-			rc = HH_EXIT_FAIL;
-		for (size_t k = 0; k < res.findings.n; k++)
-			if (res.findings.v[k].job) {
-				char id[24];
-				snprintf(id, sizeof(id), "%lld", res.findings.v[k].job);
-				if (!hh_strv_contains(&ids, id))
-					hh_strv_push(&ids, id);
-			}
-		hh_intake_result_release(&res);
-	next:
-		free(hpath);
-		hh_headers_release(&hdrs);
-		hh_buf_release(&body);
-		hh_buf_release(&htext);
-		hh_buf_release(&out);
+/* The configuration, and the store unless --dry-run. HH_EXIT_OK or the exit code. */
+static int open_all(struct replay *r)
+{
+	if (!(r->cfg = cmd_load_config(r->config)))
+		return HH_EXIT_USAGE;
+	if (r->dry)
+		return HH_EXIT_OK;
+	if (!r->cfg->state_dir) {
+		cmd_die_msg("replay", "state.dir is not set (config file or HEALHOOK_STATE_DIR;"
+				      " or use --dry-run)");
+		return HH_EXIT_USAGE;
 	}
-	fflush(stdout);
-	if (st && !noheal && ids.n) {
-		hh_notifier *notifier = NULL;
-		size_t k;
-		hh_notifier_start(&notifier, cfg);
-		if (hh_worker_drain(cfg, st, notifier) < 0) {
-			cmd_die_msg("replay", "%s", hh_error_last());
-			rc = HH_EXIT_FAIL;
-		}
-		for (k = 0; k < ids.n; k++) {
-			hh_job job;
-			hh_buf b = HH_BUF_INIT;
-			if (hh_store_job_get(st, atoll(ids.v[k]), &job) < 0)
-				continue;
-			if (json) {
-				hh_job_result_json(&job, NULL, &b);
-				puts(b.ptr);
-			} else {
-				char *msg = hh_job_message(&job);
-				printf("job %lld %s %s: %s%s%s\n", job.id, job.file,
-				       hh_job_state_name(job.state), msg, job.reason ? " " : "",
-				       job.reason ? job.reason : "");
-				free(msg);
-			}
-			if (!hh_job_succeeded(&job))
-				rc = HH_EXIT_FAIL;
-			hh_buf_release(&b);
-			hh_job_release(&job);
-		}
-		hh_notifier_stop(notifier, 10000);
+	return cmd_open_store(&r->st, r->cfg, "replay");
+}
+
+static void remember_jobs(struct replay *r, const hh_intake_result *res)
+{
+	char id[24];
+	size_t k;
+
+	for (k = 0; k < res->findings.n; k++) {
+		if (!res->findings.v[k].job)
+			continue;
+		snprintf(id, sizeof(id), "%lld", res->findings.v[k].job);
+		if (!hh_strv_contains(&r->ids, id))
+			hh_strv_push(&r->ids, id);
 	}
+}
+
+/* One delivery through intake; HH_EXIT_OK if it was accepted (2xx), else HH_EXIT_FAIL. */
+static int replay_one(struct replay *r, const char *file)
+{
+	hh_buf body = HH_BUF_INIT, htext = HH_BUF_INIT, out = HH_BUF_INIT;
+	hh_headers hdrs = {0};
+	hh_intake in = {0};
+	hh_intake_result res;
+	char *hpath = headers_path(file);
+	int rc = HH_EXIT_FAIL;
+
+	if (hh_buf_read_file(&body, file, r->cfg->max_body) < 0 ||
+	    hh_buf_read_file(&htext, hpath, 1u << 20) < 0 ||
+	    hh_headers_parse(&hdrs, htext.ptr, htext.len) < 0) {
+		cmd_die_msg("replay", "%s: %s", file, hh_error_last());
+		goto out;
+	}
+	in.cfg = r->cfg;
+	in.store = r->st;
+	in.verify = !r->noverify;
+	in.lookup_inline = 1;
+	in.now = (long long)time(NULL);
+	hh_intake_process(&in, &hdrs, body.ptr, body.len, &res);
+	if (r->json) {
+		hh_intake_report_json(&res, &out);
+		puts(out.ptr);
+	} else {
+		print_human(file, &res);
+	}
+	rc = res.status >= 300 ? HH_EXIT_FAIL : HH_EXIT_OK;
+	remember_jobs(r, &res);
+	hh_intake_result_release(&res);
 out:
-	hh_strv_release(&ids);
-	hh_store_close(st);
-	hh_config_free(cfg);
+	free(hpath);
+	hh_headers_release(&hdrs);
+	hh_buf_release(&body);
+	hh_buf_release(&htext);
+	hh_buf_release(&out);
+	return rc;
+}
+
+/* One job's outcome; HH_EXIT_OK if it succeeded. */
+static int print_job(const struct replay *r, long long id)
+{
+	hh_buf b = HH_BUF_INIT;
+	hh_job job;
+	int rc;
+
+	if (hh_store_job_get(r->st, id, &job) < 0)
+		return HH_EXIT_OK;
+	if (r->json) {
+		hh_job_result_json(&job, NULL, &b);
+		puts(b.ptr);
+	} else {
+		char *msg = hh_job_message(&job);
+
+		printf("job %lld %s %s: %s%s%s\n", job.id, job.file, hh_job_state_name(job.state),
+		       msg, job.reason ? " " : "", job.reason ? job.reason : "");
+		free(msg);
+	}
+	rc = hh_job_succeeded(&job) ? HH_EXIT_OK : HH_EXIT_FAIL;
+	hh_buf_release(&b);
+	hh_job_release(&job);
+	return rc;
+}
+
+/* Heals the jobs the deliveries created, then prints each one's outcome. */
+static int heal(struct replay *r)
+{
+	hh_notifier *notifier = NULL;
+	int rc = HH_EXIT_OK;
+	size_t k;
+
+	hh_notifier_start(&notifier, r->cfg);
+	if (hh_worker_drain(r->cfg, r->st, notifier) < 0) {
+		cmd_die_msg("replay", "%s", hh_error_last());
+		rc = HH_EXIT_FAIL;
+	}
+	for (k = 0; k < r->ids.n; k++)
+		if (print_job(r, atoll(r->ids.v[k])) != HH_EXIT_OK)
+			rc = HH_EXIT_FAIL;
+	hh_notifier_stop(notifier, 10000);
+	return rc;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay r = {0};
+	int rc, i;
+
+	if ((rc = parse_args(&r, argc, argv)) >= 0)
+		return rc;
+	if ((rc = open_all(&r)) != HH_EXIT_OK)
+		goto out;
+	for (i = optind; i < argc; i++)
+		if (replay_one(&r, argv[i]) != HH_EXIT_OK)
+			rc = HH_EXIT_FAIL;
+	fflush(stdout);
+	if (r.st && !r.noheal && r.ids.n && heal(&r) != HH_EXIT_OK)
+		rc = HH_EXIT_FAIL;
+out:
+	hh_strv_release(&r.ids);
+	hh_store_close(r.st);
+	hh_config_free(r.cfg);
 	return rc;
 }

@@ -518,135 +518,179 @@ static int start_status(const hh_config *cfg, hh_status_server **out)
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv)
-{
+/* The main process: what it started, so that one function can stop it all. */
+struct serve {
 	struct serve_args a;
-	struct lookup_thread lt = {0};
-	hh_worker *worker = NULL;
-	hh_notifier *notifier = NULL;
-	hh_status_server *pages = NULL;
-	hh_config *cfg = NULL;
-	hh_store *st = NULL;
-	struct serve_priv priv = {0};
-	pthread_t lookup;
-	sigset_t set;
+	hh_config *cfg;
+	struct serve_priv priv;
+	int lockfd;
 	pid_t receiver;
-	char port[16];
-	int rc, sig, ready, p, stopping = 0, lockfd;
+	int ready; /* the receiver's ready pipe */
+	sigset_t set;
+	struct lookup_thread lt;
+	pthread_t lookup;
+	hh_worker *worker;
+	hh_notifier *notifier;
+	hh_status_server *pages;
+};
 
-	rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc > 0 ? HH_EXIT_OK : HH_EXIT_USAGE;
-	if (a.receiver)
-		return run_receiver(&a);
-	if (!(cfg = load(&a)))
-		return HH_EXIT_USAGE;
+/* Takes the state directory, recovers the jobs a crash left running, prepares the receiver's
+ * user. HH_EXIT_OK or the exit code (the error printed). */
+static int prepare(struct serve *s)
+{
+	hh_store *st = NULL;
+
 	/* The process that holds the secrets: no core dump, and no ptrace or /proc/PID/mem from
 	 * processes of the same user (a compromised receiver without its own user). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		hh_log(HH_LOG_WARN, "serve.dumpable", "error", strerror(errno), NULL);
 	/* One serve per state directory (docs/security.md): a second one exits 2. */
-	if ((lockfd = hh_state_lock(cfg->state_dir)) < 0) {
+	if ((s->lockfd = hh_state_lock(s->cfg->state_dir)) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
-		hh_config_free(cfg);
 		return HH_EXIT_USAGE;
 	}
-	if (hh_store_open(&st, cfg->state_dir) < 0) {
+	if (hh_store_open(&st, s->cfg->state_dir) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
-		hh_state_unlock(lockfd);
-		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
-	if (hh_worker_recover(cfg, st, (long long)time(NULL)) < 0)
+	if (hh_worker_recover(s->cfg, st, (long long)time(NULL)) < 0)
 		hh_log(HH_LOG_ERROR, "serve.recover", "error", hh_error_last(), NULL);
 	hh_store_close(st);
-
-	if (serve_priv_prepare(cfg, a.record ? a.record : cfg->record, &priv) < 0) {
+	if (serve_priv_prepare(s->cfg, s->a.record ? s->a.record : s->cfg->record, &s->priv) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
-		serve_priv_release(&priv);
-		hh_config_free(cfg);
 		return HH_EXIT_FAIL;
 	}
-	block_signals(&set, 1);
-	receiver = spawn_receiver(&a, cfg, &priv, &ready);
-	p = receiver > 0 ? await_ready(ready, 15000) : -1;
-	if (p < 0) {
-		if (receiver > 0) {
-			int status;
-			kill(receiver, SIGKILL);
-			waitpid(receiver, &status, 0);
-		}
-		cmd_die_msg("serve", "the receiver did not start%s%s", receiver > 0 ? "" : ": ",
-			    receiver > 0 ? "" : hh_error_last());
-		serve_priv_release(&priv);
-		hh_state_unlock(lockfd);
-		hh_config_free(cfg);
-		return HH_EXIT_FAIL;
+	return HH_EXIT_OK;
+}
+
+/* Starts the receiver and waits until it listens; its port goes to port. 0 or -1. */
+static int start_receiver(struct serve *s, char port[16])
+{
+	int p, status;
+
+	s->receiver = spawn_receiver(&s->a, s->cfg, &s->priv, &s->ready);
+	p = s->receiver > 0 ? await_ready(s->ready, 15000) : -1;
+	if (p >= 0) {
+		snprintf(port, 16, "%d", p);
+		return 0;
 	}
-	snprintf(port, sizeof(port), "%d", p);
+	if (s->receiver > 0) {
+		kill(s->receiver, SIGKILL);
+		waitpid(s->receiver, &status, 0);
+	}
+	cmd_die_msg("serve", "the receiver did not start%s%s", s->receiver > 0 ? "" : ": ",
+		    s->receiver > 0 ? "" : hh_error_last());
+	s->receiver = 0;
+	return -1;
+}
+
+/* The lookup thread, the notifier and the worker; their failures are logged, not fatal. */
+static void start_services(struct serve *s)
+{
+	s->lt.cfg = s->cfg;
+	pthread_mutex_init(&s->lt.lock, NULL);
+	pthread_cond_init(&s->lt.cond, NULL);
+	pthread_create(&s->lookup, NULL, lookup_main, &s->lt);
+	if (hh_notifier_start(&s->notifier, s->cfg) < 0)
+		hh_log(HH_LOG_ERROR, "serve.notifier", "error", hh_error_last(), NULL);
+	if (hh_worker_start(&s->worker, s->cfg, s->notifier) < 0)
+		hh_log(HH_LOG_ERROR, "serve.worker", "error", hh_error_last(), NULL);
+}
+
+/* SIGCHLD: only the receiver is reaped here (the worker's local transport waits for its own
+ * children); a dead receiver is started again. */
+static void reap_receiver(struct serve *s)
+{
+	int status;
+
+	while (waitpid(s->receiver, &status, WNOHANG) > 0) {
+		hh_log(HH_LOG_ERROR, "serve.receiver-died", "status",
+		       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", NULL);
+		sleep(1);
+		s->receiver = spawn_receiver(&s->a, s->cfg, &s->priv, &s->ready);
+		if (s->receiver < 0 || await_ready(s->ready, 15000) < 0)
+			hh_log(HH_LOG_ERROR, "serve.receiver-restart", "error",
+			       "the receiver did not start again", NULL);
+		else
+			hh_log(HH_LOG_INFO, "serve.receiver-restarted", NULL);
+	}
+}
+
+/* Until SIGTERM or SIGINT; returns the signal that stopped serve. */
+static int wait_for_stop(struct serve *s)
+{
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(&s->set, &sig) != 0)
+			return sig;
+		if (sig == SIGCHLD)
+			reap_receiver(s);
+		else if (sig != SIGHUP)
+			return sig;
+	}
+}
+
+/* Stops whatever was started, in the reverse order, and frees the rest. */
+static void stop_all(struct serve *s, int started)
+{
+	if (s->receiver > 0)
+		stop_receiver(s->receiver, started ? 15000 : 5000);
+	if (started) {
+		pthread_mutex_lock(&s->lt.lock);
+		s->lt.stop = 1;
+		pthread_cond_signal(&s->lt.cond);
+		pthread_mutex_unlock(&s->lt.lock);
+		pthread_join(s->lookup, NULL);
+	}
+	hh_status_stop(s->pages);
+	hh_worker_stop(s->worker);
+	hh_notifier_stop(s->notifier, 5000);
+	if (started) {
+		pthread_mutex_destroy(&s->lt.lock);
+		pthread_cond_destroy(&s->lt.cond);
+	}
+	serve_priv_release(&s->priv);
+	if (s->lockfd >= 0)
+		hh_state_unlock(s->lockfd);
+	hh_config_free(s->cfg);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve s = {.lockfd = -1};
+	char port[16];
+	int rc, sig;
+
+	rc = parse_args(argc, argv, &s.a);
+	if (rc)
+		return rc > 0 ? HH_EXIT_OK : HH_EXIT_USAGE;
+	if (s.a.receiver)
+		return run_receiver(&s.a);
+	if (!(s.cfg = load(&s.a)))
+		return HH_EXIT_USAGE;
+	if ((rc = prepare(&s)) != HH_EXIT_OK)
+		goto fail;
+	block_signals(&s.set, 1);
+	rc = HH_EXIT_FAIL;
+	if (start_receiver(&s, port) < 0)
+		goto fail;
 	/* The status pages: in this process (they read the store and the mirrors), never in the
 	 * receiver, on their own port. */
-	if (cfg->status_listen && start_status(cfg, &pages) < 0) {
-		stop_receiver(receiver, 5000);
-		hh_config_free(cfg);
-		return HH_EXIT_FAIL;
-	}
-	lt.cfg = cfg;
-	pthread_mutex_init(&lt.lock, NULL);
-	pthread_cond_init(&lt.cond, NULL);
-	pthread_create(&lookup, NULL, lookup_main, &lt);
-	if (hh_notifier_start(&notifier, cfg) < 0)
-		hh_log(HH_LOG_ERROR, "serve.notifier", "error", hh_error_last(), NULL);
-	if (hh_worker_start(&worker, cfg, notifier) < 0)
-		hh_log(HH_LOG_ERROR, "serve.worker", "error", hh_error_last(), NULL);
-	hh_log(HH_LOG_INFO, "serve.listening", "listen", a.listen ? a.listen : cfg->listen, "port",
-	       port, "state", cfg->state_dir, NULL);
+	if (s.cfg->status_listen && start_status(s.cfg, &s.pages) < 0)
+		goto fail;
+	start_services(&s);
+	hh_log(HH_LOG_INFO, "serve.listening", "listen", s.a.listen ? s.a.listen : s.cfg->listen,
+	       "port", port, "state", s.cfg->state_dir, NULL);
 	if (hh_sd_notify("READY=1") < 0)
 		hh_log(HH_LOG_WARN, "serve.sd_notify", "error", hh_error_last(), NULL);
-
-	while (!stopping) {
-		int status;
-		pid_t dead;
-
-		if (sigwait(&set, &sig) != 0)
-			break;
-		switch (sig) {
-		case SIGCHLD:
-			/* Only the receiver is reaped here: the worker's local transport waits for
-			 * its own children. */
-			while ((dead = waitpid(receiver, &status, WNOHANG)) > 0) {
-				hh_log(HH_LOG_ERROR, "serve.receiver-died", "status",
-				       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited",
-				       NULL);
-				sleep(1);
-				receiver = spawn_receiver(&a, cfg, &priv, &ready);
-				if (receiver < 0 || await_ready(ready, 15000) < 0)
-					hh_log(HH_LOG_ERROR, "serve.receiver-restart", "error",
-					       "the receiver did not start again", NULL);
-				else
-					hh_log(HH_LOG_INFO, "serve.receiver-restarted", NULL);
-			}
-			break;
-		case SIGHUP: break;
-		default: stopping = 1;
-		}
-	}
+	sig = wait_for_stop(&s);
 	hh_log(HH_LOG_INFO, "serve.stopping", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
 	hh_sd_notify("STOPPING=1");
-	stop_receiver(receiver, 15000);
-	pthread_mutex_lock(&lt.lock);
-	lt.stop = 1;
-	pthread_cond_signal(&lt.cond);
-	pthread_mutex_unlock(&lt.lock);
-	pthread_join(lookup, NULL);
-	hh_status_stop(pages);
-	hh_worker_stop(worker);
-	hh_notifier_stop(notifier, 5000);
-	pthread_mutex_destroy(&lt.lock);
-	pthread_cond_destroy(&lt.cond);
+	stop_all(&s, 1);
 	hh_log(HH_LOG_INFO, "serve.stopped", NULL);
-	serve_priv_release(&priv);
-	hh_state_unlock(lockfd);
-	hh_config_free(cfg);
 	return HH_EXIT_OK;
+fail:
+	stop_all(&s, 0);
+	return rc;
 }

@@ -94,13 +94,10 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!(cfg = cmd_load_config(config)))
 		return HH_EXIT_USAGE;
-	if (!cfg->state_dir) {
-		cmd_die_msg("status", "state.dir is not set (config file or HEALHOOK_STATE_DIR)");
+	if ((rc = cmd_open_store(&st, cfg, "status")) != HH_EXIT_OK)
 		goto out;
-	}
 	rc = HH_EXIT_FAIL;
-	if (hh_store_open(&st, cfg->state_dir) < 0 ||
-	    hh_status_repos(cfg, st, (long long)time(NULL), &v, &n) < 0) {
+	if (hh_status_repos(cfg, st, (long long)time(NULL), &v, &n) < 0) {
 		cmd_die_msg("status", "%s", hh_error_last());
 		goto out;
 	}

@@ -61,10 +61,11 @@ void hh_cfg_env_name(char *out, size_t size, const char *key)
 		env_name(out, size, NULL, key);
 }
 
-static int env_set(void *base, const struct hh_cfg_key *k, const char *var, const char *v)
+static int env_set(const struct hh_cfg_load *ld, void *base, const struct hh_cfg_key *k,
+		   const char *var, const char *v)
 {
 	hh_buf why = HH_BUF_INIT;
-	int rc = hh_cfg_set(base, k, v, 0, &why);
+	int rc = hh_cfg_set(ld, base, k, v, 0, &why);
 
 	if (rc < 0 && why.len)
 		hh_error("bad value for %s: %s", var, why.ptr);
@@ -81,8 +82,10 @@ static const struct hh_cfg_key *key(const struct hh_cfg_key *t, const char *name
 }
 
 /* TELEGRAM_CHAT_IDS / TELEGRAM_CHAT_ID: a JSON array or a comma-separated list (config_chat.c). */
-static int set_chats(hh_config *cfg, const struct hh_cfg_key *k, const char *var, const char *v)
+static int set_chats(const struct hh_cfg_load *ld, const struct hh_cfg_key *k, const char *var,
+		     const char *v)
 {
+	hh_config *cfg = ld->cfg;
 	hh_buf ids = HH_BUF_INIT;
 	int rc = -1;
 
@@ -93,13 +96,13 @@ static int set_chats(hh_config *cfg, const struct hh_cfg_key *k, const char *var
 		rc = 0;
 		goto out;
 	}
-	rc = env_set(cfg, k, var, ids.ptr);
+	rc = env_set(ld, cfg, k, var, ids.ptr);
 out:
 	hh_buf_release(&ids);
 	return rc;
 }
 
-static int apply_global(hh_config *cfg, char *const *envp)
+static int apply_global(const struct hh_cfg_load *ld, char *const *envp)
 {
 	static const struct hh_cfg_key secret = {"server", "secret", HH_CT_SECRET,
 						 offsetof(hh_config, secret)};
@@ -110,34 +113,35 @@ static int apply_global(hh_config *cfg, char *const *envp)
 	const struct hh_cfg_key *k, *t = hh_cfg_global_keys;
 	const char *v, *ids = hh_cfg_env(envp, "TELEGRAM_CHAT_IDS");
 	const char *id = hh_cfg_env(envp, "TELEGRAM_CHAT_ID");
+	hh_config *cfg = ld->cfg;
 	char name[128];
 
 	if ((v = hh_cfg_env(envp, "AIDER_MODEL")) &&
-	    env_set(cfg, key(t, "model"), "AIDER_MODEL", v))
+	    env_set(ld, cfg, key(t, "model"), "AIDER_MODEL", v))
 		return -1;
 	if ((v = hh_cfg_env(envp, "OLLAMA_API_BASE")) &&
-	    env_set(cfg, key(t, "ollama"), "OLLAMA_API_BASE", v) < 0)
+	    env_set(ld, cfg, key(t, "ollama"), "OLLAMA_API_BASE", v) < 0)
 		return -1;
 	if ((v = hh_cfg_env(envp, "TELEGRAM_BOT_TOKEN")) &&
-	    env_set(cfg, &tg, "TELEGRAM_BOT_TOKEN", v) < 0)
+	    env_set(ld, cfg, &tg, "TELEGRAM_BOT_TOKEN", v) < 0)
 		return -1;
-	if (ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
+	if (ids && set_chats(ld, key(t, "telegram-chat"), "TELEGRAM_CHAT_IDS", ids) < 0)
 		return -1;
-	if (id && !ids && set_chats(cfg, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
+	if (id && !ids && set_chats(ld, key(t, "telegram-chat"), "TELEGRAM_CHAT_ID", id) < 0)
 		return -1;
 	if (id && ids && !hh_strv_contains(&cfg->telegram_chats, id) &&
 	    hh_strv_push(&cfg->telegram_chats, id) < 0)
 		return -1;
 	for (k = t; k->key; k++) {
 		env_name(name, sizeof(name), k->section, k->key);
-		if ((v = hh_cfg_env(envp, name)) && env_set(cfg, k, name, v) < 0)
+		if ((v = hh_cfg_env(envp, name)) && env_set(ld, cfg, k, name, v) < 0)
 			return -1;
 	}
 	if ((v = hh_cfg_env(envp, "HEALHOOK_SECRET")) &&
-	    env_set(cfg, &secret, "HEALHOOK_SECRET", v))
+	    env_set(ld, cfg, &secret, "HEALHOOK_SECRET", v))
 		return -1;
 	if ((v = hh_cfg_env(envp, "HEALHOOK_GITEA_TOKEN")) &&
-	    env_set(cfg, &token, "HEALHOOK_GITEA_TOKEN", v) < 0)
+	    env_set(ld, cfg, &token, "HEALHOOK_GITEA_TOKEN", v) < 0)
 		return -1;
 	return 0;
 }
@@ -168,7 +172,7 @@ static const char *first_repo_var(char *const *envp, char *buf, size_t size)
 }
 
 /* HEAL_SSH_HOST HEAL_SSH_USER HEAL_SSH_PORT AIDER_REPO_PATH → ssh://[user@]host:port/path. */
-static int apply_ssh_host(hh_repo_config *r, char *const *envp)
+static int apply_ssh_host(const struct hh_cfg_load *ld, hh_repo_config *r, char *const *envp)
 {
 	const char *host = hh_cfg_env(envp, "HEAL_SSH_HOST");
 	const char *user = hh_cfg_env(envp, "HEAL_SSH_USER");
@@ -196,14 +200,15 @@ static int apply_ssh_host(hh_repo_config *r, char *const *envp)
 			   v6 ? "[" : "", host, v6 ? "]" : "", port ? port : "22", path);
 	if (!spec)
 		return hh_error("out of memory");
-	rc = env_set(r, key(hh_cfg_repo_keys, "host"), port ? "HEAL_SSH_PORT" : "HEAL_SSH_HOST",
+	rc = env_set(ld, r, key(hh_cfg_repo_keys, "host"), port ? "HEAL_SSH_PORT" : "HEAL_SSH_HOST",
 		     spec);
 	free(spec);
 	return rc;
 }
 
-static int apply_repo(hh_config *cfg, char *const *envp)
+static int apply_repo(const struct hh_cfg_load *ld, char *const *envp)
 {
+	hh_config *cfg = ld->cfg;
 	const struct hh_cfg_key *k, *t = hh_cfg_repo_keys;
 	const char *name = hh_cfg_env(envp, "HEALHOOK_REPO"), *var, *v;
 	char buf[128], url[2048];
@@ -230,10 +235,10 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 				"owner/name)",
 				var);
 	}
-	if (apply_ssh_host(r, envp) < 0)
+	if (apply_ssh_host(ld, r, envp) < 0)
 		return -1;
 	if ((v = hh_cfg_env(envp, "DEPLOY_SSH_KEY_PATH")) &&
-	    env_set(r, key(t, "identity"), "DEPLOY_SSH_KEY_PATH", v) < 0)
+	    env_set(ld, r, key(t, "identity"), "DEPLOY_SSH_KEY_PATH", v) < 0)
 		return -1;
 	if ((v = hh_cfg_env(envp, "MOMO_BASE_URL"))) {
 		n = strlen(v);
@@ -242,28 +247,28 @@ static int apply_repo(hh_config *cfg, char *const *envp)
 		if (n >= sizeof(url) - 8)
 			return hh_error("bad value for MOMO_BASE_URL: too long");
 		snprintf(url, sizeof(url), "%.*s/health", (int)n, v);
-		if (env_set(r, key(t, "health-url"), "MOMO_BASE_URL", url) < 0)
+		if (env_set(ld, r, key(t, "health-url"), "MOMO_BASE_URL", url) < 0)
 			return -1;
 	}
 	if ((v = hh_cfg_env(envp, "AIDER_MAX_DIFF_LINES")) &&
-	    env_set(r, key(t, "max-diff-lines"), "AIDER_MAX_DIFF_LINES", v) < 0)
+	    env_set(ld, r, key(t, "max-diff-lines"), "AIDER_MAX_DIFF_LINES", v) < 0)
 		return -1;
 	if ((v = hh_cfg_env(envp, "AIDER_MAX_HOURLY_FIX")) &&
-	    env_set(r, key(t, "max-fixes-per-hour"), "AIDER_MAX_HOURLY_FIX", v) < 0)
+	    env_set(ld, r, key(t, "max-fixes-per-hour"), "AIDER_MAX_HOURLY_FIX", v) < 0)
 		return -1;
 	for (k = t; k->key; k++) {
 		env_name(buf, sizeof(buf), NULL, k->key);
-		if ((v = hh_cfg_env(envp, buf)) && env_set(r, k, buf, v) < 0)
+		if ((v = hh_cfg_env(envp, buf)) && env_set(ld, r, k, buf, v) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int hh_cfg_apply_env(hh_config *cfg, char *const *envp)
+int hh_cfg_apply_env(const struct hh_cfg_load *ld, char *const *envp)
 {
-	if (hh_cfg_predecessor_check(cfg, envp) < 0 || apply_global(cfg, envp) < 0)
+	if (hh_cfg_predecessor_check(ld->cfg, envp) < 0 || apply_global(ld, envp) < 0)
 		return -1;
-	if (apply_repo(cfg, envp) < 0)
+	if (apply_repo(ld, envp) < 0)
 		return -1;
-	return hh_cfg_predecessor_defaults(cfg, envp);
+	return hh_cfg_predecessor_defaults(ld->cfg, envp);
 }

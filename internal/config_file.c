@@ -12,24 +12,17 @@
 #include "internal/buf.h"
 #include "internal/config.h"
 #include "internal/config_impl.h"
+#include "internal/gitops.h"
 #include "internal/log.h"
 
 #include <ctype.h>
 #include <git2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_CONFIG_FILE (1024 * 1024)
-
-static pthread_once_t git_once = PTHREAD_ONCE_INIT;
-
-static void git_init_once(void)
-{
-	git_libgit2_init();
-}
 
 /* Parses a section header line "[name]", "[name \"sub\"]" or "[name.sub]"; 0 if it is one. */
 static int parse_header(const char *p, hh_buf *sec, hh_buf *sub, int *has_sub)
@@ -123,7 +116,7 @@ static int find_bad_escape(const char *text)
 }
 
 struct file_ctx {
-	hh_config *cfg;
+	const struct hh_cfg_load *ld;
 	const char *path;
 	const char *text;
 	hh_strv seen; /* names of the entries applied so far, for the n-th occurrence */
@@ -159,7 +152,7 @@ static int apply_entry(struct file_ctx *fc, const char *name, const char *value)
 	const char *first = strchr(name, '.'), *last = strrchr(name, '.');
 	const struct hh_cfg_key *k = NULL;
 	const char *key = last ? last + 1 : name;
-	void *base = fc->cfg;
+	void *base = fc->ld->cfg;
 	int rc = -1, has_sub = first && first != last;
 
 	if (!first) {
@@ -182,7 +175,7 @@ static int apply_entry(struct file_ctx *fc, const char *name, const char *value)
 			goto out;
 		}
 		if ((k = find_key(hh_cfg_repo_keys, "repo", key)) &&
-		    !(base = hh_cfg_repo_get(fc->cfg, sub.ptr, where.ptr)))
+		    !(base = hh_cfg_repo_get(fc->ld->cfg, sub.ptr, where.ptr)))
 			goto out;
 	} else if (!has_sub) {
 		k = find_key(hh_cfg_global_keys, section.ptr, key);
@@ -191,7 +184,7 @@ static int apply_entry(struct file_ctx *fc, const char *name, const char *value)
 		hh_error("unknown key %s", where.ptr);
 		goto out;
 	}
-	if (hh_cfg_set(base, k, value, 1, &why) < 0) {
+	if (hh_cfg_set(fc->ld, base, k, value, 1, &why) < 0) {
 		if (why.len)
 			hh_error("bad value for %s: %s", where.ptr, why.ptr);
 		goto out;
@@ -227,16 +220,17 @@ static int git_failed(const char *what, const char *path, const char *text)
 	return hh_error("%s config file '%s': %s", what, path, msg);
 }
 
-int hh_cfg_load_file(hh_config *cfg, const char *path)
+int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path)
 {
-	struct file_ctx fc = {cfg, path, NULL, {NULL, 0}};
+	struct file_ctx fc = {ld, path, NULL, {NULL, 0}};
 	git_config *gc = NULL, *snap = NULL;
 	git_config_iterator *it = NULL;
 	git_config_entry *entry;
 	hh_buf text = HH_BUF_INIT;
 	int rc = -1, err;
 
-	pthread_once(&git_once, git_init_once);
+	if (hh_git_init() < 0)
+		return -1;
 	/* libgit2 takes a missing file for an empty one: read it first (also for line numbers). */
 	if (hh_buf_read_file(&text, path, MAX_CONFIG_FILE) < 0) {
 		char msg[512];

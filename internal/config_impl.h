@@ -35,6 +35,7 @@ enum hh_cfg_type {
 	HH_CT_LIST,        /* hh_strv, several values, comma-separated too */
 	HH_CT_URL_LIST,    /* hh_strv of URLs */
 	HH_CT_ALLOW,       /* hh_strv of POSIX EREs (commas inside {} or [] do not split) */
+	HH_CT_COUNT        /* the number of types (rows of config_value.c's kinds[]) */
 };
 
 struct hh_cfg_key {
@@ -48,15 +49,31 @@ struct hh_cfg_key {
 extern const struct hh_cfg_key hh_cfg_global_keys[];
 extern const struct hh_cfg_key hh_cfg_repo_keys[];
 
+/* Which secret files (the *-file keys) a load reads. */
+enum hh_cfg_files {
+	HH_CFG_FILES_ALL,      /* hh_config_load(): every one */
+	HH_CFG_FILES_RECEIVER, /* the receiver: only those of [server] and [state] */
+	HH_CFG_FILES_NONE,     /* a receiver whose user was dropped: none (it gets them by pipe) */
+};
+
+/* One load in progress: handed to the file, the environment and every value it sets, so
+ * that what a load may read is a parameter, not a flag set around the call. */
+struct hh_cfg_load {
+	hh_config *cfg;
+	enum hh_cfg_files files;
+};
+
+/* Parses an unsigned decimal number at s; *end gets the first byte after it. 0 or -1. */
+int hh_cfg_parse_ulong(const char *s, unsigned long long *out, const char **end);
 /*
  * Parses v (NULL for a bare key) and stores it in the field of base (a hh_config or a
- * hh_repo_config) that k names. Lists: append adds to the list, else the list is replaced.
+ * hh_repo_config) that k names (config_value.c). Lists: append adds to the list, else the
+ * list is replaced. A secret file the load ld does not read is skipped (0, field unchanged).
  * Returns 0, or -1 with the reason appended to why ("'abc' is not a number"; never a secret).
  * On allocation failure -1 with why left empty and hh_error set.
  */
-/* Parses an unsigned decimal number at s; *end gets the first byte after it. 0 or -1. */
-int hh_cfg_parse_ulong(const char *s, unsigned long long *out, const char **end);
-int hh_cfg_set(void *base, const struct hh_cfg_key *k, const char *v, int append, hh_buf *why);
+int hh_cfg_set(const struct hh_cfg_load *ld, void *base, const struct hh_cfg_key *k, const char *v,
+	       int append, hh_buf *why);
 
 /* The repository named name (case-insensitive), created with defaults if missing; NULL with the
  * error set (naming origin) if name is not owner/name. */
@@ -72,13 +89,14 @@ void hh_cfg_free_secret(char **p);
  */
 int hh_cfg_regex_bounded(const char *re);
 
-/* Applies the file's entries to cfg. Returns 0 or -1 with the error set. */
-int hh_cfg_load_file(hh_config *cfg, const char *path);
+/* Applies the file's entries to ld->cfg. Returns 0 or -1 with the error set. */
+int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path);
 
 /* The value of name in envp; NULL if missing or empty. */
 const char *hh_cfg_env(char *const *envp, const char *name);
-/* Applies the environment overrides. Returns 0 or -1 with the error naming the variable. */
-int hh_cfg_apply_env(hh_config *cfg, char *const *envp);
+/* Applies the environment overrides to ld->cfg. Returns 0 or -1 with the error naming the
+ * variable. */
+int hh_cfg_apply_env(const struct hh_cfg_load *ld, char *const *envp);
 /* The main environment variable for a full key name ("server.listen" → HEALHOOK_SERVER_LISTEN). */
 void hh_cfg_env_name(char *out, size_t size, const char *key);
 

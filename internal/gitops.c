@@ -23,7 +23,7 @@ static void init_libgit2(void)
 	init_rc = git_libgit2_init() < 0 ? -1 : 0;
 }
 
-int hh_gitops_init(void)
+int hh_git_init(void)
 {
 	pthread_once(&init_once, init_libgit2);
 	if (init_rc < 0)
@@ -85,7 +85,7 @@ int hh_mirror_open(hh_mirror **out, const char *dir)
 	int rc = -1;
 
 	*out = NULL;
-	if (hh_gitops_init() < 0)
+	if (hh_git_init() < 0)
 		return -1;
 	m = calloc(1, sizeof(*m));
 	if (!m || !(m->dir = hh_strdup(dir))) {
@@ -533,7 +533,7 @@ int hh_gitops_host_push_argv(hh_strv *out, const char *branch)
 	hh_buf spec = HH_BUF_INIT;
 	int valid = 0, rc = -1;
 
-	if (hh_gitops_init() < 0 || hh_buf_printf(&spec, "refs/heads/%s", branch) < 0)
+	if (hh_git_init() < 0 || hh_buf_printf(&spec, "refs/heads/%s", branch) < 0)
 		goto out;
 	if (git_reference_name_is_valid(&valid, spec.ptr) < 0 || !valid) {
 		hh_error("git: invalid branch name '%s'", branch);

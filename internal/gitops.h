@@ -28,8 +28,8 @@
  * "git: cannot fetch from X: <libgit2 message>". A ref the remote refuses is an error (libgit2
  * itself returns success there) carrying the remote's status and its "remote:" output.
  *
- * Threads: libgit2 is initialised once for the process. One hh_mirror is used by one thread at
- * a time; different mirrors may be used in parallel.
+ * Threads: libgit2 is initialised once for the process, by hh_git_init(). One hh_mirror is used
+ * by one thread at a time; different mirrors may be used in parallel.
  */
 #ifndef HH_GITOPS_H
 #define HH_GITOPS_H
@@ -40,6 +40,16 @@
 #include "internal/buf.h"
 
 typedef struct hh_mirror hh_mirror;
+
+/*
+ * Initialises libgit2 for the process, once (pthread_once; later calls return the first
+ * result). The one place healhook calls git_libgit2_init(): every code path that calls
+ * libgit2 calls this first (the hh_mirror_* functions and the config file reader do), so
+ * main() need not, and unit tests and tools that call library functions directly work
+ * without it. libgit2 is never shut down (it lives as long as the process).
+ * Returns 0 or -1 with the error set.
+ */
+int hh_git_init(void);
 
 /* Opens the bare repository at dir, creating it (and its parent directories) when missing.
  * *out is owned by the caller: hh_mirror_close(). */

@@ -14,8 +14,6 @@ struct hh_mirror {
 	char *dir;
 };
 
-/* Initialises libgit2 once for the process (pthread_once); returns 0 or -1. */
-int hh_gitops_init(void);
 /* hh_error("<fmt>: <libgit2's last message>"); returns -1. */
 int hh_git_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last libgit2 message, or "unknown error". */

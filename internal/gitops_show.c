@@ -19,7 +19,7 @@ int hh_mirror_show_commit(const char *dir, const char *sha, size_t max, hh_buf *
 	git_oid oid;
 	int ret = -1;
 
-	if (hh_gitops_init() < 0)
+	if (hh_git_init() < 0)
 		return -1;
 	if (git_repository_open_ext(
 		    &repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0)
