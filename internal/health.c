@@ -54,16 +54,16 @@ static double now_s(void)
 }
 
 /* Sleeps up to s seconds in short steps, returning early when *stop is set. */
-static int nap(double s, volatile int *stop)
+static int nap(double s, const atomic_int *stop)
 {
 	double end = now_s() + s;
 
 	while (now_s() < end) {
-		if (stop && *stop)
+		if (stop && atomic_load(stop))
 			return -1;
 		usleep(20000);
 	}
-	return stop && *stop ? -1 : 0;
+	return stop && atomic_load(stop) ? -1 : 0;
 }
 
 enum hh_health_verdict hh_health_run(hh_health_watch *w)

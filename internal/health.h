@@ -14,6 +14,8 @@
 
 #include "internal/config.h"
 
+#include <stdatomic.h>
+
 enum hh_health_answer {
 	HH_HEALTH_OK = 0,    /* healthy (and, with a version field, the expected version) */
 	HH_HEALTH_BAD,       /* the expected version (or any, without a field) is unhealthy */
@@ -30,7 +32,7 @@ enum hh_health_verdict { HH_VERDICT_HEALTHY = 0, HH_VERDICT_UNHEALTHY, HH_VERDIC
 typedef struct hh_health_watch {
 	const hh_repo_config *repo; /* health-url, delay, interval, timeout, failures, field */
 	const char *sha;            /* the commit that should now be deployed */
-	volatile int *stop;         /* set to stop early (HH_VERDICT_STOPPED); may be NULL */
+	const atomic_int *stop;     /* set to stop early (HH_VERDICT_STOPPED); may be NULL */
 	/* Called after each probe (may be NULL): the HTTP status (0: no answer), the verdict on
 	 * it ("ok", "bad", "old", "no-answer") and the answer's body or the error (borrowed). */
 	void (*on_probe)(void *ctx, long status, const char *verdict, const char *answer);

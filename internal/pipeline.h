@@ -26,13 +26,15 @@
 #include "internal/notify.h"
 #include "internal/store.h"
 
+#include <stdatomic.h>
+
 typedef struct hh_pipeline {
 	const hh_config *cfg;
-	hh_store *store;       /* job updates are written here; NULL: nothing is stored */
-	int dry_run;           /* fix, judge, check and count, but commit and push nothing */
-	long long now;         /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
-	volatile int *stop;    /* set by the owner to end health watches early (shutdown) */
-	hh_notifier *notifier; /* every outcome is told here (may be NULL) */
+	hh_store *store;        /* job updates are written here; NULL: nothing is stored */
+	int dry_run;            /* fix, judge, check and count, but commit and push nothing */
+	long long now;          /* unix seconds at start (for the L3 ledger); 0 = time(NULL) */
+	const atomic_int *stop; /* set by the owner to end health watches early (shutdown) */
+	hh_notifier *notifier;  /* every outcome is told here (may be NULL) */
 	/* Called after each stage with its name and duration (may be NULL). */
 	void (*on_stage)(void *ctx, const char *stage, double seconds, const char *note);
 	void *ctx;

@@ -168,7 +168,8 @@ static int ci_wait(struct run *x, char *why, size_t whylen)
 			       x->job->commit_sha, "error", err.ptr, NULL);
 		}
 		hh_ci_statuses_release(&st);
-		if (v != HH_CI_WAITING || time(NULL) >= end || (x->p->stop && *x->p->stop))
+		if (v != HH_CI_WAITING || time(NULL) >= end ||
+		    (x->p->stop && atomic_load(x->p->stop)))
 			break;
 		sleep((unsigned)(x->repo->health_interval < 1 ? 1 : x->repo->health_interval));
 	}
@@ -183,7 +184,7 @@ static int ci_wait(struct run *x, char *why, size_t whylen)
 		snprintf(why, whylen, "CI did not report on %.12s within %lds: awaited %s%s%s",
 			 x->job->commit_sha, x->repo->health_timeout, said,
 			 err.len ? "; last error: " : "", err.len ? err.ptr : "");
-		rc = (x->p->stop && *x->p->stop) ? -1 : 0;
+		rc = (x->p->stop && atomic_load(x->p->stop)) ? -1 : 0;
 	}
 	hh_buf_release(&seen);
 	hh_buf_release(&err);

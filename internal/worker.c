@@ -15,7 +15,7 @@
 struct hh_worker {
 	const hh_config *cfg;
 	hh_notifier *notifier;
-	volatile int halt; /* ends health watches early at shutdown */
+	atomic_int halt;   /* ends health watches early at shutdown (read without the lock) */
 	long long *resume; /* jobs found in progress at start, run first */
 	size_t nresume;
 	pthread_mutex_t lock;
@@ -130,7 +130,7 @@ static int interrupted_jobs(const hh_config *cfg, hh_store *st, long long now, l
 }
 
 /* Runs a claimed job to its end: the fix, then what follows the push. */
-static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_job *job,
+static void run_job(const hh_config *cfg, hh_store *st, atomic_int *halt, hh_job *job,
 		    hh_notifier *notifier)
 {
 	hh_pipeline p = {0};
@@ -148,7 +148,7 @@ static void run_job(const hh_config *cfg, hh_store *st, volatile int *halt, hh_j
  * it as a restart would (an interrupted fix is cleaned up and queued again, a watch resumed, a
  * revert finished). Returns 1 if one ran, 0 if there was none, -1 on error.
  */
-static int take_over_one(hh_worker *w, const hh_config *cfg, hh_store *st, volatile int *halt,
+static int take_over_one(hh_worker *w, const hh_config *cfg, hh_store *st, atomic_int *halt,
 			 hh_notifier *notifier)
 {
 	hh_pipeline p = {0};
@@ -170,7 +170,7 @@ static int take_over_one(hh_worker *w, const hh_config *cfg, hh_store *st, volat
 }
 
 /* Claims and runs one job. Returns 1 if one ran, 0 if none was claimable, -1 on error. */
-static int run_one(hh_worker *w, const hh_config *cfg, hh_store *st, volatile int *halt,
+static int run_one(hh_worker *w, const hh_config *cfg, hh_store *st, atomic_int *halt,
 		   hh_notifier *notifier)
 {
 	hh_job job;
@@ -360,7 +360,7 @@ void hh_worker_stop(hh_worker *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
-	w->halt = 1;
+	atomic_store(&w->halt, 1);
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	for (i = 0; i < w->n; i++)
