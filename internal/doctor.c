@@ -2,13 +2,14 @@
  * doctor: every check a heal depends on, one after the other, each turned into a line with
  * what was seen and, when it failed, what to do (see doctor.h).
  *
- * The ssh checks come from one hh_remote_open: its error message says which step failed
- * (connect, handshake, host key, authentication), so the steps before it passed and the ones
- * after it could not be tried. The work tree and fixer checks then run over that same session
- * (or locally for a local host), with the commands a heal runs: `git rev-parse` in the work
- * tree, the fixer's program looked up with fixer.path (hh_fixer_locate, as a heal does), then
- * run with a clean environment and that PATH, as run_fixer does. Fix hints quote
- * paths for a POSIX shell only when they need it, so they can be pasted.
+ * The ssh checks come from one hh_remote_open: its error code (internal/error.h) says which
+ * step failed (connect, handshake, host key, authentication), so the steps before it passed
+ * and the ones after it could not be tried; the message is shown as it is, never parsed. The work
+ * tree and fixer checks then run over that same session (or locally for a local host), with the
+ * commands a heal runs: `git rev-parse` in the work tree, the fixer's program looked up with
+ * fixer.path (hh_fixer_locate, as a heal does), then run with a clean environment and that PATH, as
+ * run_fixer does. Fix hints quote paths for a POSIX shell only when they need it, so they can be
+ * pasted.
  */
 #include "internal/doctor.h"
 #include "internal/doctor_priv.h"
@@ -98,47 +99,6 @@ static char *first_line(const char *s)
 
 /* ---- ssh ---- */
 
-enum hh_ssh_step hh_doctor_ssh_step(const char *msg)
-{
-	if (!msg)
-		return HH_SSH_OTHER;
-	if ((strstr(msg, "ssh host '") &&
-	     (strstr(msg, "' needs an identity") || strstr(msg, "' needs a known-hosts file"))) ||
-	    strstr(msg, "host spec") || strstr(msg, "no fix host given"))
-		return HH_SSH_CONFIG;
-	if (strstr(msg, "cannot read ssh key"))
-		return HH_SSH_KEY_FILE;
-	if (strstr(msg, "cannot connect to"))
-		return HH_SSH_CONNECT;
-	if (strstr(msg, "ssh handshake with") || strstr(msg, "no host key from"))
-		return HH_SSH_HANDSHAKE;
-	if (strstr(msg, "cannot read known hosts file"))
-		return HH_SSH_KNOWN_HOSTS_FILE;
-	if (strstr(msg, "host key for") && strstr(msg, " is not in "))
-		return HH_SSH_HOST_UNKNOWN;
-	if (strstr(msg, "host key for") && strstr(msg, " does not match "))
-		return HH_SSH_HOST_CHANGED;
-	if (strstr(msg, "authentication failed"))
-		return HH_SSH_AUTH;
-	if (strstr(msg, " has no sftp subsystem"))
-		return HH_SSH_SFTP;
-	return HH_SSH_OTHER;
-}
-
-char *hh_doctor_fingerprint(const char *msg)
-{
-	const char *p = msg ? strstr(msg, "(SHA256:") : NULL;
-	size_t n;
-
-	if (!p)
-		return NULL;
-	p++;
-	n = strcspn(p, ")");
-	if (!p[n])
-		return NULL;
-	return hh_strndup(p, n);
-}
-
 /* "ssh-keyscan -p PORT HOST >> KH" (no -p for 22). Caller frees. */
 static char *keyscan(const hh_host_spec *hs, const char *kh)
 {
@@ -177,17 +137,124 @@ static void sftp_check(hh_doctor *d, const char *scope, const hh_host_spec *hs, 
 				  "/etc/ssh/sshd_config on %s)",
 				  hs->hostname));
 }
+/* "user@" or "" for a fix hint. */
+#define AT_USER(hs) (hs)->user ? (hs)->user : "", (hs)->user ? "@" : ""
+
+/* The fix for a host key that is unknown (or a known-hosts file that cannot be read). */
+static char *fix_host_unknown(const hh_host_spec *hs, const char *kh, const char *fp)
+{
+	char *scan = keyscan(hs, kh), *s;
+
+	s = hh_asprintf("%s (then verify the fingerprint%s%s against ssh-keygen -lf "
+			"/etc/ssh/ssh_host_*_key.pub on the host)",
+			scan ? scan : "", *fp ? " " : "", fp);
+	free(scan);
+	return s;
+}
+
+static char *fix_host_changed(const hh_host_spec *hs, const char *kh, const char *fp)
+{
+	char *scan = keyscan(hs, kh), *name = kh_name(hs), *qkh = shq(kh), *s;
+
+	s = hh_asprintf("the host now shows another key%s%s: if it was reinstalled on purpose, "
+			"ssh-keygen -R '%s' -f %s, then %s and verify the fingerprint; otherwise "
+			"find out who answers on %s:%d",
+			*fp ? " " : "", fp, name ? name : "", qkh ? qkh : "", scan ? scan : "",
+			hs->hostname, hs->port);
+	free(scan);
+	free(name);
+	free(qkh);
+	return s;
+}
+
+void hh_doctor_ssh_advice(hh_ssh_advice *a, int code, const hh_repo_config *repo,
+			  const hh_host_spec *hs, const char *fingerprint)
+{
+	const char *scope = repo->name, *fp = fingerprint ? fingerprint : "";
+	char *qid = shq(repo->identity), *qkh = shq(repo->known_hosts);
+	const char *id = qid ? qid : "", *kh = qkh ? qkh : "";
+
+	a->passed = 0;
+	switch (code) {
+	case HH_ECONNECT:
+		a->check = "ssh reachable";
+		a->fix = hh_asprintf(
+			"check that sshd runs on %s port %d and that this machine may "
+			"connect to it (nc -vz %s %d), or fix the host in repo.%s.host",
+			hs->hostname, hs->port, hs->hostname, hs->port, scope);
+		break;
+	case HH_EHANDSHAKE:
+		a->check = "ssh reachable";
+		a->fix = hh_asprintf("%s:%d accepts connections but does not speak ssh: check the "
+				     "port in repo.%s.host",
+				     hs->hostname, hs->port, scope);
+		break;
+	case HH_EKNOWNHOSTS:
+	case HH_EHOSTKEY_UNKNOWN:
+		a->check = "host key known";
+		a->passed = 1;
+		a->fix = fix_host_unknown(hs, repo->known_hosts, fp);
+		break;
+	case HH_EHOSTKEY_CHANGED:
+		a->check = "host key known";
+		a->passed = 1;
+		a->fix = fix_host_changed(hs, repo->known_hosts, fp);
+		break;
+	case HH_EAUTH:
+		a->check = "key accepted";
+		a->passed = 2;
+		a->fix = hh_asprintf("add %s.pub to ~%s/.ssh/authorized_keys on the host "
+				     "(ssh-copy-id -i %s -p %d %s%s%s), or fix repo.%s.identity",
+				     id, hs->user ? hs->user : "USER", id, hs->port, AT_USER(hs),
+				     hs->hostname, scope);
+		break;
+	case HH_EKEYFILE: /* checked before connecting: nothing passed yet */
+		a->check = "key accepted";
+		a->fix = hh_asprintf("repo.%s.identity must name a private key file that "
+				     "healhook's user can read (chmod 600 %s)",
+				     scope, id);
+		break;
+	default:
+		a->check = "ssh connect";
+		a->fix = hh_asprintf("check repo.%s.host, identity and known-hosts (ssh -i %s -o "
+				     "UserKnownHostsFile=%s -p %d %s%s%s true)",
+				     scope, id, kh, hs->port, AT_USER(hs), hs->hostname);
+		break;
+	}
+	free(qid);
+	free(qkh);
+}
+
+static void add_ssh_ok(hh_doctor *d, const hh_repo_config *repo, const hh_host_spec *hs, int passed)
+{
+	char *name = kh_name(hs);
+
+	if (passed >= 1)
+		hh_doctor_add(d, HH_CHECK_OK, repo->name, "ssh reachable",
+			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
+	if (passed >= 2)
+		hh_doctor_add(d, HH_CHECK_OK, repo->name, "host key known",
+			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
+	if (passed >= 3)
+		hh_doctor_add(
+			d, HH_CHECK_OK, repo->name, "key accepted",
+			hh_asprintf("%s%s%s with %s", AT_USER(hs), hs->hostname, repo->identity),
+			NULL);
+	free(name);
+}
+
 /*
  * Opens the ssh session and reports the three ssh checks. Returns the remote, or NULL when a
- * step failed (then reported with its fix).
+ * step failed (then reported with its fix, chosen by hh_remote_open's code).
  */
 static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_host_spec *hs)
 {
-	const char *scope = repo->name, *msg;
+	const char *scope = repo->name;
 	hh_remote_opts o = {0};
 	hh_remote *r = NULL;
-	char *name = kh_name(hs), *fp, *qid, *qkh, *fix;
-	enum hh_ssh_step step;
+	hh_ssh_advice a = {0};
+	char *msg, *fp;
+	int code;
 
 	o.host = repo->host;
 	o.identity = repo->identity;
@@ -202,101 +269,19 @@ static hh_remote *open_ssh(hh_doctor *d, const hh_repo_config *repo, const hh_ho
 				"set repo.%s.identity (a private key file) and repo.%s.known-hosts "
 				"(ssh-keyscan -p %d %s > FILE, then verify the fingerprint)",
 				scope, scope, hs->port, hs->hostname));
-		free(name);
 		return NULL;
 	}
-	if (hh_remote_open(&r, &o) == 0) {
-		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
-			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
-			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
-		hh_doctor_add(d, HH_CHECK_OK, scope, "key accepted",
-			      hh_asprintf("%s%s%s with %s", hs->user ? hs->user : "",
-					  hs->user ? "@" : "", hs->hostname, repo->identity),
-			      NULL);
+	if ((code = hh_remote_open(&r, &o)) == 0) {
+		add_ssh_ok(d, repo, hs, 3);
 		sftp_check(d, scope, hs, r);
-		free(name);
 		return r;
 	}
-	msg = hh_error_last();
-	step = hh_doctor_ssh_step(msg);
-	fp = hh_doctor_fingerprint(msg);
-	qid = shq(repo->identity);
-	qkh = shq(repo->known_hosts);
-	if (step == HH_SSH_HOST_UNKNOWN || step == HH_SSH_HOST_CHANGED || step == HH_SSH_AUTH ||
-	    step == HH_SSH_KNOWN_HOSTS_FILE)
-		hh_doctor_add(d, HH_CHECK_OK, scope, "ssh reachable",
-			      hh_asprintf("%s:%d", hs->hostname, hs->port), NULL);
-	if (step == HH_SSH_AUTH)
-		hh_doctor_add(d, HH_CHECK_OK, scope, "host key known",
-			      hh_asprintf("%s in %s", name ? name : "", repo->known_hosts), NULL);
-	switch (step) {
-	case HH_SSH_CONNECT:
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
-			hh_asprintf("check that sshd runs on %s port %d and that this machine may "
-				    "connect to it (nc -vz %s %d), or fix the host in repo.%s.host",
-				    hs->hostname, hs->port, hs->hostname, hs->port, scope));
-		break;
-	case HH_SSH_HANDSHAKE:
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "ssh reachable", hh_strdup(msg),
-			hh_asprintf(
-				"%s:%d accepts connections but does not speak ssh: check the port "
-				"in repo.%s.host",
-				hs->hostname, hs->port, scope));
-		break;
-	case HH_SSH_KNOWN_HOSTS_FILE:
-	case HH_SSH_HOST_UNKNOWN:
-		fix = keyscan(hs, repo->known_hosts);
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
-			hh_asprintf("%s (then verify the fingerprint%s%s against ssh-keygen -lf "
-				    "/etc/ssh/ssh_host_*_key.pub on the host)",
-				    fix ? fix : "", fp ? " " : "", fp ? fp : ""));
-		free(fix);
-		break;
-	case HH_SSH_HOST_CHANGED:
-		fix = keyscan(hs, repo->known_hosts);
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "host key known", hh_strdup(msg),
-			hh_asprintf("the host now shows another key%s%s: if it was reinstalled on "
-				    "purpose, ssh-keygen -R '%s' -f %s, then %s and verify the "
-				    "fingerprint; otherwise find out who answers on %s:%d",
-				    fp ? " " : "", fp ? fp : "", name ? name : "", qkh ? qkh : "",
-				    fix ? fix : "", hs->hostname, hs->port));
-		free(fix);
-		break;
-	case HH_SSH_AUTH:
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
-			hh_asprintf(
-				"add %s.pub to ~%s/.ssh/authorized_keys on the host (ssh-copy-id "
-				"-i %s -p %d %s%s%s), or fix repo.%s.identity",
-				qid ? qid : "", hs->user ? hs->user : "USER", qid ? qid : "",
-				hs->port, hs->user ? hs->user : "", hs->user ? "@" : "",
-				hs->hostname, scope));
-		break;
-	case HH_SSH_KEY_FILE:
-		hh_doctor_add(d, HH_CHECK_FAIL, scope, "key accepted", hh_strdup(msg),
-			      hh_asprintf("repo.%s.identity must name a private key file that "
-					  "healhook's user "
-					  "can read (chmod 600 %s)",
-					  scope, qid ? qid : ""));
-		break;
-	default:
-		hh_doctor_add(
-			d, HH_CHECK_FAIL, scope, "ssh connect", hh_strdup(msg),
-			hh_asprintf("check repo.%s.host, identity and known-hosts (ssh -i %s -o "
-				    "UserKnownHostsFile=%s -p %d %s%s%s true)",
-				    scope, qid ? qid : "", qkh ? qkh : "", hs->port,
-				    hs->user ? hs->user : "", hs->user ? "@" : "", hs->hostname));
-		break;
-	}
+	msg = hh_strdup(hh_error_last()); /* before anything else can record an error */
+	fp = hh_strdup(hh_error_detail());
+	hh_doctor_ssh_advice(&a, code, repo, hs, fp);
+	add_ssh_ok(d, repo, hs, a.passed);
+	hh_doctor_add(d, HH_CHECK_FAIL, scope, a.check, msg, a.fix);
 	free(fp);
-	free(qid);
-	free(qkh);
-	free(name);
 	return NULL;
 }
 
@@ -333,23 +318,30 @@ static char *why(const hh_exec_result *res)
 	return first_line(s);
 }
 
-/* git -C path rev-parse ARGS...; *out = its stdout (caller frees) or NULL with *err set. */
+/*
+ * git -C path rev-parse ARGS...: 0 with *out = its stdout (caller frees). Otherwise *err is set
+ * (caller frees) and the result says who failed: 1 when git ran and said no (or hung), < 0
+ * when git did not run at all: HH_ENOTINSTALLED (exit status 127, or not found locally) or
+ * the code of the exec that could not start it.
+ */
 static int git_rev_parse(hh_doctor *d, hh_remote *r, const char *path, const char *a1,
 			 const char *a2, char **out, char **err)
 {
 	const char *argv[] = {"git", "-C", path, "rev-parse", a1, a2, NULL};
 	hh_exec_result res;
-	int rc = -1;
+	int rc = 1;
 
 	*out = *err = NULL;
-	if (run(d, r, argv, path, NULL, &res) < 0)
+	if (run(d, r, argv, path, NULL, &res) < 0) {
+		rc = hh_error_code() < 0 ? hh_error_code() : HH_ERR;
 		*err = hh_asprintf("cannot run git on the host: %s", hh_error_last());
-	else if (res.timed_out)
+	} else if (res.timed_out) {
 		*err = hh_asprintf("git rev-parse did not finish within %lds",
 				   d->exec_timeout_ms / 1000);
-	else if (res.status == 127)
+	} else if (res.status == 127) {
+		rc = HH_ENOTINSTALLED;
 		*err = hh_strdup("git is not installed on the host");
-	else if (res.status != 0) {
+	} else if (res.status != 0) {
 		char *w = why(&res);
 		*err = hh_asprintf("git rev-parse %s failed: %s", a1, w ? w : "");
 		free(w);
@@ -367,6 +359,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	enum hh_file_kind kind = HH_FILE_MISSING;
 	char *out = NULL, *err = NULL, *qp = shq(path), *nl;
 	const char *qpath = qp ? qp : path;
+	int rc;
 
 	if (hh_remote_kind(r, path, d->exec_timeout_ms, &kind) < 0) {
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "work tree exists",
@@ -389,7 +382,8 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	}
 	hh_doctor_add(d, HH_CHECK_OK, scope, "work tree exists", hh_strdup(path), NULL);
 
-	if (git_rev_parse(d, r, path, "--is-inside-work-tree", "--show-prefix", &out, &err) < 0 ||
+	if ((rc = git_rev_parse(d, r, path, "--is-inside-work-tree", "--show-prefix", &out,
+				&err)) != 0 ||
 	    strncmp(out, "true\n", 5) != 0 || (out[5] && out[5] != '\n')) {
 		int inside = out && !strncmp(out, "true\n", 5);
 
@@ -402,7 +396,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 					       path, out + 5)
 				 : hh_asprintf("%s is not a git work tree (a bare repository?)",
 					       path),
-			err && (strstr(err, "not installed") || strstr(err, "cannot run git"))
+			rc < 0 /* git did not run at all */
 				? hh_strdup("install git on the host (apt-get install git)")
 				: hh_asprintf(
 					  "clone the repository there (git clone ORIGIN %s on the "
@@ -415,7 +409,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	free(out);
 	free(err);
 
-	if (git_rev_parse(d, r, path, "--is-shallow-repository", NULL, &out, &err) < 0)
+	if (git_rev_parse(d, r, path, "--is-shallow-repository", NULL, &out, &err) != 0)
 		hh_doctor_add(d, HH_CHECK_FAIL, scope, "not shallow", err,
 			      hh_strdup("run git 2.15 or newer "
 					"on the host"));
@@ -434,7 +428,7 @@ static void check_worktree(hh_doctor *d, const hh_repo_config *repo, hh_remote *
 	err = NULL;
 	free(out);
 
-	if (git_rev_parse(d, r, path, "--abbrev-ref", "HEAD", &out, &err) < 0) {
+	if (git_rev_parse(d, r, path, "--abbrev-ref", "HEAD", &out, &err) != 0) {
 		hh_doctor_add(
 			d, HH_CHECK_FAIL, scope, "branch", err,
 			hh_asprintf(

@@ -3,7 +3,7 @@
  * for each failed check what to do (`healhook doctor`).
  *
  * Per repository: the host spec; for an ssh host, TCP reachable, host key known, key accepted
- * (one session, classified from hh_remote_open's error); the work tree exists, is a git
+ * (one session, told apart by hh_remote_open's error code); the work tree exists, is a git
  * repository, is not shallow, is on repo.branch; the fixer's program answers --version on the
  * host (run like the fixer: clean environment); the health URL answers. Once: each Ollama
  * candidate has the model, the Gitea token is accepted (GET /api/v1/user), the Telegram bot
@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "internal/config.h"
+#include "internal/remote.h"
 
 enum hh_check_state {
 	HH_CHECK_OK = 0,
@@ -58,23 +59,19 @@ typedef struct hh_doctor {
 int hh_doctor_run(hh_doctor *d);
 void hh_doctor_release(hh_doctor *d);
 
-/* Which step of hh_remote_open an error message names (pure). */
-enum hh_ssh_step {
-	HH_SSH_OTHER = 0,
-	HH_SSH_CONFIG,           /* identity or known-hosts not set, bad host spec */
-	HH_SSH_KEY_FILE,         /* the identity file cannot be read */
-	HH_SSH_CONNECT,          /* TCP connect failed (refused, timed out, unknown name) */
-	HH_SSH_HANDSHAKE,        /* TCP worked, the ssh handshake did not */
-	HH_SSH_KNOWN_HOSTS_FILE, /* the known_hosts file cannot be read */
-	HH_SSH_HOST_UNKNOWN,     /* the host key is not in known_hosts */
-	HH_SSH_HOST_CHANGED,     /* known_hosts has another key for the host */
-	HH_SSH_AUTH,             /* the key was refused */
-	HH_SSH_SFTP,             /* logged in, but the host has no sftp subsystem */
-};
-enum hh_ssh_step hh_doctor_ssh_step(const char *msg);
-
-/* The "SHA256:..." fingerprint quoted in an hh_remote_open host key error, or NULL. Caller
- * frees. */
-char *hh_doctor_fingerprint(const char *msg);
+/*
+ * What doctor reports when hh_remote_open failed with code (internal/error.h), pure: the check
+ * that failed ("ssh reachable", "host key known", "key accepted", or "ssh connect" for a code
+ * without its own advice), how many of the checks before it passed (0; 1: ssh reachable; 2:
+ * ssh reachable and host key known) and the fix, which quotes fingerprint (hh_error_detail of
+ * a host key code; NULL or "" when none).
+ */
+typedef struct hh_ssh_advice {
+	const char *check; /* static */
+	int passed;
+	char *fix; /* caller frees; NULL when out of memory */
+} hh_ssh_advice;
+void hh_doctor_ssh_advice(hh_ssh_advice *a, int code, const hh_repo_config *repo,
+			  const hh_host_spec *hs, const char *fingerprint);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * doctor_http: the checks that are one HTTP request each (see doctor.h): the health URL, the
- * Ollama candidates (through hh_ollama_pick, one candidate at a time), Gitea's GET
+ * Ollama candidates (hh_ollama_has, one at a time, as hh_ollama_pick asks them), Gitea's GET
  * /api/v1/user with the token, and Telegram's getMe. URLs in messages are redacted with
  * hh_http_redact_url; the request URL holding the Telegram token and the Authorization header
  * are wiped after use. cJSON is used here only to read two fields of an answer.
@@ -65,6 +65,7 @@ void hh_doctor_check_ollama(hh_doctor *d)
 	const hh_config *cfg = d->cfg;
 	char *model = hh_ollama_model_name(cfg->fixer_model ? cfg->fixer_model : "");
 	char **why_ = NULL;
+	int *code = NULL;
 	size_t i, good = 0;
 
 	if (!cfg->fixer_ollama.n) {
@@ -73,35 +74,30 @@ void hh_doctor_check_ollama(hh_doctor *d)
 			      NULL);
 		goto out;
 	}
-	if (!model || !(why_ = calloc(cfg->fixer_ollama.n, sizeof(*why_)))) {
+	if (!model || !(why_ = calloc(cfg->fixer_ollama.n, sizeof(*why_))) ||
+	    !(code = calloc(cfg->fixer_ollama.n, sizeof(*code)))) {
 		d->oom = 1;
 		goto out;
 	}
 	for (i = 0; i < cfg->fixer_ollama.n; i++) {
-		hh_strv one = {&cfg->fixer_ollama.v[i], 1};
-		char *picked = NULL;
-
-		if (hh_ollama_pick(&one, cfg->fixer_model, d->timeout_ms, &picked) < 0) {
-			const char *m = hh_error_last(), *c = strstr(m, ": ");
-
-			why_[i] = hh_strdup(c ? c + 2 : m);
-		} else {
+		code[i] = hh_ollama_has(cfg->fixer_ollama.v[i], model, d->timeout_ms);
+		if (code[i] < 0)
+			why_[i] = hh_strdup(hh_error_last());
+		else
 			good++;
-		}
-		free(picked);
 	}
 	for (i = 0; i < cfg->fixer_ollama.n; i++) {
 		char *safe = hh_http_redact_url(cfg->fixer_ollama.v[i]);
 
-		if (!why_[i])
+		if (code[i] == 0)
 			hh_doctor_add(d, HH_CHECK_OK, "fixer", "ollama",
 				      hh_asprintf("%s has %s", safe ? safe : "", model), NULL);
 		else
 			hh_doctor_add(
 				d, good ? HH_CHECK_WARN : HH_CHECK_FAIL, "fixer", "ollama",
-				hh_asprintf("%s%s", why_[i],
+				hh_asprintf("%s%s", why_[i] ? why_[i] : "",
 					    good ? " (another candidate works)" : ""),
-				strstr(why_[i], "does not have")
+				code[i] == HH_ENOTFOUND /* it answered, without the model */
 					? hh_asprintf("ollama pull %s (on the machine behind %s)",
 						      model, safe ? safe : "")
 					: hh_asprintf(
@@ -117,6 +113,7 @@ out:
 		for (i = 0; i < cfg->fixer_ollama.n; i++)
 			free(why_[i]);
 	free(why_);
+	free(code);
 	free(model);
 }
 

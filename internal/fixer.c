@@ -87,6 +87,32 @@ static int tags_list(const char *json, size_t len, const char *model)
 	return found;
 }
 
+int hh_ollama_has(const char *base, const char *model, long timeout_ms)
+{
+	size_t bl = strlen(base);
+	hh_http_req req = {0};
+	hh_http_resp resp = {0};
+	char *url;
+	int rc = 0;
+
+	while (bl && base[bl - 1] == '/')
+		bl--;
+	if (!(url = hh_asprintf("%.*s/api/tags", (int)bl, base)))
+		return hh_error("out of memory");
+	req.url = url;
+	req.timeout_ms = timeout_ms;
+	req.connect_timeout_ms = timeout_ms;
+	if (hh_http_do(&req, &resp) < 0)
+		rc = hh_error_code() < 0 ? hh_error_code() : HH_ERR;
+	else if (resp.status != 200)
+		rc = hh_error("%s answered %ld", url, resp.status);
+	else if (!tags_list(resp.body.ptr, resp.body.len, model))
+		rc = hh_fail(HH_ENOTFOUND, "%.*s does not have %s", (int)bl, base, model);
+	hh_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
 int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long timeout_ms, char **out)
 {
 	hh_buf why = HH_BUF_INIT;
@@ -100,30 +126,10 @@ int hh_ollama_pick(const hh_strv *candidates, const char *aider_model, long time
 	if (!model)
 		return hh_error("out of memory");
 	for (i = 0; i < candidates->n && !*out; i++) {
-		const char *base = candidates->v[i];
-		size_t bl = strlen(base);
-		hh_http_req req = {0};
-		hh_http_resp resp = {0};
-		char *url;
-
-		while (bl && base[bl - 1] == '/')
-			bl--;
-		url = hh_asprintf("%.*s/api/tags", (int)bl, base);
-		req.url = url;
-		req.timeout_ms = timeout_ms;
-		req.connect_timeout_ms = timeout_ms;
-		if (hh_http_do(&req, &resp) < 0)
+		if (hh_ollama_has(candidates->v[i], model, timeout_ms) < 0)
 			hh_buf_printf(&why, "%s%s", why.len ? "; " : "", hh_error_last());
-		else if (resp.status != 200)
-			hh_buf_printf(&why, "%s%s answered %ld", why.len ? "; " : "", url,
-				      resp.status);
-		else if (!tags_list(resp.body.ptr, resp.body.len, model))
-			hh_buf_printf(&why, "%s%.*s does not have %s", why.len ? "; " : "", (int)bl,
-				      base, model);
-		else
-			*out = hh_strdup(base);
-		hh_http_resp_release(&resp);
-		free(url);
+		else if (!(*out = hh_strdup(candidates->v[i])))
+			break;
 	}
 	if (!*out)
 		hh_error("no Ollama candidate has %s: %s", model, why.ptr ? why.ptr : "");

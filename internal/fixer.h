@@ -44,6 +44,14 @@ int hh_fixer_path_check(const char *spec);
 char *hh_ollama_model_name(const char *aider_model);
 
 /*
+ * One candidate: 0 when base's GET /api/tags answers within timeout_ms and lists model (a name
+ * from hh_ollama_model_name, compared exactly, after adding ":latest" to untagged names).
+ * Otherwise HH_ENOTFOUND "BASE does not have MODEL" when it answered without it, else a
+ * failure saying why (no answer, or "URL answered STATUS").
+ */
+int hh_ollama_has(const char *base, const char *model, long timeout_ms);
+
+/*
  * Returns in *out (caller frees) the first candidate base whose GET /api/tags answers within
  * timeout_ms and lists the model (compared exactly, after adding ":latest" to untagged names).
  * No candidates: *out = NULL and 0. None usable: -1 with an error listing what each said.

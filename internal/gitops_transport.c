@@ -35,6 +35,8 @@ struct op_ctx {
 	hh_buf why;        /* our reason for a callback failure (overrides libgit2's words) */
 	hh_buf remote_msg; /* "remote:" side-band output, capped */
 	hh_buf refused;    /* "refs/heads/x: reason" per ref the remote refused */
+	int chan_failed;   /* the channel itself failed (its error is in libgit2's) */
+	int answered;      /* the channel's service sent at least one byte */
 };
 
 static void op_ctx_release(struct op_ctx *c)
@@ -202,10 +204,12 @@ static int chan_read(git_smart_subtransport_stream *stream, char *buf, size_t le
 	ssize_t r = ch->read(cs->s, buf, len);
 
 	if (r < 0) {
+		cs->sub->ctx->chan_failed = 1;
 		git_error_set_str(GIT_ERROR_NET, hh_error_last());
 		return -1;
 	}
 	if (r == 0 && cs->received == 0) {
+		cs->sub->ctx->chan_failed = 1;
 		/* The service ended without a word: its stderr stays on the host side. */
 		git_error_set(GIT_ERROR_NET,
 			      "%s '%s' on the host ended without a reply (is it a git "
@@ -214,6 +218,7 @@ static int chan_read(git_smart_subtransport_stream *stream, char *buf, size_t le
 		return -1;
 	}
 	cs->received += (size_t)r;
+	cs->sub->ctx->answered |= r > 0;
 	*n = (size_t)r;
 	return 0;
 }
@@ -228,6 +233,7 @@ static int chan_write(git_smart_subtransport_stream *stream, const char *buf, si
 		 * A flush lost mid-protocol shows up as an early EOF on the next read. */
 		if (len == 4 && memcmp(buf, "0000", 4) == 0)
 			return 0;
+		cs->sub->ctx->chan_failed = 1;
 		git_error_set_str(GIT_ERROR_NET, hh_error_last());
 		return -1;
 	}
@@ -255,6 +261,7 @@ static int chan_action(git_smart_subtransport_stream **out, git_smart_subtranspo
 	(void)url;
 	if (action == GIT_SERVICE_UPLOADPACK || action == GIT_SERVICE_RECEIVEPACK) {
 		if (!sub->current) {
+			sub->ctx->chan_failed = 1;
 			git_error_set_str(GIT_ERROR_NET, "no git service running on the channel");
 			return -1;
 		}
@@ -270,6 +277,7 @@ static int chan_action(git_smart_subtransport_stream **out, git_smart_subtranspo
 		return -1;
 	}
 	if (p->channel->open(p->channel->ctx, argv, &cs->s) < 0) {
+		sub->ctx->chan_failed = 1;
 		git_error_set_str(GIT_ERROR_NET, hh_error_last());
 		free(cs);
 		return -1;
@@ -385,6 +393,21 @@ static int op_error(struct op_ctx *c, const char *what, const char *extra)
 	return rc;
 }
 
+/*
+ * 1 when libgit2's smart protocol refused what the host's git service said: a network-class
+ * error raised by neither our callbacks nor the channel, after the service answered over the
+ * channel. libgit2 1.5 fails so on a shallow host repository ("error parsing REF pkt-line"),
+ * and has no finer signal for it: every pkt-line parse error is GIT_ERROR_NET, returned as
+ * GIT_ERROR, as are its other protocol errors (early EOF), hence the question in the hint.
+ */
+static int protocol_refused(const struct op_ctx *c)
+{
+	const git_error *e = git_error_last();
+
+	return c->peer && c->peer->channel && e && e->klass == GIT_ERROR_NET && !c->why.len &&
+	       !c->chan_failed && c->answered;
+}
+
 static int local_is_shallow(const char *url)
 {
 	hh_buf b = HH_BUF_INIT;
@@ -427,7 +450,7 @@ int hh_mirror_fetch(hh_mirror *m, const hh_git_peer *peer, const char *refspec)
 	fo.update_fetchhead = 0;
 	if (git_remote_fetch(remote, &specs, &fo, "healhook: fetch") < 0) {
 		op_error(&c, "fetch from",
-			 strstr(hh_git_msg(), "pkt-line") && !c.why.len
+			 protocol_refused(&c)
 				 ? " (is the host repository shallow? libgit2 needs full history)"
 				 : NULL);
 		goto out;

@@ -177,7 +177,8 @@ int hh_known_hosts_check(const char *path, const char *host, int port, const voi
 	int v = -1, rc = -1;
 
 	if (access(path, R_OK) < 0) {
-		hh_error("cannot read known hosts file '%s': %s", path, strerror(errno));
+		rc = hh_fail(HH_EKNOWNHOSTS, "cannot read known hosts file '%s': %s", path,
+			     strerror(errno));
 		goto out;
 	}
 	if (hh_buf_read_file(&text, path, KNOWN_HOSTS_MAX) < 0)
@@ -191,10 +192,13 @@ int hh_known_hosts_check(const char *path, const char *host, int port, const voi
 	    hh_host_key_fingerprint(&fp, key, key_len) < 0)
 		goto out;
 	if (v == HH_HOSTKEY_CHANGED)
-		hh_error("host key for %s does not match the one in %s (%s)", name.ptr, path,
-			 fp.ptr);
+		rc = hh_fail(HH_EHOSTKEY_CHANGED,
+			     "host key for %s does not match the one in %s (%s)", name.ptr, path,
+			     fp.ptr);
 	else
-		hh_error("host key for %s is not in %s (%s)", name.ptr, path, fp.ptr);
+		rc = hh_fail(HH_EHOSTKEY_UNKNOWN, "host key for %s is not in %s (%s)", name.ptr,
+			     path, fp.ptr);
+	hh_error_set_detail(fp.ptr);
 out:
 	if (verdict)
 		*verdict = v;

@@ -32,10 +32,11 @@ int hh_known_hosts_match(const char *text, const char *host, int port, const voi
 
 /*
  * Checks the key a server offered against the known_hosts file at path. Returns 0 when it
- * matches; otherwise -1 with the error set: "host key for NAME is not in PATH (SHA256:...)",
- * "host key for NAME does not match the one in PATH (SHA256:...)", or "cannot read known hosts
- * file 'PATH': ...". *verdict (may be NULL) gets the hh_hostkey_verdict, or -1 when the file
- * could not be read.
+ * matches; otherwise the error's code (internal/error.h): HH_EHOSTKEY_UNKNOWN "host key for
+ * NAME is not in PATH (SHA256:...)", HH_EHOSTKEY_CHANGED "host key for NAME does not match the
+ * one in PATH (SHA256:...)" (both with the fingerprint "SHA256:..." as hh_error_detail()),
+ * HH_EKNOWNHOSTS "cannot read known hosts file 'PATH': ...", or -1. *verdict (may be NULL)
+ * gets the hh_hostkey_verdict, or -1 when the file could not be read.
  */
 int hh_known_hosts_check(const char *path, const char *host, int port, const void *key,
 			 size_t key_len, int *verdict);

@@ -115,16 +115,18 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 {
 	const char *p, *slash, *at, *host, *hend, *colon;
 	hh_host_spec hs = {0};
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (!spec || !*spec)
-		return hh_error("empty host spec");
+		return hh_fail(HH_ECONFIG, "empty host spec");
 	if (has_ctl(spec))
-		return hh_error("bad host spec: control character");
+		return hh_fail(HH_ECONFIG, "bad host spec: control character");
 	if (!strncmp(spec, "local:", 6) || spec[0] == '/') {
 		p = spec[0] == '/' ? spec : spec + 6;
 		if (p[0] != '/')
-			return hh_error("bad host spec '%s': the path must be absolute", spec);
+			return hh_fail(HH_ECONFIG, "bad host spec '%s': the path must be absolute",
+				       spec);
 		hs.port = 0;
 		if (!(hs.path = hh_strdup(p)))
 			return -1;
@@ -132,19 +134,21 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 		return 0;
 	}
 	if (strncmp(spec, "ssh://", 6) != 0)
-		return hh_error("bad host spec '%s': want ssh://user@host[:port]/path or /path",
-				spec);
+		return hh_fail(HH_ECONFIG,
+			       "bad host spec '%s': want ssh://user@host[:port]/path or /path",
+			       spec);
 	p = spec + 6;
 	slash = strchr(p, '/');
 	if (!slash || slash == p)
-		return hh_error("bad host spec '%s': want ssh://user@host[:port]/path", spec);
+		return hh_fail(HH_ECONFIG, "bad host spec '%s': want ssh://user@host[:port]/path",
+			       spec);
 	hs.is_ssh = 1;
 	hs.port = 22;
 	at = memchr(p, '@', (size_t)(slash - p));
 	host = p;
 	if (at) {
 		if (!valid_user(p, (size_t)(at - p))) {
-			hh_error("bad host spec '%s': bad user name", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad user name", spec);
 			goto fail;
 		}
 		if (!(hs.user = hh_strndup(p, (size_t)(at - p))))
@@ -155,7 +159,7 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 		const char *rb = memchr(host, ']', (size_t)(slash - host));
 
 		if (!rb || !valid_hostname(host + 1, (size_t)(rb - host - 1), 1)) {
-			hh_error("bad host spec '%s': bad host name", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad host name", spec);
 			goto fail;
 		}
 		if (!(hs.hostname = hh_strndup(host + 1, (size_t)(rb - host - 1))))
@@ -163,14 +167,14 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 		hend = rb + 1;
 		colon = hend < slash && *hend == ':' ? hend : NULL;
 		if (hend != slash && !colon) {
-			hh_error("bad host spec '%s': bad host name", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad host name", spec);
 			goto fail;
 		}
 	} else {
 		colon = memchr(host, ':', (size_t)(slash - host));
 		hend = colon ? colon : slash;
 		if (!valid_hostname(host, (size_t)(hend - host), 0)) {
-			hh_error("bad host spec '%s': bad host name", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad host name", spec);
 			goto fail;
 		}
 		if (!(hs.hostname = hh_strndup(host, (size_t)(hend - host))))
@@ -181,18 +185,18 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 		long port = 0;
 
 		if (colon + 1 == slash || slash - colon > 6) {
-			hh_error("bad host spec '%s': bad port", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad port", spec);
 			goto fail;
 		}
 		for (d = colon + 1; d < slash; d++) {
 			if (!isdigit((unsigned char)*d)) {
-				hh_error("bad host spec '%s': bad port", spec);
+				rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad port", spec);
 				goto fail;
 			}
 			port = port * 10 + (*d - '0');
 		}
 		if (port < 1 || port > 65535) {
-			hh_error("bad host spec '%s': bad port", spec);
+			rc = hh_fail(HH_ECONFIG, "bad host spec '%s': bad port", spec);
 			goto fail;
 		}
 		hs.port = (int)port;
@@ -203,7 +207,7 @@ int hh_host_spec_parse(hh_host_spec *out, const char *spec)
 	return 0;
 fail:
 	hh_host_spec_release(&hs);
-	return -1;
+	return rc;
 }
 
 int hh_shell_quote(hh_buf *out, const char *word)
@@ -226,20 +230,21 @@ int hh_shell_quote(hh_buf *out, const char *word)
 int hh_remote_open(hh_remote **out, const hh_remote_opts *opts)
 {
 	hh_remote *r;
+	int rc;
 
 	*out = NULL;
 	if (!opts || !opts->host)
-		return hh_error("no fix host given");
+		return hh_fail(HH_ECONFIG, "no fix host given");
 	if (!(r = calloc(1, sizeof(*r))))
 		return hh_error("out of memory");
-	if (hh_host_spec_parse(&r->spec, opts->host) < 0) {
+	if ((rc = hh_host_spec_parse(&r->spec, opts->host)) < 0) {
 		free(r);
-		return -1;
+		return rc;
 	}
 	r->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
-	if (r->spec.is_ssh && hh_ssh_open(r, opts) < 0) {
-		hh_remote_close(r);
-		return -1;
+	if (r->spec.is_ssh && (rc = hh_ssh_open(r, opts)) < 0) {
+		hh_remote_close(r); /* records no error: the code and message stay */
+		return rc;
 	}
 	*out = r;
 	return 0;

@@ -43,13 +43,23 @@ typedef struct hh_host_spec {
 	char *path; /* the work tree (absolute) */
 } hh_host_spec;
 
+/* Returns 0, or HH_ECONFIG ("bad host spec '...': ...") or -1 (out of memory). */
 int hh_host_spec_parse(hh_host_spec *out, const char *spec);
 void hh_host_spec_release(hh_host_spec *hs);
 
-/* Connects (ssh: TCP, handshake, host key check, auth). Returns 0 or -1 with a clear error:
- * "cannot connect to fixhost:22: Connection refused", "host key for [127.0.0.1]:2222 is not in
- * /path/known_hosts (SHA256:...)", "host key for ... does not match ... (SHA256:...)",
- * "ssh authentication failed for user@host with key /path".  */
+/* Connects (ssh: TCP, handshake, host key check, auth). Returns 0, or the code of the step
+ * that failed (internal/error.h) with a clear error; callers decide on the code, never on the
+ * words:
+ *   HH_ECONFIG          bad host spec, or no identity / known-hosts file given
+ *   HH_EKEYFILE         "cannot read ssh key '/path': ..."
+ *   HH_ECONNECT         "cannot connect to fixhost:22: Connection refused"
+ *   HH_EHANDSHAKE       "ssh handshake with fixhost:22 failed: ..."
+ *   HH_EKNOWNHOSTS      "cannot read known hosts file '/path': ..."
+ *   HH_EHOSTKEY_UNKNOWN "host key for [127.0.0.1]:2222 is not in /path/known_hosts (SHA256:...)"
+ *   HH_EHOSTKEY_CHANGED "host key for ... does not match ... (SHA256:...)"
+ *   HH_EAUTH            "ssh authentication failed for user@host with key /path: ..."
+ * or -1 (anything else). For the two host key codes hh_error_detail() is the key's
+ * fingerprint ("SHA256:..."). */
 int hh_remote_open(hh_remote **out, const hh_remote_opts *opts);
 void hh_remote_close(hh_remote *r);
 /* The work tree path of the host spec. */
@@ -115,8 +125,8 @@ int hh_remote_stat(hh_remote *r, const char *path, enum hh_file_kind *kind, size
 int hh_remote_kind(hh_remote *r, const char *path, long timeout_ms, enum hh_file_kind *kind);
 
 /* ssh: starts SFTP on the session now (one subsystem channel), within timeout_ms (0 = 10 s);
- * -1 with an error naming the sftp subsystem when the host has none. local: 0. Healhook's heals
- * never need SFTP (`healhook doctor` reports it); the file calls below start it when first
+ * HH_ENOSFTP with an error naming the sftp subsystem when the host has none. local: 0. Healhook's
+ * heals never need SFTP (`healhook doctor` reports it); the file calls below start it when first
  * used. */
 int hh_remote_sftp_probe(hh_remote *r, long timeout_ms);
 

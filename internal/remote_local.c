@@ -91,7 +91,7 @@ static char *find_program(const char *prog, const char *path)
 		}
 		p = *end ? end + 1 : end;
 	}
-	hh_error("command not found: '%s'", prog);
+	hh_fail(HH_ENOTINSTALLED, "command not found: '%s'", prog);
 	return NULL;
 }
 
@@ -239,7 +239,8 @@ static int spawn(struct child *c, const char *const *argv, const hh_exec_opts *o
 		if (code[0] == 2)
 			hh_error("cannot change to directory '%s': %s", cwd, strerror(code[1]));
 		else
-			hh_error("cannot run '%s': %s", argv[0], strerror(code[1]));
+			hh_fail(code[1] == ENOENT ? HH_ENOTINSTALLED : HH_ERR,
+				"cannot run '%s': %s", argv[0], strerror(code[1]));
 		goto out;
 	}
 	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);

@@ -60,7 +60,7 @@ int hh_local_stream_write(hh_stream *s, const void *buf, size_t len);
 int hh_local_stream_send_eof(hh_stream *s);
 int hh_local_stream_close(hh_stream *s);
 
-/* ssh transport (remote_ssh.c). */
+/* ssh transport (remote_ssh.c). hh_ssh_open returns hh_remote_open's codes (remote.h). */
 int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts);
 void hh_ssh_close(hh_remote *r);
 int hh_ssh_exec(hh_remote *r, const char *const *argv, const hh_exec_opts *opts,

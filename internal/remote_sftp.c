@@ -23,7 +23,8 @@ static LIBSSH2_SFTP *sftp_get(struct hh_ssh *s)
 		RETRY_PTR(s, deadline, s->sftp, libssh2_sftp_init(s->session));
 		s->channels += s->sftp != NULL;
 		if (!s->sftp)
-			hh_error("cannot start sftp on %s: %s", s->label, hh_ssh_errmsg(s));
+			hh_fail(HH_ENOSFTP, "cannot start sftp on %s: %s", s->label,
+				hh_ssh_errmsg(s));
 	}
 	return s->sftp;
 }
@@ -36,10 +37,10 @@ int hh_ssh_sftp_start(struct hh_ssh *s, int64_t deadline)
 	s->channels += s->sftp != NULL;
 	if (s->sftp)
 		return 0;
-	return hh_error("%s has no sftp subsystem, or it did not answer in time: %s", s->label,
-			libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN
-				? "timed out"
-				: hh_ssh_errmsg(s));
+	return hh_fail(
+		HH_ENOSFTP, "%s has no sftp subsystem, or it did not answer in time: %s", s->label,
+		libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN ? "timed out"
+									       : hh_ssh_errmsg(s));
 }
 
 int hh_ssh_sftp_probe(hh_remote *r, long timeout_ms)

@@ -119,8 +119,8 @@ static int tcp_connect(hh_remote *r, int64_t deadline)
 	snprintf(port, sizeof(port), "%d", r->spec.port);
 	rc = getaddrinfo(r->spec.hostname, port, &hints, &res);
 	if (rc)
-		return hh_error("cannot connect to %s:%d: %s", r->spec.hostname, r->spec.port,
-				gai_strerror(rc));
+		return hh_fail(HH_ECONNECT, "cannot connect to %s:%d: %s", r->spec.hostname,
+			       r->spec.port, gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 				ai->ai_protocol);
@@ -167,11 +167,12 @@ static int tcp_connect(hh_remote *r, int64_t deadline)
 		return 0;
 	}
 	freeaddrinfo(res);
-	return hh_error("cannot connect to %s:%d: %s", r->spec.hostname, r->spec.port,
-			strerror(err));
+	return hh_fail(HH_ECONNECT, "cannot connect to %s:%d: %s", r->spec.hostname, r->spec.port,
+		       strerror(err));
 }
 
-/* Checks the server's key against known_hosts, with the one policy of knownhosts.c. */
+/* Checks the server's key against known_hosts, with the one policy of knownhosts.c; returns
+ * its code (HH_EKNOWNHOSTS, HH_EHOSTKEY_UNKNOWN, HH_EHOSTKEY_CHANGED with the fingerprint). */
 static int check_host_key(hh_remote *r, const char *known_hosts)
 {
 	const char *key;
@@ -180,7 +181,8 @@ static int check_host_key(hh_remote *r, const char *known_hosts)
 
 	key = libssh2_session_hostkey(r->ssh->session, &keylen, &type);
 	if (!key)
-		return hh_error("no host key from %s:%d", r->spec.hostname, r->spec.port);
+		return hh_fail(HH_EHANDSHAKE, "no host key from %s:%d", r->spec.hostname,
+			       r->spec.port);
 	return hh_known_hosts_check(known_hosts, r->spec.hostname, r->spec.port, key, keylen, NULL);
 }
 
@@ -227,11 +229,11 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	int rc;
 
 	if (!opts->identity || !opts->known_hosts)
-		return hh_error("ssh host '%s' needs %s", opts->host,
-				!opts->identity && !opts->known_hosts
-					? "an identity and a known-hosts file"
-				: !opts->identity ? "an identity (a private key file)"
-						  : "a known-hosts file");
+		return hh_fail(HH_ECONFIG, "ssh host '%s' needs %s", opts->host,
+			       !opts->identity && !opts->known_hosts
+				       ? "an identity and a known-hosts file"
+			       : !opts->identity ? "an identity (a private key file)"
+						 : "a known-hosts file");
 	pthread_once(&init_once, ssh_global_init);
 	if (init_rc)
 		return hh_error("cannot initialize libssh2");
@@ -244,28 +246,31 @@ int hh_ssh_open(hh_remote *r, const hh_remote_opts *opts)
 	if (!(s->label = hh_asprintf("%s@%s", s->user, r->spec.hostname)))
 		return -1;
 	if (access(opts->identity, R_OK) < 0)
-		return hh_error("cannot read ssh key '%s': %s", opts->identity, strerror(errno));
-	if (tcp_connect(r, deadline) < 0)
-		return -1;
+		return hh_fail(HH_EKEYFILE, "cannot read ssh key '%s': %s", opts->identity,
+			       strerror(errno));
+	if ((rc = tcp_connect(r, deadline)) < 0)
+		return rc;
 	if (!(s->session = libssh2_session_init()))
 		return hh_error("cannot create an ssh session");
 	libssh2_session_set_blocking(s->session, 0);
 	RETRY(s, deadline, rc, libssh2_session_handshake(s->session, s->sock));
 	if (rc)
-		return hh_error("ssh handshake with %s:%d failed: %s", r->spec.hostname,
-				r->spec.port,
-				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s));
-	if (check_host_key(r, opts->known_hosts) < 0)
-		return -1;
+		return hh_fail(HH_EHANDSHAKE, "ssh handshake with %s:%d failed: %s",
+			       r->spec.hostname, r->spec.port,
+			       rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s));
+	if ((rc = check_host_key(r, opts->known_hosts)) < 0)
+		return rc;
 	RETRY(s, deadline, rc,
 	      libssh2_userauth_publickey_fromfile_ex(s->session, s->user,
 						     (unsigned int)strlen(s->user), NULL,
 						     opts->identity, NULL));
+	/* Every refusal is HH_EAUTH, a key libssh2 cannot parse too (LIBSSH2_ERROR_FILE): the
+	 * file was readable, so the fix is another key or authorized_keys, not its mode. */
 	if (rc)
-		return hh_error("ssh authentication failed for %s with key %s: %s%s", s->label,
-				opts->identity,
-				rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
-				is_rsa_key(opts->identity) ? RSA_HINT : "");
+		return hh_fail(HH_EAUTH, "ssh authentication failed for %s with key %s: %s%s",
+			       s->label, opts->identity,
+			       rc == LIBSSH2_ERROR_EAGAIN ? "timed out" : hh_ssh_errmsg(s),
+			       is_rsa_key(opts->identity) ? RSA_HINT : "");
 	/* No SFTP here: a heal runs everything through exec channels (rscript.h), so a host
 	 * without the sftp subsystem heals; SFTP starts on the first file call, if any. */
 	return 0;

@@ -39,8 +39,8 @@ struct hh_ssh {
 int64_t hh_ssh_io_deadline(void);
 /* Waits for the socket in the directions libssh2 needs; -1 once the deadline has passed. */
 int hh_ssh_wait(struct hh_ssh *s, int64_t deadline);
-/* Starts SFTP on the session by deadline (remote_sftp.c); -1 with an error naming the sftp
- * subsystem when the host has none (or it does not answer in time). */
+/* Starts SFTP on the session by deadline (remote_sftp.c); HH_ENOSFTP with an error naming the
+ * sftp subsystem when the host has none (or it does not answer in time). */
 int hh_ssh_sftp_start(struct hh_ssh *s, int64_t deadline);
 /* libssh2's last error message (never NULL). */
 const char *hh_ssh_errmsg(struct hh_ssh *s);

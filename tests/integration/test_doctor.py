@@ -215,6 +215,7 @@ class DoctorSsh(DoctorBase):
 			self.assertEqual(names.count(n), 1, out)
 		self.assert_mark(rows, "acme/shop-api", "ssh reachable", "✓",
 				 "127.0.0.1:%d" % self.sshd.port)
+		self.assert_mark(rows, "acme/shop-api", "sftp subsystem", "✓", "has one")
 		self.assert_mark(rows, "acme/shop-api", "fixer runnable", "✓", "aider 0.86.1")
 		self.assert_mark(rows, "acme/shop-api", "branch", "✓", "on main")
 		self.assert_mark(rows, "acme/shop-api", "health url", "✓", "healthy now")
@@ -243,9 +244,59 @@ class DoctorSsh(DoctorBase):
 		kh = self.sshd.write_known_hosts(os.path.join(self.tmp, "kh_elsewhere"),
 						 [self.sshd.host_key_ed25519], name="[127.0.0.1]:1")
 		rc, out, rows = self.doctor({"known-hosts": kh})
-		self.assert_only_failure(rc, rows, "acme/shop-api", "host key known", "is not in",
-					 "→ fix: ssh-keyscan -p %d 127.0.0.1 >> %s (then verify the "
-					 "fingerprint" % (self.sshd.port, kh))
+		r = self.assert_only_failure(rc, rows, "acme/shop-api", "host key known", "is not in",
+					     "→ fix: ssh-keyscan -p %d 127.0.0.1 >> %s (then verify the "
+					     "fingerprint" % (self.sshd.port, kh))
+		# the fingerprint in the fix is the error's detail, not read back from its message
+		fp = self.sshd.fingerprint(self.sshd.host_key_ed25519)
+		self.assertIn("verify the fingerprint %s against" % fp, r[3])
+		self.assert_mark(rows, "acme/shop-api", "ssh reachable", "✓")
+
+	def test_known_hosts_unreadable(self):
+		kh = os.path.join(self.tmp, "no-such-known-hosts")
+		rc, out, rows = self.doctor({"known-hosts": kh})
+		self.assert_only_failure(rc, rows, "acme/shop-api", "host key known",
+					 "cannot read known hosts file",
+					 "→ fix: ssh-keyscan -p %d 127.0.0.1 >> %s" % (self.sshd.port, kh))
+		self.assert_mark(rows, "acme/shop-api", "ssh reachable", "✓")
+
+	def test_key_file_unreadable(self):
+		key = os.path.join(self.tmp, "no-such-key")
+		rc, out, rows = self.doctor({"identity": key})
+		self.assert_only_failure(rc, rows, "acme/shop-api", "key accepted",
+					 "cannot read ssh key", "→ fix: repo.acme/shop-api.identity must "
+					 "name a private key file", "chmod 600 " + key)
+		# checked before connecting: no ssh line claims more
+		names = [r[2] for r in rows if r[1] == "acme/shop-api"]
+		self.assertNotIn("ssh reachable", names)
+		self.assertNotIn("host key known", names)
+
+	def test_host_spec_incomplete(self):
+		rc, out, rows = self.doctor({"identity": None})
+		self.assert_only_failure(rc, rows, "acme/shop-api", "ssh config",
+					 "repo.acme/shop-api.identity is not set",
+					 "set repo.acme/shop-api.identity")
+		rc, out, rows = self.doctor({"host": "ssh://%s@bad host/w" % self.sshd.user})
+		self.assert_only_failure(rc, rows, "acme/shop-api", "host", "bad host spec",
+					 "ssh://[user@]host[:port]/abs/path")
+
+	def test_not_ssh(self):
+		# the health server answers on its port, but not in ssh
+		port = int(self.health.health_url.split(":")[2].split("/")[0])
+		rc, out, rows = self.doctor({"host": "ssh://%s@127.0.0.1:%d%s" % (
+			self.sshd.user, port, self.repos.worktree)})
+		self.assert_only_failure(rc, rows, "acme/shop-api", "ssh reachable",
+					 "ssh handshake with", "does not speak ssh")
+
+	def test_no_sftp_is_a_warning(self):
+		with Sshd(sftp=False) as s:
+			rc, out, rows = self.doctor({"host": s.host_spec(self.repos.worktree),
+						     "identity": s.user_key_ed25519,
+						     "known-hosts": s.known_hosts})
+		self.assertEqual(rc, 0, out)
+		self.assert_mark(rows, "acme/shop-api", "sftp subsystem", "!", "no sftp subsystem",
+				 "nothing to do for healhook")
+		self.assert_mark(rows, "acme/shop-api", "fixer runnable", "✓")
 
 	def test_wrong_identity(self):
 		key = os.path.join(self.tmp, "stranger_key")

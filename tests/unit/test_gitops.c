@@ -527,6 +527,38 @@ TEST(gitops_channel_host_roundtrip)
 	rm_repos(t);
 }
 
+/* A shallow host repository: libgit2 1.5 refuses its advertisement ("shallow" lines), and
+ * the error, told by libgit2's error class and the channel's state (not its words), asks. */
+TEST(gitops_channel_shallow_host_says_so)
+{
+	char *t = make_repos();
+	hh_buf path = HH_BUF_INIT, dir = HH_BUF_INIT;
+	hh_git_peer host = {0};
+	hh_mirror *m = NULL;
+
+	REQUIRE(t);
+	REQUIRE(sh("cd %s/work && echo two >> app/main.py && git commit -qam two && "
+		   "git push -q origin main && git clone -q --depth 1 file://%s/origin.git "
+		   "%s/shallow && test -f %s/shallow/.git/shallow",
+		   t, t, t, t) == 0);
+	hh_buf_printf(&dir, "%s/mirrors/s.git", t);
+	hh_buf_printf(&path, "%s/shallow", t);
+	host.channel = &local_channel;
+	host.path = path.ptr;
+	REQUIRE(hh_mirror_open(&m, dir.ptr) == 0);
+	CHECK(hh_mirror_fetch(m, &host, "+refs/remotes/origin/*:refs/heads/*") < 0);
+	CHECK(strstr(hh_error_last(), "is the host repository shallow?") != NULL);
+	/* a channel whose service ends without a word (not a repository): no such question */
+	hh_buf_clear(&path);
+	hh_buf_printf(&path, "%s/nothing", t);
+	CHECK(hh_mirror_fetch(m, &host, NULL) < 0);
+	CHECK(strstr(hh_error_last(), "shallow") == NULL);
+	hh_mirror_close(m);
+	hh_buf_release(&path);
+	hh_buf_release(&dir);
+	rm_repos(t);
+}
+
 TEST(gitops_revert_and_find)
 {
 	char *t = make_repos();

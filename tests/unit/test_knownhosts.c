@@ -116,21 +116,27 @@ TEST(known_hosts_check_messages)
 
 	CHECK(hh_host_key_fingerprint(&fp, k2, sizeof(k2)) == 0);
 	CHECK(strncmp(fp.ptr, "SHA256:", 7) == 0 && fp.len == 7 + 43); /* unpadded base64 */
-	CHECK(hh_known_hosts_check(path, "127.0.0.1", 2222, k2, sizeof(k2), &v) == -1);
+	CHECK(hh_known_hosts_check(path, "127.0.0.1", 2222, k2, sizeof(k2), &v) ==
+	      HH_EHOSTKEY_CHANGED);
 	CHECK(v == HH_HOSTKEY_CHANGED);
+	CHECK(hh_error_code() == HH_EHOSTKEY_CHANGED);
+	CHECK_STR(hh_error_detail(), fp.ptr);
 	hh_buf_printf(&want, "host key for [127.0.0.1]:2222 does not match the one in %s (%s)",
 		      path, fp.ptr);
 	CHECK_STR(hh_error_last(), want.ptr);
 
 	hh_buf_clear(&want);
-	CHECK(hh_known_hosts_check(path, "new.test", 22, k2, sizeof(k2), &v) == -1);
+	CHECK(hh_known_hosts_check(path, "new.test", 22, k2, sizeof(k2), &v) ==
+	      HH_EHOSTKEY_UNKNOWN);
 	CHECK(v == HH_HOSTKEY_UNKNOWN);
+	CHECK_STR(hh_error_detail(), fp.ptr);
 	hh_buf_printf(&want, "host key for new.test is not in %s (%s)", path, fp.ptr);
 	CHECK_STR(hh_error_last(), want.ptr);
 
 	unlink(path);
-	CHECK(hh_known_hosts_check(path, "new.test", 22, k2, sizeof(k2), &v) == -1);
+	CHECK(hh_known_hosts_check(path, "new.test", 22, k2, sizeof(k2), &v) == HH_EKNOWNHOSTS);
 	CHECK(v == -1);
+	CHECK_STR(hh_error_detail(), "");
 	CHECK(strstr(hh_error_last(), "cannot read known hosts file") != NULL);
 	hh_buf_release(&kh);
 	hh_buf_release(&fp);

@@ -66,7 +66,7 @@ TEST(remote_host_spec_parse)
 		int rc = hh_host_spec_parse(&hs, cases[i].spec);
 
 		if (!cases[i].ok) {
-			CHECK(rc == -1);
+			CHECK(rc == HH_ECONFIG && hh_error_code() == HH_ECONFIG);
 			if (rc == 0)
 				fprintf(stderr, "      accepted '%s'\n", cases[i].spec);
 			CHECK(hh_error_last()[0] != '\0');
