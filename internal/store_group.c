@@ -33,6 +33,8 @@ struct group {
 	pthread_cond_t cv;
 	struct item *head, **tail;
 	int leading;
+	hh_store *own; /* the leaders' handle: its page cache stays warm between batches */
+	int own_failed;
 	struct group *next;
 };
 
@@ -124,6 +126,27 @@ static void run_batch(hh_store *w, struct item *batch)
 	}
 }
 
+/* The handle a leader runs its batch on (the leader's role passes from thread to thread, one
+ * at a time: g->leading). Every commit drops the page cache of the database's other handles in
+ * this process, so a batch run on whichever thread led re-read the pages the one before had
+ * written; one handle for every batch keeps them. It is opened like st (hh_store_open_like:
+ * the same file, or a refusal if it was replaced), on the first batch; without it, st. */
+static hh_store *leader_handle(struct group *g, hh_store *st)
+{
+	char *dir, *slash;
+
+	if (g->own || g->own_failed)
+		return g->own ? g->own : st;
+	if ((dir = hh_strdup(st->path)) && (slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		if (hh_store_open_like(&g->own, dir, st) < 0)
+			g->own = NULL;
+	}
+	free(dir);
+	g->own_failed = !g->own;
+	return g->own ? g->own : st;
+}
+
 /* PostgreSQL: each write in a transaction of its own, answered after its own durable commit
  * (the server shares WAL flushes between concurrent commits by itself). */
 static int pg_write(hh_store *st, hh_store_write_fn fn, void *ctx)
@@ -174,7 +197,7 @@ int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 		g->head = NULL;
 		g->tail = &g->head;
 		pthread_mutex_unlock(&g->mu);
-		run_batch(st, batch);
+		run_batch(leader_handle(g, st), batch);
 		pthread_mutex_lock(&g->mu);
 		for (it = batch; it;) {
 			struct item *next = it->next;

@@ -114,6 +114,8 @@ static const char *const pg_migrations[] = {
 	 * index, as SQLite's 4. Job counts stay counted (no trigger-kept table: one row per state
 	 * updated by every job change would serialize the instances' writes). */
 	"CREATE INDEX deliveries_body_age ON deliveries(received) WHERE body IS NOT NULL;",
+	/* 5 -> 6: findings_fingerprint served no query since 2 (as SQLite's 5). */
+	"DROP INDEX IF EXISTS findings_fingerprint;",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 
