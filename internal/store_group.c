@@ -130,11 +130,17 @@ static void run_batch(hh_store *w, struct item *batch)
  * at a time: g->leading). Every commit drops the page cache of the database's other handles in
  * this process, so a batch run on whichever thread led re-read the pages the one before had
  * written; one handle for every batch keeps them. It is opened like st (hh_store_open_like:
- * the same file, or a refusal if it was replaced), on the first batch; without it, st. */
+ * the same file, or a refusal if it was replaced), on the first batch, and again when st is
+ * a handle of another file at the same path; without it, st. */
 static hh_store *leader_handle(struct group *g, hh_store *st)
 {
 	char *dir, *slash;
 
+	if (g->own && (g->own->dev != st->dev || g->own->ino != st->ino)) {
+		hh_store_close(g->own); /* another file at the path now (a test's new store) */
+		g->own = NULL;
+		g->own_failed = 0;
+	}
 	if (g->own || g->own_failed)
 		return g->own ? g->own : st;
 	if ((dir = hh_strdup(st->path)) && (slash = strrchr(dir, '/'))) {
