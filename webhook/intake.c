@@ -154,6 +154,50 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 	return 0;
 }
 
+/* Stores the job of the accepted findings[i..] on findings[i]'s file (their messages, one a
+ * line) and sets their job id. 0, or -1 on a store error. */
+static int insert_job(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+		      const char *branch, hh_intake_result *res, size_t i)
+{
+	hh_findings *f = &res->findings;
+	const hh_finding *fi = &f->v[i];
+	hh_job job = {0};
+	hh_buf msg = HH_BUF_INIT;
+	size_t j;
+	int rc;
+
+	for (j = i; j < f->n; j++) {
+		if (!f->v[j].accepted || strcmp(f->v[j].file, fi->file) != 0)
+			continue;
+		if (msg.len)
+			hh_buf_putc(&msg, '\n');
+		hh_buf_puts(&msg, f->v[j].message);
+	}
+	if (hh_buf_failed(&msg))
+		return -1;
+	job.repo = repo->name;
+	job.branch = (char *)branch;
+	job.file = fi->file;
+	job.type = fi->type;
+	job.message = msg.ptr;
+	job.delivery_id = res->delivery;
+	job.pr_number = ev->pr_number;
+	job.pr_url = ev->pr_url;
+	job.sender = ev->sender;
+	job.state = HH_JOB_QUEUED;
+	job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
+		      !(ev->default_branch && strcmp(branch, ev->default_branch) == 0);
+	job.created = job.updated = in->now;
+	rc = hh_store_job_insert(in->store, &job);
+	hh_buf_release(&msg);
+	if (rc < 0)
+		return -1;
+	for (j = i; j < f->n; j++)
+		if (f->v[j].accepted && strcmp(f->v[j].file, fi->file) == 0)
+			f->v[j].job = job.id;
+	return 0;
+}
+
 /* What judge_and_store returns besides 0 and < 0 (a store error): > 0, so that the group
  * commit rolls the write back and passes the value on. */
 enum jas_result {
@@ -180,7 +224,7 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 	const char *own = in->cfg->gitea_user;
 	int frozen = 0, ret = -1, accepted = 0;
 	char fp[65];
-	size_t i, j;
+	size_t i;
 
 	if (in->store && recheck) {
 		long long depth = hh_store_queue_depth(in->store);
@@ -226,41 +270,8 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		hh_finding *fi = &f->v[i];
 		hh_finding_rec rec = {0};
 
-		if (fi->accepted && fi->job == 0) {
-			hh_job job = {0};
-			hh_buf msg = HH_BUF_INIT;
-			for (j = i; j < f->n; j++) {
-				if (!f->v[j].accepted || strcmp(f->v[j].file, fi->file) != 0)
-					continue;
-				if (msg.len)
-					hh_buf_putc(&msg, '\n');
-				hh_buf_puts(&msg, f->v[j].message);
-			}
-			if (hh_buf_failed(&msg))
-				goto out;
-			job.repo = repo->name;
-			job.branch = (char *)branch;
-			job.file = fi->file;
-			job.type = fi->type;
-			job.message = msg.ptr;
-			job.delivery_id = res->delivery;
-			job.pr_number = ev->pr_number;
-			job.pr_url = ev->pr_url;
-			job.sender = ev->sender;
-			job.state = HH_JOB_QUEUED;
-			job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
-				      !(ev->default_branch &&
-					strcmp(branch, ev->default_branch) == 0);
-			job.created = job.updated = in->now;
-			if (hh_store_job_insert(in->store, &job) < 0) {
-				hh_buf_release(&msg);
-				goto out;
-			}
-			hh_buf_release(&msg);
-			for (j = i; j < f->n; j++)
-				if (f->v[j].accepted && strcmp(f->v[j].file, fi->file) == 0)
-					f->v[j].job = job.id;
-		}
+		if (fi->accepted && fi->job == 0 && insert_job(in, repo, ev, branch, res, i) < 0)
+			goto out;
 		hh_finding_fingerprint(ev->repo, branch, fi, fp);
 		rec.delivery_id = res->delivery;
 		rec.repo = ev->repo;
@@ -548,8 +559,7 @@ static int collect_findings(const hh_intake *in, const hh_repo_config *repo, con
 		      !(cfg->gitea_user && strcasecmp(cfg->gitea_user, ev->sender) == 0);
 	if (need_lookup && !cfg->gitea_url) {
 		res->lookup_error = hh_strdup(
-			"gitea.url is not set: review line comments cannot be "
-			"fetched");
+			"gitea.url is not set: review line comments cannot be fetched");
 		hh_log(HH_LOG_WARN, "lookup.skipped", "delivery", res->delivery, "error",
 		       res->lookup_error, NULL);
 		need_lookup = 0;
