@@ -99,7 +99,7 @@ char *hh_fixer_program(const hh_config *cfg)
 	char *p = NULL;
 
 	if (hh_fixer_argv(&argv, cfg, "prompt.txt", "file", "") < 0) {
-		hh_error("fixer.command: %s", hh_error_last());
+		hh_error_wrap("fixer.command");
 	} else if (argv.n == 0) {
 		hh_error("fixer.command is empty");
 	} else if (!(p = hh_strdup(argv.v[0]))) {
@@ -153,8 +153,7 @@ int hh_fixer_locate(hh_remote *r, const hh_config *cfg, long timeout_ms, hh_fixe
 		o.timeout_ms = timeout_ms;
 		o.out_cap = 16 * 1024;
 		if (hh_remote_exec(r, argv_probe, &o, &res) < 0) {
-			hh_error("cannot look for the fixer '%s' on the host: %s", out->program,
-				 hh_error_last());
+			hh_error_wrap("cannot look for the fixer '%s' on the host", out->program);
 			goto out;
 		}
 	}

@@ -474,9 +474,9 @@ int hh_pg_open(hh_pg **out, int do_migrate)
 		char line[400];
 
 		shown = hh_pg_redacted(hh_pg_cfg.database);
-		hh_fail(HH_EBUSY, "store: cannot open '%s': database unavailable (%s)",
-			shown ? shown : "",
-			first_line(PQerrorMessage(pg->conn), line, sizeof(line)));
+		ret = hh_fail(HH_EBUSY, "store: cannot open '%s': database unavailable (%s)",
+			      shown ? shown : "",
+			      first_line(PQerrorMessage(pg->conn), line, sizeof(line)));
 		goto out;
 	}
 	PQclear(PQexec(pg->conn, "SET client_min_messages = warning"));
