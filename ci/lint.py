@@ -20,8 +20,6 @@ MAX_FILE_LINES = 800
 MAX_FUNCTION_LINES = 120
 SIGNATURE = re.compile(r"(\w+)\s*\(")
 
-# being split; remove when merged
-KNOWN_LONG = {"hh_intake_process", "hh_pipeline_run"}
 
 
 def sources():
@@ -56,7 +54,7 @@ def main():
 		if len(lines) - 1 > MAX_FILE_LINES:
 			bad.append("%s: %d lines (at most %d)" % (rel, len(lines) - 1, MAX_FILE_LINES))
 		for name, first, count in functions(lines):
-			if count > MAX_FUNCTION_LINES and name not in KNOWN_LONG:
+			if count > MAX_FUNCTION_LINES:
 				bad.append("%s:%d: function %s is %d lines (at most %d)" %
 					   (rel, first, name, count, MAX_FUNCTION_LINES))
 		for n, line in enumerate(lines, 1):

@@ -283,7 +283,7 @@ static int run(hh_pipeline *p, hh_job *job, const struct args *a)
 			return c < 0 ? -1 : 1;
 	}
 	c = hh_pipeline_run(p, job);
-	if (c == 0 && !a->dry)
+	if (c == HH_PL_LANDED && !a->dry)
 		c = hh_pipeline_after_push(p, job);
 	return c;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -287,4 +288,43 @@ int hh_strv_contains(const hh_strv *sv, const char *s)
 		if (strcmp(sv->v[i], s) == 0)
 			return 1;
 	return 0;
+}
+
+int hh_utf8_valid(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0, n, k;
+	unsigned long c;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			uint64_t w;
+			/* ASCII, most of a body: eight bytes at a time */
+			while (len - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull)))
+				i += 8;
+			if (i < len && p[i] < 0x80)
+				i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 1, c = p[i] & 0x1f;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 2, c = p[i] & 0x0f;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 3, c = p[i] & 0x07;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
 }

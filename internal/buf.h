@@ -60,6 +60,10 @@ int hh_buf_read_file(hh_buf *b, const char *path, size_t max);
 /* The value of a hex digit (either case), or -1. */
 int hh_hex_digit(char c);
 
+/* 1 if data[0..len) is valid UTF-8 (no overlong forms, surrogates or code points > U+10FFFF),
+ * else 0. ASCII runs are crossed eight bytes at a time. */
+int hh_utf8_valid(const void *data, size_t len);
+
 /* Small string helpers. hh_strdup/hh_strndup return NULL only when out of memory. */
 char *hh_strdup(const char *s);
 char *hh_strndup(const char *s, size_t n);

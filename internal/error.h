@@ -35,6 +35,7 @@ enum hh_err {
 	HH_EREJECTED = -16,        /* a push refused as not a fast-forward: the branch moved */
 	HH_ENOTINSTALLED = -17,    /* a program healhook runs is not installed where it looks */
 	HH_ETIMEOUT = -18,         /* a deadline passed */
+	HH_EAGAIN = -19, /* a service answered 429 or 5xx, or not at all: a retry may help */
 };
 
 /* Records message and code for this thread; returns code. */

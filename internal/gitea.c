@@ -32,8 +32,9 @@ const char *hh_gitea_review_state(const char *event_type)
 static const char *jstr(const cJSON *o, const char *key);
 
 /*
- * Performs one API call; on 2xx *json is the parsed answer (caller frees). Returns 0, -2 when
- * a retry may help (no answer, 429 or 5xx), -1 otherwise; the error names the call and
+ * Performs one API call; on 2xx *json is the parsed answer (caller frees). Returns 0,
+ * HH_EAGAIN when a retry may help (no answer, 429 or 5xx), -1 otherwise; the error names the
+ * call and
  * carries Gitea's "message" when the answer has one.
  */
 static int api(const hh_gitea *g, const char *method, const char *path, const char *body,
@@ -68,17 +69,19 @@ static int api(const hh_gitea *g, const char *method, const char *path, const ch
 	req.timeout_ms = (g->timeout_s > 0 ? g->timeout_s : 10) * 1000;
 	req.connect_timeout_ms = req.timeout_ms < 5000 ? req.timeout_ms : 5000;
 	if (hh_http_do(&req, &resp) < 0) {
-		ret = -2;
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", hh_error_last());
+		ret = hh_fail(HH_EAGAIN, "%s", why);
 		goto out;
 	}
 	if (resp.status < 200 || resp.status >= 300) {
 		cJSON *e = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
 		const char *msg = e ? jstr(e, "message") : NULL;
-		hh_error("gitea: %s %s answered %ld%s%.200s", method, path, resp.status,
-			 msg ? ": " : "", msg ? msg : "");
+		ret = hh_fail(resp.status == 429 || resp.status >= 500 ? HH_EAGAIN : HH_ERR,
+			      "gitea: %s %s answered %ld%s%.200s", method, path, resp.status,
+			      msg ? ": " : "", msg ? msg : "");
 		cJSON_Delete(e);
-		if (resp.status == 429 || resp.status >= 500)
-			ret = -2;
 		goto out;
 	}
 	if (json) {

@@ -9,6 +9,7 @@
 #ifndef HH_GITEA_H
 #define HH_GITEA_H
 
+#include "internal/error.h"
 #include "internal/ci.h"
 #include "internal/findings.h"
 
@@ -31,15 +32,15 @@ int hh_gitea_review_findings(const hh_gitea *g, const char *repo, long pr, const
 
 /*
  * POST a comment (Markdown body, non-empty) on issue/PR number n of repo ("owner/name").
- * Returns 0; -2 when a retry may help (no answer, 429, 5xx); -1 otherwise (bad arguments,
- * another answer), with the error set (it carries Gitea's message).
+ * Returns 0; HH_EAGAIN when a retry may help (no answer, 429, 5xx); -1 otherwise (bad
+ * arguments, another answer), with the error set (it carries Gitea's message).
  */
 int hh_gitea_comment(const hh_gitea *g, const char *repo, long n, const char *body);
 
 /*
  * POST a commit status (context "healhook") on sha (lowercase hex, 7 to 64 digits).
  * state: pending, success, error, failure, warning. description and target_url may be NULL.
- * Returns 0, -2 or -1 like hh_gitea_comment().
+ * Returns 0, HH_EAGAIN or -1 like hh_gitea_comment().
  */
 int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const char *state,
 		    const char *description, const char *target_url);
@@ -49,8 +50,8 @@ int hh_gitea_status(const hh_gitea *g, const char *repo, const char *sha, const 
  * out (healhook's own context included; hh_ci_judge() leaves it out): the `statuses` list of
  * GET /repos/{owner}/{repo}/commits/{sha}/status, read page by page (limit 50) until a page
  * is empty or brings no new context (at most 100 pages and HH_CI_MAX_CONTEXTS contexts).
- * Returns 0; -2 when a retry may help; -1 otherwise, with the error set. out may hold part of
- * the list after an error.
+ * Returns 0; HH_EAGAIN when a retry may help; -1 otherwise, with the error set. out may hold part
+ * of the list after an error.
  */
 int hh_gitea_commit_statuses(const hh_gitea *g, const char *repo, const char *sha,
 			     hh_ci_statuses *out);

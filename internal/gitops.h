@@ -141,8 +141,10 @@ int hh_mirror_build_commit(hh_mirror *m, const char *base_sha, const char *path,
 
 /*
  * Pushes sha: points local_ref (in the mirror) at it, then pushes local_ref:remote_ref
- * ("+" when force). Without force a non-fast-forward is refused. A ref refused by the remote
- * (hook, protected branch, non-fast-forward) is an error with the remote's words.
+ * ("+" when force). Without force a non-fast-forward is refused: HH_EREJECTED (libgit2 found
+ * the remote's tip no ancestor of sha, or unknown in the mirror, or the remote refused the ref
+ * as "non-fast-forward"). Any other refusal (hook, protected branch) is HH_ERR; both carry
+ * the remote's words.
  */
 int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const char *local_ref,
 		   const char *remote_ref, int force);
@@ -196,10 +198,11 @@ typedef struct hh_git_script {
 	const struct hh_rscript *pre, *post;
 	const char *cwd;
 	long close_wait_ms;
-	int ran;         /* a stream was opened */
-	int status;      /* its exit status (-1: killed, lost, or not closed yet) */
-	int failed_step; /* 0, or the merged script's step that failed */
-	hh_buf err;      /* its stderr tail */
+	int ran;           /* a stream was opened */
+	int status;        /* its exit status (-1: killed, lost, or not closed yet) */
+	int failed_step;   /* 0, or the merged script's step that failed (hh_fail) */
+	int rejected_step; /* 0, or the merged script's step that said hh_reject (rscript.h) */
+	hh_buf err;        /* its stderr tail */
 } hh_git_script;
 void hh_git_channel_scripted(hh_git_channel *ch, hh_git_script *gs);
 void hh_git_script_release(hh_git_script *gs);

@@ -88,6 +88,7 @@ static int sc_open(void *ctx, const char *const *argv, void **stream)
 	gs->ran = 1;
 	gs->status = -1;
 	gs->failed_step = 0;
+	gs->rejected_step = 0;
 	hh_buf_clear(&gs->err);
 	*stream = ss;
 	ss = NULL;
@@ -120,6 +121,8 @@ static int sc_close(void *stream)
 	gs->status = hh_stream_close_keep_err(ss->s, &gs->err);
 	k = gs->status - HH_RSCRIPT_FAIL_BASE;
 	gs->failed_step = k >= 1 && k <= steps ? k : 0;
+	k = gs->status - HH_RSCRIPT_REJECT_BASE;
+	gs->rejected_step = k >= 1 && k <= steps ? k : 0;
 	free(ss);
 	return gs->status;
 }

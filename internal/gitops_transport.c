@@ -37,6 +37,7 @@ struct op_ctx {
 	hh_buf refused;    /* "refs/heads/x: reason" per ref the remote refused */
 	int chan_failed;   /* the channel itself failed (its error is in libgit2's) */
 	int answered;      /* the channel's service sent at least one byte */
+	int nonff;         /* a ref refused as "non-fast-forward" (receive-pack's reason token) */
 };
 
 static void op_ctx_release(struct op_ctx *c)
@@ -174,8 +175,10 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct op_ctx *c = payload;
 
-	if (status)
+	if (status) {
 		hh_buf_printf(&c->refused, "%s%s: %s", c->refused.len ? "; " : "", refname, status);
+		c->nonff |= strcmp(status, "non-fast-forward") == 0;
+	}
 	return 0;
 }
 
@@ -462,6 +465,16 @@ out:
 	return rc;
 }
 
+/* The last error again, with code HH_EREJECTED; returns it. */
+static int rejected(void)
+{
+	char *m = hh_strdup(hh_error_last());
+	int rc = hh_fail(HH_EREJECTED, "%s", m ? m : "git: push refused: not a fast-forward");
+
+	free(m);
+	return rc;
+}
+
 int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const char *local_ref,
 		   const char *remote_ref, int force)
 {
@@ -480,8 +493,10 @@ int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const
 		goto out;
 	s = spec.ptr;
 	if ((e = git_remote_push(remote, &specs, &po)) < 0) {
-		/* libgit2's own check (GIT_ENONFASTFORWARD) does not say the words callers match */
+		/* libgit2's own check: the remote's tip is no ancestor of sha, or unknown here */
 		op_error(&c, "push to", e == GIT_ENONFASTFORWARD ? " (non-fast-forward)" : NULL);
+		if (e == GIT_ENONFASTFORWARD)
+			rc = rejected();
 		goto out;
 	}
 	if (c.refused.len) {
@@ -490,6 +505,8 @@ int hh_mirror_push(hh_mirror *m, const hh_git_peer *peer, const char *sha, const
 		hh_error("git: push to %s refused: %s%s%s", name.ptr, c.refused.ptr,
 			 c.remote_msg.len ? "; remote said: " : "",
 			 c.remote_msg.len ? c.remote_msg.ptr : "");
+		if (c.nonff)
+			rc = rejected();
 		goto out;
 	}
 	rc = 0;

@@ -186,6 +186,7 @@ const char *hh_error_name(enum hh_err code)
 	case HH_EREJECTED: return "rejected";
 	case HH_ENOTINSTALLED: return "not-installed";
 	case HH_ETIMEOUT: return "timeout";
+	case HH_EAGAIN: return "again";
 	}
 	return "error";
 }

@@ -189,8 +189,8 @@ static int pause_until(hh_notifier *n, int64_t at)
 }
 
 /*
- * One attempt of a delivery. Returns 0 on success, 1 when a retry may help (then
- * *retry_after_ms may be set from the answer), -1 when it will not; the error is set.
+ * One attempt of a delivery. Returns 0 on success, HH_EAGAIN when a retry may help (then
+ * *retry_after_ms may be set from the answer), HH_ERR when it will not; the error is set.
  */
 typedef int (*try_fn)(hh_notifier *n, const void *arg, long timeout_ms, long *retry_after_ms);
 
@@ -235,8 +235,7 @@ static int try_telegram(hh_notifier *n, const void *varg, long timeout_ms, long 
 	if (hh_http_do(&req, &resp) < 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", hh_error_last());
-		hh_error("telegram chat %s: %s", a->chat, why);
-		rc = 1;
+		rc = hh_fail(HH_EAGAIN, "telegram chat %s: %s", a->chat, why);
 		goto out;
 	}
 	j = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
@@ -248,8 +247,9 @@ static int try_telegram(hh_notifier *n, const void *varg, long timeout_ms, long 
 		}
 	}
 	v = cJSON_GetObjectItemCaseSensitive(j, "description");
-	hh_error("telegram chat %s: sendMessage answered %ld%s%.200s", a->chat, resp.status,
-		 cJSON_IsString(v) ? ": " : "", cJSON_IsString(v) ? v->valuestring : "");
+	rc = hh_fail(resp.status == 429 || resp.status >= 500 ? HH_EAGAIN : HH_ERR,
+		     "telegram chat %s: sendMessage answered %ld%s%.200s", a->chat, resp.status,
+		     cJSON_IsString(v) ? ": " : "", cJSON_IsString(v) ? v->valuestring : "");
 	if (resp.status == 429) {
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "parameters");
 		const cJSON *ra = cJSON_GetObjectItemCaseSensitive(p, "retry_after");
@@ -257,9 +257,6 @@ static int try_telegram(hh_notifier *n, const void *varg, long timeout_ms, long 
 			*retry_after_ms = (long)(ra->valuedouble * 1000);
 		else if (resp.retry_after > 0)
 			*retry_after_ms = resp.retry_after * 1000;
-		rc = 1;
-	} else if (resp.status >= 500) {
-		rc = 1;
 	}
 out:
 	cJSON_Delete(j);
@@ -296,7 +293,7 @@ static int try_comment(hh_notifier *n, const void *varg, long timeout_ms, long *
 	(void)retry_after_ms;
 	gitea_client(n, timeout_ms, &g);
 	rc = hh_gitea_comment(&g, a->n->repo, a->n->pr_number, a->body);
-	return rc == 0 ? 0 : rc == -2 ? 1 : -1;
+	return rc == 0 || rc == HH_EAGAIN ? rc : HH_ERR;
 }
 
 static int try_status(hh_notifier *n, const void *varg, long timeout_ms, long *retry_after_ms)
@@ -309,7 +306,7 @@ static int try_status(hh_notifier *n, const void *varg, long timeout_ms, long *r
 	(void)retry_after_ms;
 	gitea_client(n, timeout_ms, &g);
 	rc = hh_gitea_status(&g, a->n->repo, a->n->commit_sha, a->state, a->body, target);
-	return rc == 0 ? 0 : rc == -2 ? 1 : -1;
+	return rc == 0 || rc == HH_EAGAIN ? rc : HH_ERR;
 }
 
 static void count(hh_notifier *n, int ok)
@@ -358,7 +355,7 @@ static void deliver(hh_notifier *n, const hh_notice *notice, const char *what, t
 			       hh_outcome_name(notice->outcome), "job", job, "attempts", att, NULL);
 			return;
 		}
-		if (rc < 0 || i >= HH_NOTIFY_ATTEMPTS)
+		if (rc != HH_EAGAIN || i >= HH_NOTIFY_ATTEMPTS)
 			break;
 		snprintf(last, sizeof(last), "%s", hh_error_last());
 		wait = retry_after > 0 ? retry_after : backoff;

@@ -86,7 +86,7 @@ int hh_pl_fail(struct run *x, const char *reason, const char *fmt, ...)
 	hh_log(HH_LOG_WARN, "job.failed", "job", id, "repo", x->job->repo, "file", x->job->file,
 	       "reason", reason, "detail", x->job->detail, NULL);
 	hh_pipeline_notify(x->p, x->job, outcome_of(reason), NULL);
-	return hh_pl_save(x, HH_JOB_FAILED) < 0 ? -1 : 1;
+	return hh_pl_save(x, HH_JOB_FAILED) < 0 ? -1 : HH_PL_ENDED;
 }
 
 void hh_pipeline_notify(hh_pipeline *p, const hh_job *job, enum hh_outcome o, const char *detail)
@@ -280,8 +280,8 @@ char *hh_pipeline_commit_message(const hh_job *job, const char *fingerprint)
 	return hh_buf_detach(&b);
 }
 
-/* Pushes the job's commit. Returns 0 when it landed, 1 when the branch moved (the caller may
- * rebuild), or the result of hh_pl_fail(). */
+/* Pushes the job's commit. Returns 0 when it landed, HH_EREJECTED when the branch moved (the
+ * caller may rebuild), or the result of hh_pl_fail(). */
 int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 {
 	char ref[64];
@@ -290,13 +290,9 @@ int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix)
 	snprintf(ref, sizeof(ref), "refs/healhook/jobs/%lld%s", x->job->id, ref_suffix);
 	if (x->repo->push_via == HH_PUSH_VIA_MIRROR) {
 		char *dst = hh_asprintf("refs/heads/%s", x->job->branch);
-		if (hh_mirror_push(x->m, &x->peer, sha, ref, dst, 0) < 0) {
-			const char *e = hh_error_last();
-			rc = strstr(e, "fast-forward") || strstr(e, "fetch first") ||
-					     strstr(e, "non-fast")
-				     ? 2
-				     : hh_pl_fail(x, "push-failed", "%s", e);
-		}
+		if ((rc = hh_mirror_push(x->m, &x->peer, sha, ref, dst, 0)) < 0 &&
+		    rc != HH_EREJECTED)
+			rc = hh_pl_fail(x, "push-failed", "%s", hh_error_last());
 		free(dst);
 		return rc;
 	}
@@ -375,7 +371,7 @@ static int land(struct run *x, const char *base_in, const hh_buf *before, const 
 			break;
 		}
 		rc = hh_pl_push(x, sha, "");
-		if (rc != 2)
+		if (rc != HH_EREJECTED)
 			break;
 		/* The branch moved: rebuild on the new tip if the target is unchanged there. */
 		if (attempt + 1 >= MAX_REBUILDS) {
@@ -460,13 +456,133 @@ void hh_pl_close(struct run *x)
 	x->fixer_path = NULL;
 }
 
-int hh_pipeline_run(hh_pipeline *p, hh_job *job)
+/* L3: fixer runs per repository in any sliding window, counted in the store. 0 to go on, else
+ * HH_PL_ENDED (state waiting) or -1. */
+static int budget(struct run *x)
 {
-	const hh_config *cfg = p->cfg;
-	struct run x = {0};
+	hh_pipeline *p = x->p;
+	hh_job *job = x->job;
+	long long t = p->now ? p->now : (long long)time(NULL);
+	long long used = hh_store_fix_runs_since(p->store, job->repo, t - x->repo->rate_window);
+
+	if (used < x->repo->max_fixes_per_hour)
+		return 0;
+	set_str(&job->reason, "rate-limited");
+	free(job->detail);
+	job->detail = hh_asprintf("%lld fixer runs in the last %lds (max-fixes-per-hour %ld)", used,
+				  x->repo->rate_window, x->repo->max_fixes_per_hour);
+	/* One notice when the budget trips, not one per waiting job. */
+	if (!hh_store_repo_has_waiting(p->store, job->repo))
+		hh_pipeline_notify(p, job, HH_OUT_BUDGET, NULL);
+	return hh_pl_save(x, HH_JOB_WAITING) < 0 ? -1 : HH_PL_ENDED;
+}
+
+/* The checks before any connection: the configuration, the path, a frozen repository, the L3
+ * budget. 0 to go on, else the run's result. */
+static int admit(struct run *x)
+{
+	hh_pipeline *p = x->p;
+	hh_job *job = x->job;
+	int frozen;
+
+	x->repo = hh_config_repo(p->cfg, job->repo);
+	if (!x->repo)
+		return hh_pl_fail(x, "repo-not-configured", "no [repo \"%s\"] in the configuration",
+				  job->repo);
+	if (hh_guard_path(x->repo, job->file))
+		return hh_pl_fail(x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow",
+				  job->file, job->repo);
+	if (!x->repo->host)
+		return hh_pl_fail(x, "preflight-failed", "repo.%s.host is not set", job->repo);
+	if (!p->cfg->state_dir)
+		return hh_pl_fail(x, "error", "state.dir is not set");
+	if (!p->store)
+		return 0;
+	/* A frozen repository takes no heal until `healhook unfreeze` (the worker never claims
+	 * its jobs; this stops `healhook heal` too). */
+	if ((frozen = hh_store_repo_frozen(p->store, job->repo)) < 0)
+		return -1;
+	if (frozen)
+		return hh_pl_fail(x, "repo-frozen",
+				  "%s is frozen; run 'healhook unfreeze %s' to let it heal again",
+				  job->repo, job->repo);
+	return budget(x);
+}
+
+/* Connect, sync, fixer, judge, check, land. 0 when landed, else the run's result. */
+static int heal(struct run *x)
+{
+	hh_pipeline *p = x->p;
+	hh_job *job = x->job;
 	hh_buf before = HH_BUF_INIT, after = HH_BUF_INIT;
 	char base[41], *work = NULL;
 	int rc, kind;
+
+	job->attempts++;
+	if ((rc = hh_pl_save(x, HH_JOB_FIXING)) != 0)
+		return rc;
+	if (!p->dry_run)
+		hh_pipeline_notify(p, job, HH_OUT_START, NULL);
+	if ((rc = hh_pl_connect(x, 1)) != 0)
+		goto out;
+	if (hh_mirror_resolve(x->m, job->branch, base) < 0) {
+		rc = hh_pl_fail(x, "preflight-failed", "branch '%s' not found: %s", job->branch,
+				hh_error_last());
+		goto out;
+	}
+	set_str(&job->base_sha, base);
+	if ((rc = hh_pl_target_at(x, base, &before, &kind)) != 0)
+		goto out;
+	hh_pl_stage(x, "sync", base);
+	if (p->store && hh_store_fix_run_add(p->store, job->repo, job->id,
+					     p->now ? p->now : (long long)time(NULL)) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if ((rc = hh_pl_fix(x, &before, kind, &after)) != 0)
+		goto out;
+	work = hh_asprintf("%s/work", x->scratch);
+	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
+		rc = hh_pl_unchanged(x);
+		goto out;
+	}
+	hh_pl_stage(x, "judge", NULL);
+	if ((rc = run_check(x, work)) != 0)
+		goto out;
+	hh_pl_stage(x, "check", NULL);
+	rc = land(x, base, &before, &after);
+out:
+	free(work);
+	hh_buf_release(&before);
+	hh_buf_release(&after);
+	return rc;
+}
+
+/* Records a landed fix as pushed (not with dry_run). */
+static int pushed(struct run *x)
+{
+	hh_job *job = x->job;
+	char id[24];
+
+	/* Nothing of the job may be left on the host once pushed is stored: a restart resumes a
+	 * pushed job with its health watch and has no scratch path to clean any more. */
+	hh_pl_close(x);
+	set_str(&job->detail, NULL);
+	if (x->p->dry_run)
+		return HH_PL_LANDED;
+	if (hh_pl_save(x, HH_JOB_PUSHED) < 0)
+		return -1;
+	snprintf(id, sizeof(id), "%lld", job->id);
+	hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch", job->branch,
+	       "file", job->file, "commit", job->commit_sha, NULL);
+	hh_pipeline_notify(x->p, job, HH_OUT_PUSHED, NULL);
+	return HH_PL_LANDED;
+}
+
+int hh_pipeline_run(hh_pipeline *p, hh_job *job)
+{
+	struct run x = {0};
+	int rc;
 
 	x.p = p;
 	x.job = job;
@@ -477,118 +593,10 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	p->seconds = 0;
 	set_str(&job->reason, NULL);
 	set_str(&job->detail, NULL);
-
-	x.repo = hh_config_repo(cfg, job->repo);
-	if (!x.repo) {
-		rc = hh_pl_fail(&x, "repo-not-configured", "no [repo \"%s\"] in the configuration",
-				job->repo);
-		goto out;
-	}
-	if (hh_guard_path(x.repo, job->file)) {
-		rc = hh_pl_fail(&x, "path-not-allowed", "'%s' is not allowed by repo.%s.allow",
-				job->file, job->repo);
-		goto out;
-	}
-	if (!x.repo->host) {
-		rc = hh_pl_fail(&x, "preflight-failed", "repo.%s.host is not set", job->repo);
-		goto out;
-	}
-	if (!cfg->state_dir) {
-		rc = hh_pl_fail(&x, "error", "state.dir is not set");
-		goto out;
-	}
-	/* A frozen repository takes no heal until `healhook unfreeze` (the worker never claims
-	 * its jobs; this stops `healhook heal` too). */
-	if (p->store) {
-		int frozen = hh_store_repo_frozen(p->store, job->repo);
-		if (frozen < 0) {
-			rc = -1;
-			goto out;
-		}
-		if (frozen) {
-			rc = hh_pl_fail(&x, "repo-frozen",
-					"%s is frozen; run 'healhook unfreeze %s' "
-					"to let it heal again",
-					job->repo, job->repo);
-			goto out;
-		}
-	}
-	/* L3: fixer runs per repository in any sliding window, counted in the store. */
-	if (p->store) {
-		long long t = p->now ? p->now : (long long)time(NULL);
-		long long used = hh_store_fix_runs_since(p->store, job->repo,
-							 t - x.repo->rate_window);
-		if (used >= x.repo->max_fixes_per_hour) {
-			set_str(&job->reason, "rate-limited");
-			free(job->detail);
-			job->detail = hh_asprintf(
-				"%lld fixer runs in the last %lds (max-fixes-per-hour "
-				"%ld)",
-				used, x.repo->rate_window, x.repo->max_fixes_per_hour);
-			/* One notice when the budget trips, not one per waiting job. */
-			if (!hh_store_repo_has_waiting(p->store, job->repo))
-				hh_pipeline_notify(p, job, HH_OUT_BUDGET, NULL);
-			rc = hh_pl_save(&x, HH_JOB_WAITING) < 0 ? -1 : 1;
-			goto out;
-		}
-	}
-	job->attempts++;
-	if ((rc = hh_pl_save(&x, HH_JOB_FIXING)) != 0)
-		goto out;
-	if (!p->dry_run)
-		hh_pipeline_notify(p, job, HH_OUT_START, NULL);
-	if ((rc = hh_pl_connect(&x, 1)) != 0)
-		goto out;
-	if (hh_mirror_resolve(x.m, job->branch, base) < 0) {
-		rc = hh_pl_fail(&x, "preflight-failed", "branch '%s' not found: %s", job->branch,
-				hh_error_last());
-		goto out;
-	}
-	set_str(&job->base_sha, base);
-	if ((rc = hh_pl_target_at(&x, base, &before, &kind)) != 0)
-		goto out;
-	hh_pl_stage(&x, "sync", base);
-	if (p->store && hh_store_fix_run_add(p->store, job->repo, job->id,
-					     p->now ? p->now : (long long)time(NULL)) < 0) {
-		rc = -1;
-		goto out;
-	}
-
-	if ((rc = hh_pl_fix(&x, &before, kind, &after)) != 0)
-		goto out;
-	work = hh_asprintf("%s/work", x.scratch);
-	if (after.len == before.len && memcmp(after.ptr, before.ptr, after.len) == 0) {
-		rc = hh_pl_unchanged(&x);
-		goto out;
-	}
-	hh_pl_stage(&x, "judge", NULL);
-	if ((rc = run_check(&x, work)) != 0)
-		goto out;
-	hh_pl_stage(&x, "check", NULL);
-	if ((rc = land(&x, base, &before, &after)) != 0)
-		goto out;
-	/* Nothing of the job may be left on the host once pushed is stored: a restart resumes a
-	 * pushed job with its health watch and has no scratch path to clean any more. */
-	hh_pl_close(&x);
-	set_str(&job->detail, NULL);
-	if (!p->dry_run) {
-		char id[24];
-		if (hh_pl_save(&x, HH_JOB_PUSHED) < 0) {
-			rc = -1;
-			goto out;
-		}
-		snprintf(id, sizeof(id), "%lld", job->id);
-		hh_log(HH_LOG_INFO, "job.pushed", "job", id, "repo", job->repo, "branch",
-		       job->branch, "file", job->file, "commit", job->commit_sha, NULL);
-		hh_pipeline_notify(p, job, HH_OUT_PUSHED, NULL);
-	}
-	rc = 0;
-out:
+	if ((rc = admit(&x)) == 0 && (rc = heal(&x)) == 0)
+		rc = pushed(&x);
 	p->seconds = now_s() - x.t0;
 	hh_pl_close(&x);
-	free(work);
-	hh_buf_release(&before);
-	hh_buf_release(&after);
 	hh_buf_release(&x.stages);
 	return rc;
 }

@@ -44,19 +44,26 @@ typedef struct hh_pipeline {
 	double seconds;  /* from start to the end of the push */
 } hh_pipeline;
 
+/* What the functions below return; < 0 (HH_ERR) when the job's state could not be stored. */
+enum hh_pl_result {
+	HH_PL_LANDED = 0, /* run: the fix landed; after_push: healed, or pushed with no watch */
+	HH_PL_ENDED = 1,  /* the job ended otherwise, or waits: see job->state and job->reason */
+};
+
 /*
  * Runs job (its repo, branch, file, type, message are read; state, reason, detail, base_sha,
- * commit_sha, diff_lines, output_tail, stages and attempts are updated). Returns 0 when the
- * fix landed (state pushed; with dry_run: checked, state unchanged), 1 when the job ended
- * otherwise (see job->state and job->reason), -1 when its state could not be stored.
+ * commit_sha, diff_lines, output_tail, stages and attempts are updated). Returns HH_PL_LANDED
+ * when the fix landed (state pushed; with dry_run: checked, state unchanged), HH_PL_ENDED when
+ * the job ended otherwise (see job->state and job->reason), -1 when its state could not be
+ * stored.
  */
 int hh_pipeline_run(hh_pipeline *p, hh_job *job);
 
 /*
  * After a landed fix (state pushed): CI wait for a PR head with ci-wait, else the health watch
  * when health-url is set; reverts when it fails. Ends in pushed, healed, reverted or
- * revert-failed (the repository then frozen). Returns 0 healed/pushed, 1 otherwise, -1 when
- * the state could not be stored.
+ * revert-failed (the repository then frozen). Returns HH_PL_LANDED healed/pushed, HH_PL_ENDED
+ * otherwise (a watch cut short by p->stop included), -1 when the state could not be stored.
  */
 int hh_pipeline_after_push(hh_pipeline *p, hh_job *job);
 
@@ -64,7 +71,8 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job);
  * Resumes a job a restart found in progress: fixing/committed (the commit is checked on the
  * branch: landed → after_push, else the host's scratch directory is removed and the job queued
  * again once), watching (the watch starts again), reverting (finishes the revert; an existing
- * revert commit is found by its trailer, never pushed twice).
+ * revert commit is found by its trailer, never pushed twice). Returns like
+ * hh_pipeline_after_push.
  */
 int hh_pipeline_resume(hh_pipeline *p, hh_job *job);
 

@@ -233,7 +233,7 @@ static int revert(struct run *x)
 			hh_pl_stage(x, "revert", sha);
 			return 0;
 		}
-		if (rc != 2)
+		if (rc != HH_EREJECTED)
 			return rc;
 		if (attempt + 1 >= MAX_REBUILDS)
 			return hh_pl_fail(x, "revert-failed", "%s kept moving; revert gave up",
@@ -260,7 +260,7 @@ static int revert_failed(struct run *x, const char *why)
 	if (hh_pl_save(x, HH_JOB_REVERT_FAILED) < 0)
 		return -1;
 	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_FAILED, NULL);
-	return 1;
+	return HH_PL_ENDED;
 }
 
 /*
@@ -286,7 +286,7 @@ static int revert_unhealthy(struct run *x, const char *seen)
 		return -1;
 	log_job(x->job, "job.revert-unhealthy", why);
 	hh_pipeline_notify(x->p, x->job, HH_OUT_REVERT_UNHEALTHY, NULL);
-	return 1;
+	return HH_PL_ENDED;
 }
 
 /* From reverting: build/push the revert, watch again, settle. */
@@ -314,7 +314,7 @@ static int do_revert(struct run *x, const char *why)
 	if (x->repo->health_url && !x->job->pr_head) {
 		v = watch(x, x->job->revert_sha, &w);
 		if (v == HH_VERDICT_STOPPED)
-			return 1;
+			return HH_PL_ENDED;
 		hh_pl_stage(x, "watch-revert", NULL);
 		if (v != HH_VERDICT_HEALTHY)
 			return revert_unhealthy(x, w.why);
@@ -335,7 +335,7 @@ static int do_revert(struct run *x, const char *why)
 		hh_pipeline_notify(x->p, x->job, HH_OUT_FROZEN, m);
 		free(m);
 	}
-	return 1;
+	return HH_PL_ENDED;
 }
 
 int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
@@ -344,16 +344,16 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 	hh_health_watch w;
 	enum hh_health_verdict v;
 	char why[2048];
-	int rc = 0;
+	int rc = HH_PL_LANDED;
 
 	init_run(&x, p, job);
 	if (!x.repo) {
 		hh_buf_release(&x.stages);
-		return 0;
+		return HH_PL_LANDED;
 	}
 	if (job->pr_head) {
 		if (!x.repo->ci_wait || !p->cfg->gitea_url) {
-			rc = hh_pl_save(&x, HH_JOB_PUSHED) < 0 ? -1 : 0;
+			rc = hh_pl_save(&x, HH_JOB_PUSHED) < 0 ? -1 : HH_PL_LANDED;
 			goto out;
 		}
 		if (hh_pl_save(&x, HH_JOB_WATCHING) < 0) {
@@ -362,12 +362,12 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 		}
 		rc = ci_wait(&x, why, sizeof(why));
 		if (rc < 0) {
-			rc = 1;
+			rc = HH_PL_ENDED;
 			goto out;
 		}
 		hh_pl_stage(&x, "ci", NULL);
 		if (rc == 1) {
-			rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
+			rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : HH_PL_LANDED;
 			log_job(job, "job.healed", why);
 			hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 			goto out;
@@ -376,7 +376,7 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 		goto out;
 	}
 	if (!x.repo->health_url) {
-		rc = hh_pl_save(&x, HH_JOB_PUSHED) < 0 ? -1 : 0;
+		rc = hh_pl_save(&x, HH_JOB_PUSHED) < 0 ? -1 : HH_PL_LANDED;
 		goto out;
 	}
 	if (hh_pl_save(&x, HH_JOB_WATCHING) < 0) {
@@ -385,12 +385,12 @@ int hh_pipeline_after_push(hh_pipeline *p, hh_job *job)
 	}
 	v = watch(&x, job->commit_sha, &w);
 	if (v == HH_VERDICT_STOPPED) {
-		rc = 1; /* shutting down: the watch resumes after the restart */
+		rc = HH_PL_ENDED; /* shutting down: the watch resumes after the restart */
 		goto out;
 	}
 	hh_pl_stage(&x, "watch", NULL);
 	if (v == HH_VERDICT_HEALTHY) {
-		rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : 0;
+		rc = hh_pl_save(&x, HH_JOB_HEALED) < 0 ? -1 : HH_PL_LANDED;
 		log_job(job, "job.healed", NULL);
 		hh_pipeline_notify(p, job, HH_OUT_HEALED, NULL);
 		goto out;
@@ -406,12 +406,12 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 {
 	struct run x;
 	char tip[41];
-	int rc = 1, landed = 0;
+	int rc = HH_PL_ENDED, landed = 0;
 
 	init_run(&x, p, job);
 	if (!x.repo || job->state == HH_JOB_QUEUED) {
 		hh_buf_release(&x.stages);
-		return 1;
+		return HH_PL_ENDED;
 	}
 	log_job(job, "job.resume", hh_job_state_name(job->state));
 	switch (job->state) {
@@ -443,7 +443,7 @@ int hh_pipeline_resume(hh_pipeline *p, hh_job *job)
 			return hh_pipeline_after_push(p, job);
 		}
 		if (job->attempts < 2) {
-			rc = hh_pl_save(&x, HH_JOB_QUEUED) < 0 ? -1 : 1;
+			rc = hh_pl_save(&x, HH_JOB_QUEUED) < 0 ? -1 : HH_PL_ENDED;
 			log_job(job, "job.requeued", "interrupted before its push");
 		} else {
 			rc = hh_pl_fail(&x, "interrupted", "interrupted %d times before its push",

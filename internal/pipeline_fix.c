@@ -221,7 +221,7 @@ static int fix_prepare(struct run *x, struct fix *f, const hh_buf *before, int k
 		goto out;
 	if (hh_fixer_argv(&f->argv, cfg, ppath, x->job->file, ollama) < 0 ||
 	    hh_fixer_env(&f->env, home, ollama) < 0) {
-		hh_error("fixer.command: %s", hh_error_last());
+		hh_error_wrap("fixer.command");
 		goto out;
 	}
 	snprintf(f->tsz, sizeof(f->tsz), "%zu", before->len);

@@ -34,7 +34,17 @@ static const char step_worktree[] =
 static const char step_shallow[] = "[ \"$hh_r\" = \"$(printf 'true\\nfalse')\" ] || hh_fail";
 static const char step_fetch[] = "git fetch --quiet --prune origin </dev/null >&2 || hh_fail";
 
-static const char step_push[] = "\"$1\" \"$2\" \"$3\" \"$4\" </dev/null >&2 || hh_fail";
+/* "$@" is {git, push, origin, refs/healhook/pending:refs/heads/BRANCH}. A refused push is
+ * hh_reject when origin's branch moved: its tip is no ancestor of the commit pushed (or not
+ * even known here, git's "fetch first"). Decided from the refs, never from git's words. */
+static const char step_push[] = "if ! \"$1\" \"$2\" \"$3\" \"$4\" </dev/null >&2; then\n"
+				"\thh_o=$(git ls-remote \"$3\" \"${4#*:}\" </dev/null) || hh_fail\n"
+				"\thh_o=${hh_o%%[!0-9a-f]*}\n"
+				"\t[ -n \"$hh_o\" ] || hh_fail\n"
+				"\tgit merge-base --is-ancestor \"$hh_o\" \"${4%%:*}\" </dev/null "
+				">/dev/null 2>&1 && hh_fail\n"
+				"\thh_reject\n"
+				"fi";
 static const char step_verify[] = "hh_o=$(git ls-remote origin \"$1\" </dev/null) || hh_fail\n"
 				  "case \"$hh_o\" in \"$2\"*) ;; *) hh_fail ;; esac";
 static const char step_clean[] = "git update-ref -d refs/healhook/pending </dev/null >&2\n"
@@ -160,7 +170,8 @@ out:
 	return rc;
 }
 
-/* Pushes sha through the host: 0 landed, 2 the branch moved, else hh_pl_fail's result. */
+/* Pushes sha through the host: 0 landed, HH_EREJECTED the branch moved, else hh_pl_fail's
+ * result. */
 int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 {
 	const char *path = hh_remote_path(x->r);
@@ -191,17 +202,14 @@ int hh_pl_host_push(struct run *x, const char *sha, const char *ref)
 	x->peer.channel = &x->ch;
 	x->peer.path = path;
 	rc = hh_mirror_push(x->m, &x->peer, sha, ref, "refs/healhook/pending", 1);
-	if (rc < 0 && gs.failed_step != s_push && gs.failed_step != s_verify) {
+	if (rc < 0 && gs.failed_step != s_push && gs.failed_step != s_verify &&
+	    gs.rejected_step != s_push) {
 		rc = hh_pl_fail(x, "push-failed", "cannot send the commit to the host: %s",
 				hh_error_last());
+	} else if (gs.rejected_step == s_push) {
+		rc = hh_fail(HH_EREJECTED, "origin's %s moved: the push is no fast-forward", head);
 	} else if (gs.failed_step == s_push) {
-		/* the whole stderr: git's hints after the "[rejected]" line fill its tail */
-		const char *e = gs.err.ptr ? gs.err.ptr : "";
-		rc = strstr(e, "non-fast-forward") || strstr(e, "fetch first") ||
-				     strstr(e, "[rejected]")
-			     ? 2
-			     : hh_pl_fail(x, "push-failed", "git push on the host failed: %s",
-					  err_tail(&gs));
+		rc = hh_pl_fail(x, "push-failed", "git push on the host failed: %s", err_tail(&gs));
 	} else if (gs.failed_step == s_verify || gs.status != 0) {
 		rc = hh_pl_fail(x, "push-failed", "origin's %s is not %.12s after the push", head,
 				sha);

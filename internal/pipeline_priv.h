@@ -30,7 +30,7 @@ struct run {
 void hh_pl_stage(struct run *x, const char *name, const char *note);
 /* Writes the job with state to the store. 0, or -1 when it could not be stored. */
 int hh_pl_save(struct run *x, enum hh_job_state state);
-/* Ends the job as failed with reason and detail; returns 1 (-1 if unsaved). */
+/* Ends the job as failed with reason and detail; returns HH_PL_ENDED (-1 if unsaved). */
 int hh_pl_fail(struct run *x, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hh_pl_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
@@ -39,7 +39,8 @@ const char *hh_pl_tail(const hh_exec_result *res);
 int hh_pl_connect(struct run *x, int with_preflight);
 int hh_pl_sync(struct run *x);
 int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind);
-/* Pushes sha to the job's branch; 0 landed, 2 the branch moved, else hh_pl_fail's result. */
+/* Pushes sha to the job's branch; 0 landed, HH_EREJECTED the branch moved (nothing recorded:
+ * the caller rebuilds or gives up), else hh_pl_fail's result. */
 int hh_pl_push(struct run *x, const char *sha, const char *ref_suffix);
 void hh_pl_close(struct run *x);
 /* pipeline_host.c (push-via = host): sync and push as one remote script each. */

@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* hh_fail exits with the base + the current step's number (set before each step). */
-static const char prelude[] = "hh_fail() { exit $((100 + hh_step)); }\n";
+/* hh_fail and hh_reject exit with their base + the current step's number (set before each
+ * step): HH_RSCRIPT_FAIL_BASE and HH_RSCRIPT_REJECT_BASE. */
+_Static_assert(HH_RSCRIPT_REJECT_BASE + HH_RSCRIPT_MAX_STEPS < HH_RSCRIPT_FAIL_BASE,
+	       "hh_reject's statuses run into hh_fail's");
+static const char prelude[] = "hh_fail() { exit $((100 + hh_step)); }\n"
+			      "hh_reject() { exit $((70 + hh_step)); }\n";
 
 int hh_rscript_step(hh_rscript *s, const char *name, const char *text, int n,
 		    const char *const *args)
@@ -87,6 +91,13 @@ out:
 int hh_rscript_failed_step(const hh_rscript *s, int status)
 {
 	int k = status - HH_RSCRIPT_FAIL_BASE;
+
+	return k >= 1 && k <= s->steps ? k : 0;
+}
+
+int hh_rscript_rejected_step(const hh_rscript *s, int status)
+{
+	int k = status - HH_RSCRIPT_REJECT_BASE;
 
 	return k >= 1 && k <= s->steps ? k : 0;
 }

@@ -11,7 +11,10 @@
  * which remote.h quotes word by word for ssh. Shell variables a step sets (hh_*) stay visible
  * to later steps. A step signals failure with `hh_fail`, which ends the script with exit status
  * HH_RSCRIPT_FAIL_BASE + the step's number (1-based): hh_rscript_failed_step() maps the status
- * back to the step, so the caller can give each step its own error sentence. A step with
+ * back to the step, so the caller can give each step its own error sentence. A step that finds
+ * its operation refused in the one way its caller handles (the push step: the branch moved, so
+ * the push is no fast-forward) says so with `hh_reject`, which ends the script with exit status
+ * HH_RSCRIPT_REJECT_BASE + the step's number (hh_rscript_rejected_step). A step with
  * n = HH_RSCRIPT_REST takes every argument left (it must be the last to take any).
  *
  * Ownership: the script owns copies of the step texts' pointers (they must be literals) and of
@@ -23,6 +26,7 @@
 #include "internal/buf.h"
 
 #define HH_RSCRIPT_FAIL_BASE 100
+#define HH_RSCRIPT_REJECT_BASE 70
 #define HH_RSCRIPT_MAX_STEPS 24
 #define HH_RSCRIPT_REST (-1)
 
@@ -45,6 +49,8 @@ int hh_rscript_append(hh_rscript *s, const hh_rscript *other);
 int hh_rscript_argv(const hh_rscript *s, hh_strv *out);
 /* The step (1-based) whose hh_fail gave exit status, or 0 when the status is not a step's. */
 int hh_rscript_failed_step(const hh_rscript *s, int status);
+/* The step (1-based) whose hh_reject gave exit status, or 0 when the status is not that. */
+int hh_rscript_rejected_step(const hh_rscript *s, int status);
 /* The name of step i (1-based), "?" if none. */
 const char *hh_rscript_step_name(const hh_rscript *s, int i);
 void hh_rscript_release(hh_rscript *s);

@@ -21,8 +21,10 @@
  * with synchronous=OFF, to measure what the durable commit costs. Never set it in production:
  * an acknowledged delivery may then be lost in a power failure.
  *
- * Each SQLite error is translated once, here, to "store: <what>: <sqlite message>"; a full
- * disk always says "disk full" so that intake can answer 503.
+ * Each SQLite error is translated once, here, to "store: <what>: <sqlite message>" with code
+ * HH_EBUSY when the database cannot take writes now (locked, busy, full, read-only, an I/O
+ * error, damaged or not a database: intake answers 503 so that Gitea retries), else HH_ERR; a
+ * full disk always says "disk full".
  */
 #include "internal/store.h"
 #include "internal/store_priv.h"
@@ -168,18 +170,40 @@ int hh_job_state_final(enum hh_job_state s)
 
 /* ---- errors and statement helpers ---- */
 
+static int disk_full(int code, int sys)
+{
+	return (code & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT || sys == EFBIG;
+}
+
+/* HH_EBUSY for a result code that says "not now" rather than "never" (see the top). */
+static enum hh_err code_of(int code, int sys)
+{
+	switch (code & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN: return HH_EBUSY;
+	default: return disk_full(code, sys) ? HH_EBUSY : HH_ERR;
+	}
+}
+
 /*
- * Sets the error from the connection's last failure. A full disk (SQLITE_FULL, or a write that
- * failed with ENOSPC, EDQUOT or EFBIG, the file size limit) always says "disk full".
+ * Sets the error from the connection's last failure and returns its code (code_of). A full
+ * disk (SQLITE_FULL, or a write that failed with ENOSPC, EDQUOT or EFBIG, the file size limit)
+ * always says "disk full".
  */
 int hh_st_db_error(hh_store *st, const char *what)
 {
 	int code = sqlite3_extended_errcode(st->db);
 	int sys = sqlite3_system_errno(st->db);
 
-	if ((code & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT || sys == EFBIG)
-		return hh_error("store: %s: disk full (%s)", what, sqlite3_errmsg(st->db));
-	return hh_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+	if (disk_full(code, sys))
+		return hh_fail(HH_EBUSY, "store: %s: disk full (%s)", what, sqlite3_errmsg(st->db));
+	return hh_fail(code_of(code, sys), "store: %s: %s", what, sqlite3_errmsg(st->db));
 }
 
 void hh_st_done(sqlite3_stmt *s)
@@ -315,10 +339,78 @@ int hh_store_open(hh_store **out, const char *dir)
 	return hh_store_open_like(out, dir, NULL);
 }
 
+/* Opens st->path's writer lock file and the database. Each error names the file. */
+static int open_files(hh_store *st, int create)
+{
+	char *lp = hh_asprintf("%s-writer", st->path);
+	int rc;
+
+	st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+	if (st->lockfd < 0)
+		hh_error("store: cannot open '%s': %s", lp ? lp : st->path, strerror(errno));
+	free(lp);
+	if (st->lockfd < 0)
+		return -1;
+	rc = sqlite3_open_v2(st->path, &st->db,
+			     SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	if (!st->db)
+		return hh_error("store: cannot open '%s': out of memory", st->path);
+	return hh_fail(code_of(rc, sqlite3_system_errno(st->db)), "store: cannot open '%s': %s",
+		       st->path, sqlite3_errmsg(st->db));
+}
+
+/* The connection's settings, the schema and the statements. Errors do not name the file. */
+static int set_up(hh_store *st)
+{
+	const char *nosync = getenv("HEALHOOK_BENCH_NO_FSYNC");
+	int i;
+
+	if (set_wal(st) < 0 ||
+	    exec(st,
+		 nosync && strcmp(nosync, "1") == 0 ? "PRAGMA synchronous = OFF"
+						    : "PRAGMA synchronous = FULL",
+		 "cannot set synchronous mode") < 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
+	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
+	     * on disk each was a temporary file created and unlinked per delivery */
+	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0 ||
+	    /* 256 KiB of page cache per handle (SQLite's default is 2 MiB): in WAL mode a
+	     * handle's cache is dropped whenever another handle has committed, which under
+	     * concurrent deliveries is nearly every time, so a larger one only costs memory */
+	    exec(st, "PRAGMA cache_size = -256", "cannot set cache size") < 0)
+		return -1;
+	hh_st_write_acquire(st);
+	i = hh_st_migrate(st);
+	hh_st_write_release(st);
+	if (i < 0)
+		return -1;
+	for (i = 0; i < S_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->s[i], NULL) != SQLITE_OK)
+			return hh_st_db_error(st, "cannot prepare statement");
+	return 0;
+}
+
+/* "store: cannot open '<path>': <what set_up said>", keeping its code. */
+static int name_open_error(const hh_store *st)
+{
+	const char *e = hh_error_last();
+	enum hh_err code = hh_error_code();
+	char *msg = hh_strdup(strncmp(e, "store: ", 7) == 0 ? e + 7 : e);
+
+	hh_fail(code, "store: cannot open '%s': %s", st->path, msg ? msg : "out of memory");
+	free(msg);
+	return code;
+}
+
 int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
 {
 	hh_store *st = NULL;
-	int i, ret = -1;
+	int ret = -1;
 
 	*out = NULL;
 	if (hh_pg_target())
@@ -338,28 +430,8 @@ int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
 		hh_error("out of memory");
 		goto out;
 	}
-	{
-		char *lp = hh_asprintf("%s-writer", st->path);
-
-		st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
-		if (st->lockfd < 0)
-			hh_error("store: cannot open '%s': %s", lp ? lp : st->path,
-				 strerror(errno));
-		free(lp);
-		if (st->lockfd < 0)
-			goto out;
-	}
-	if (sqlite3_open_v2(st->path, &st->db,
-			    SQLITE_OPEN_READWRITE | (ref ? 0 : SQLITE_OPEN_CREATE) |
-				    SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		if (!st->db) {
-			hh_error("store: cannot open '%s': out of memory", st->path);
-			goto out;
-		}
-		hh_error("store: cannot open '%s': %s", st->path, sqlite3_errmsg(st->db));
+	if ((ret = open_files(st, !ref)) < 0)
 		goto out;
-	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	hh_st_identity_init(st);
@@ -367,46 +439,14 @@ int hh_store_open_like(hh_store **out, const char *dir, const hh_store *ref)
 		st->dev = ref->dev;
 		st->ino = ref->ino;
 	}
-	if (set_wal(st) < 0 ||
-	    exec(st,
-		 getenv("HEALHOOK_BENCH_NO_FSYNC") &&
-				 strcmp(getenv("HEALHOOK_BENCH_NO_FSYNC"), "1") == 0
-			 ? "PRAGMA synchronous = OFF"
-			 : "PRAGMA synchronous = FULL",
-		 "cannot set synchronous mode") < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
-	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:
-	     * on disk each was a temporary file created and unlinked per delivery */
-	    exec(st, "PRAGMA temp_store = MEMORY", "cannot set temp store") < 0 ||
-	    /* 256 KiB of page cache per handle (SQLite's default is 2 MiB): in WAL mode a
-	     * handle's cache is dropped whenever another handle has committed, which under
-	     * concurrent deliveries is nearly every time, so a larger one only costs memory */
-	    exec(st, "PRAGMA cache_size = -256", "cannot set cache size") < 0)
+	if (set_up(st) < 0) {
+		ret = name_open_error(st);
 		goto out;
-	hh_st_write_acquire(st);
-	i = hh_st_migrate(st);
-	hh_st_write_release(st);
-	if (i < 0)
-		goto out;
-	for (i = 0; i < S_COUNT; i++) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &st->s[i], NULL) != SQLITE_OK) {
-			hh_st_db_error(st, "cannot prepare statement");
-			goto out;
-		}
 	}
 	*out = st;
 	st = NULL;
 	ret = 0;
 out:
-	if (ret < 0 && st && st->path && strncmp(hh_error_last(), "store: ", 7) == 0 &&
-	    !strstr(hh_error_last(), st->path)) {
-		/* Name the database in every open error. */
-		char *msg = hh_strdup(hh_error_last() + 7);
-
-		hh_error("store: cannot open '%s': %s", st->path, msg ? msg : "out of memory");
-		free(msg);
-	}
 	hh_store_close(st);
 	return ret;
 }

@@ -10,9 +10,13 @@
  *
  * A store handle is used by one thread at a time; open one handle per thread (SQLite's own
  * locking, with a busy timeout, serializes writers across threads and processes).
- * Every function returns 0 (or a documented count/flag >= 0) on success and -1 with the
- * error set ("store: ..." with SQLite's message) on failure. When the disk (or the file size
- * limit) is full the message contains "disk full", so that intake can answer 503.
+ * Every function returns 0 (or a documented count/flag >= 0) on success and < 0 with the
+ * error set ("store: ..." with SQLite's or the server's message) on failure. The code
+ * (hh_error_code, error.h) is HH_EBUSY when the store cannot take it now but may later: the
+ * database locked or busy, the disk (or the file size limit) full ("disk full" in the
+ * message), read-only, an I/O error, the file damaged, replaced or not a database, the
+ * PostgreSQL server unreachable or the transaction serialized out; intake answers 503 then.
+ * Any other failure is HH_ERR.
  */
 #ifndef HH_STORE_H
 #define HH_STORE_H
@@ -61,8 +65,8 @@ void hh_store_close(hh_store *st);
 
 /* Health (store_health.c), cheap enough to call before every answer:
  * hh_store_check: 0 while DIR/healhook.db is still the file this handle opened (same device
- * and inode), -1 with "store: 'PATH' was removed" / "... was replaced" otherwise (writes would
- * go to a file nobody will read again; only a restart opens the new one). Seeing that, it
+ * and inode), HH_EBUSY with "store: 'PATH' was removed" / "... was replaced" otherwise (writes
+ * would go to a file nobody will read again; only a restart opens the new one). Seeing that, it
  * renames DIR/healhook.db-wal and -shm to *.replaced, so that the restart does not replay the
  * old file's WAL onto the new one.
  * hh_store_health: hh_store_check, then whether a write can succeed: the file writable, its

@@ -67,15 +67,16 @@ const char *hh_store_instance(void)
 int hh_store_open_pg(hh_store **out)
 {
 	hh_store *st = calloc(1, sizeof(*st));
+	int rc;
 
 	*out = NULL;
 	if (!st)
 		return hh_error("out of memory");
 	if (!hh_pg_cfg.instance)
 		hh_store_instance();
-	if (hh_pg_open(&st->pg, 1) < 0) {
+	if ((rc = hh_pg_open(&st->pg, 1)) < 0) {
 		free(st);
-		return -1;
+		return rc;
 	}
 	*out = st;
 	return 0;

@@ -23,7 +23,8 @@ struct item {
 	void *ctx;
 	int rc;
 	int done;
-	char *err;
+	char *err; /* the failure's message and code, to set on the caller's thread */
+	enum hh_err code;
 	struct item *next;
 };
 
@@ -66,22 +67,26 @@ static void set_err(struct item *it)
 {
 	free(it->err);
 	it->err = hh_strdup(hh_error_last());
+	it->code = hh_error_code();
 }
 
 /* The items from it on fail with err (SQLite rolled the whole transaction back after an
  * item's error, a full disk or an I/O error: the others' writes are gone with it and the
- * rest is not run outside a transaction). They get that item's words, so a full disk still
- * says "disk full". */
-static void fail_rest(struct item *it, const char *err, int only_ok)
+ * rest is not run outside a transaction). They get that item's words and code, so a full
+ * disk still says "disk full" and is answered 503. */
+static void fail_rest(struct item *it, const char *err, enum hh_err code, int only_ok)
 {
 	char *e = hh_strdup(err ? err : "store: the shared write transaction was rolled back");
 
+	if (!err)
+		code = HH_ERR;
 	for (; it; it = it->next) {
 		if (only_ok && it->rc != 0)
 			continue;
 		it->rc = -1;
 		free(it->err);
 		it->err = e ? hh_strdup(e) : NULL;
+		it->code = code;
 	}
 	free(e);
 }
@@ -89,39 +94,41 @@ static void fail_rest(struct item *it, const char *err, int only_ok)
 /* Runs one batch on w: one transaction, a savepoint per write, one commit. */
 static void run_batch(hh_store *w, struct item *batch)
 {
-	struct item *it;
-	const char *cause = NULL;
+	struct item *it, *cause = NULL;
 
 	if (hh_store_begin(w) < 0) {
-		fail_rest(batch, hh_error_last(), 0);
+		fail_rest(batch, hh_error_last(), hh_error_code(), 0);
 		return;
 	}
 	for (it = batch; it; it = it->next) {
 		if (sqlite3_get_autocommit(w->db)) {
-			fail_rest(batch, cause, 0);
+			fail_rest(batch, cause ? cause->err : NULL, cause ? cause->code : HH_ERR,
+				  0);
+			hh_store_rollback(w); /* nothing to roll back: ends the write (its lock) */
 			return;
 		}
 		if (sqlite3_exec(w->db, "SAVEPOINT hh_write", NULL, NULL, NULL) != SQLITE_OK) {
 			it->rc = hh_st_db_error(w, "cannot begin a write");
 			set_err(it);
-			cause = it->err;
+			cause = it;
 			continue;
 		}
 		it->rc = it->fn(w, it->ctx);
 		if (it->rc < 0) {
 			set_err(it);
-			cause = it->err;
+			cause = it;
 		}
 		if (it->rc != 0)
 			sqlite3_exec(w->db, "ROLLBACK TO hh_write", NULL, NULL, NULL);
 		sqlite3_exec(w->db, "RELEASE hh_write", NULL, NULL, NULL);
 	}
 	if (sqlite3_get_autocommit(w->db)) {
-		fail_rest(batch, cause, 0);
+		fail_rest(batch, cause ? cause->err : NULL, cause ? cause->code : HH_ERR, 0);
+		hh_store_rollback(w); /* nothing to roll back: ends the write (its lock) */
 		return;
 	}
 	if (hh_store_commit(w) < 0) {
-		fail_rest(batch, hh_error_last(), 1);
+		fail_rest(batch, hh_error_last(), hh_error_code(), 1);
 		hh_store_rollback(w);
 	}
 }
@@ -172,7 +179,7 @@ static int pg_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 {
 	struct group *g;
-	struct item me = {fn, ctx, 0, 0, NULL, NULL};
+	struct item me = {fn, ctx, 0, 0, NULL, HH_OK, NULL};
 	int rc;
 
 	if (st->pg)
@@ -217,7 +224,7 @@ int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 	}
 	pthread_mutex_unlock(&g->mu);
 	if (me.rc < 0)
-		hh_error("%s", me.err ? me.err : "store: write failed");
+		hh_fail(me.err ? me.code : HH_ERR, "%s", me.err ? me.err : "store: write failed");
 	free(me.err);
 	return me.rc;
 }

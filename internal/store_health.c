@@ -85,20 +85,21 @@ int hh_store_check(hh_store *st)
 
 		if (e == ENOENT)
 			set_aside_wal(st);
-		return hh_error("store: '%s' was removed (%s): restart serve", st->path,
-				strerror(e));
+		return hh_fail(HH_EBUSY, "store: '%s' was removed (%s): restart serve", st->path,
+			       strerror(e));
 	}
 	if ((unsigned long long)sb.st_dev != st->dev || (unsigned long long)sb.st_ino != st->ino) {
 		set_aside_wal(st);
-		return hh_error("store: '%s' was replaced by another file: restart serve",
-				st->path);
+		return hh_fail(HH_EBUSY, "store: '%s' was replaced by another file: restart serve",
+			       st->path);
 	}
 	/* Same file, other bytes: written over in place (a valid database copied over it keeps
 	 * the header and is not seen here; docs/security.md). */
 	if (pread(st->id_fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    memcmp(head, magic, sizeof(head)) != 0)
-		return hh_error("store: '%s' was overwritten: it is no SQLite database now",
-				st->path);
+		return hh_fail(HH_EBUSY,
+			       "store: '%s' was overwritten: it is no SQLite database now",
+			       st->path);
 	return 0;
 }
 
@@ -120,13 +121,13 @@ int hh_store_health(hh_store *st)
 	if (!dir)
 		return hh_error("out of memory");
 	if (access(st->path, R_OK | W_OK) < 0)
-		hh_error("store: '%s' is not writable: %s", st->path, strerror(errno));
+		hh_fail(HH_EBUSY, "store: '%s' is not writable: %s", st->path, strerror(errno));
 	else if (statvfs(*dir ? dir : "/", &fs) < 0)
 		hh_error("store: cannot read the file system of '%s': %s", dir, strerror(errno));
 	else if (fs.f_flag & ST_RDONLY)
-		hh_error("store: '%s' is on a read-only file system", st->path);
+		hh_fail(HH_EBUSY, "store: '%s' is on a read-only file system", st->path);
 	else if ((unsigned long long)fs.f_bavail * fs.f_frsize < MIN_FREE)
-		hh_error("store: cannot write '%s': disk full", st->path);
+		hh_fail(HH_EBUSY, "store: cannot write '%s': disk full", st->path);
 	else
 		ret = 0;
 	free(dir);

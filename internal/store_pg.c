@@ -165,8 +165,8 @@ static const char *first_line(const char *msg, char *buf, size_t size)
 /*
  * Sets "store: <what>: <message>" from a failed result (or the connection). A lost or refused
  * connection, and a server shutting down, say "database unavailable"; a deadlock, a
- * serialization failure or a lock timeout say "busy"; a full disk says "disk full". intake
- * answers all three with 503.
+ * serialization failure or a lock timeout say "busy"; a full disk says "disk full". All three
+ * have code HH_EBUSY (intake answers 503), anything else HH_ERR. Returns the code.
  */
 int hh_pg_error(hh_pg *pg, const PGresult *r, const char *what)
 {
@@ -178,12 +178,12 @@ int hh_pg_error(hh_pg *pg, const PGresult *r, const char *what)
 	first_line(msg, line, sizeof(line));
 	if (PQstatus(pg->conn) == CONNECTION_BAD ||
 	    (code && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)))
-		return hh_error("store: %s: database unavailable (%s)", what, line);
+		return hh_fail(HH_EBUSY, "store: %s: database unavailable (%s)", what, line);
 	if (code && (strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0 ||
 		     strcmp(code, "55P03") == 0))
-		return hh_error("store: %s: database busy (%s)", what, line);
+		return hh_fail(HH_EBUSY, "store: %s: database busy (%s)", what, line);
 	if (code && strcmp(code, "53100") == 0)
-		return hh_error("store: %s: disk full (%s)", what, line);
+		return hh_fail(HH_EBUSY, "store: %s: disk full (%s)", what, line);
 	return hh_error("store: %s: %s", what, line);
 }
 
@@ -476,8 +476,9 @@ int hh_pg_open(hh_pg **out, int do_migrate)
 		char line[400];
 
 		shown = hh_pg_redacted(hh_pg_cfg.database);
-		hh_error("store: cannot open '%s': database unavailable (%s)", shown ? shown : "",
-			 first_line(PQerrorMessage(pg->conn), line, sizeof(line)));
+		ret = hh_fail(HH_EBUSY, "store: cannot open '%s': database unavailable (%s)",
+			      shown ? shown : "",
+			      first_line(PQerrorMessage(pg->conn), line, sizeof(line)));
 		goto out;
 	}
 	PQclear(PQexec(pg->conn, "SET client_min_messages = warning"));

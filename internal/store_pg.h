@@ -22,7 +22,7 @@ typedef struct hh_pg hh_pg;
 const char *hh_pg_target(void);
 
 /* Connects to the configured database and migrates the schema (when migrate is set).
- * Errors say "store: database unavailable" for a refused or lost connection. */
+ * Errors say "store: database unavailable" (code HH_EBUSY) for a refused or lost connection. */
 int hh_pg_open(hh_pg **out, int migrate);
 void hh_pg_close(hh_pg *pg);
 

@@ -122,9 +122,9 @@ int hh_st_migrate(hh_store *st)
 	if (user_version(st, &v) < 0)
 		goto out;
 	if (v > SCHEMA_VERSION) {
-		hh_error(
-			"store: database '%s' has schema version %d, newer than this healhook (%d)",
-			st->path, v, SCHEMA_VERSION);
+		/* hh_store_open names the file */
+		hh_error("store: the database has schema version %d, newer than this healhook (%d)",
+			 v, SCHEMA_VERSION);
 		goto out;
 	}
 	if (v == SCHEMA_VERSION) {

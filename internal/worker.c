@@ -139,7 +139,7 @@ static void run_job(const hh_config *cfg, hh_store *st, atomic_int *halt, hh_job
 	p.notifier = notifier;
 	p.store = st;
 	p.stop = halt;
-	if (hh_pipeline_run(&p, job) == 0)
+	if (hh_pipeline_run(&p, job) == HH_PL_LANDED)
 		hh_pipeline_after_push(&p, job);
 }
 

@@ -180,7 +180,8 @@ static int prescan(const char *json, size_t len)
 	size_t depth = 0;
 
 	if ((q = memchr(json, '\0', len)))
-		return hh_error("malformed JSON: NUL byte at offset %zu", (size_t)(q - json));
+		return hh_fail(HH_EBADINPUT, "malformed JSON: NUL byte at offset %zu",
+			       (size_t)(q - json));
 	while (p < end) {
 		char c = *p++;
 
@@ -193,7 +194,8 @@ static int prescan(const char *json, size_t len)
 					break;
 				}
 				if (end - bs > 5 && bs[1] == 'u' && memcmp(bs + 2, "0000", 4) == 0)
-					return hh_error(
+					return hh_fail(
+						HH_EBADINPUT,
 						"malformed JSON: \\u0000 escape at offset %zu",
 						(size_t)(bs - json));
 				if ((p = bs + 2) >= end)
@@ -201,8 +203,9 @@ static int prescan(const char *json, size_t len)
 			}
 		} else if (c == '{' || c == '[') {
 			if (++depth > CJSON_NESTING_LIMIT)
-				return hh_error("malformed JSON: nested deeper than %d levels",
-						CJSON_NESTING_LIMIT);
+				return hh_fail(HH_EBADINPUT,
+					       "malformed JSON: nested deeper than %d levels",
+					       CJSON_NESTING_LIMIT);
 		} else if ((c == '}' || c == ']') && depth > 0) {
 			depth--;
 		}
@@ -332,13 +335,15 @@ static int check_keys(const cJSON *node)
 		n++;
 	if (cJSON_IsObject(node) && n > 1) {
 		if ((dup = twice(node, n, &oom)))
-			return hh_error("malformed JSON: duplicate key '%.64s'", dup);
+			return hh_fail(HH_EBADINPUT, "malformed JSON: duplicate key '%.64s'", dup);
 		if (oom)
 			return hh_error("out of memory");
 	}
-	for (it = node->child; it; it = it->next)
-		if (check_keys(it) < 0)
-			return -1;
+	for (it = node->child; it; it = it->next) {
+		int rc = check_keys(it);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -385,7 +390,7 @@ static int fill(hh_event *ev, const cJSON *root)
 	if (copy_str(&ev->repo, repo, "full_name") < 0)
 		return -1;
 	if (!ev->repo || !ev->repo[0])
-		return hh_error("missing repository.full_name");
+		return hh_fail(HH_EBADINPUT, "missing repository.full_name");
 	if (copy_str(&ev->action, root, "action") < 0 ||
 	    copy_str(&ev->default_branch, repo, "default_branch") < 0 ||
 	    copy_str(&ev->clone_url, repo, "clone_url") < 0 ||
@@ -419,33 +424,33 @@ int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
 	if (!json || len == 0) {
-		hh_error("malformed JSON: empty body");
+		rc = hh_fail(HH_EBADINPUT, "malformed JSON: empty body");
 		goto out;
 	}
 	if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
-		hh_error("malformed JSON: byte order mark before the value");
+		rc = hh_fail(HH_EBADINPUT, "malformed JSON: byte order mark before the value");
 		goto out;
 	}
-	if (prescan(json, len) < 0 || arena_begin() < 0)
+	if ((rc = prescan(json, len)) < 0 || (rc = arena_begin()) < 0)
 		goto out;
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
-		hh_error("malformed JSON: syntax error at offset %zu", at);
+		rc = hh_fail(HH_EBADINPUT, "malformed JSON: syntax error at offset %zu", at);
 		goto out;
 	}
 	while (end && end < json + len && is_json_space(*end))
 		end++;
 	if (!end || end != json + len) {
-		hh_error("malformed JSON: trailing data at offset %zu",
-			 end ? (size_t)(end - json) : 0);
+		rc = hh_fail(HH_EBADINPUT, "malformed JSON: trailing data at offset %zu",
+			     end ? (size_t)(end - json) : 0);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		hh_error("malformed JSON: body is not an object");
+		rc = hh_fail(HH_EBADINPUT, "malformed JSON: body is not an object");
 		goto out;
 	}
-	if (check_keys(root) < 0)
+	if ((rc = check_keys(root)) < 0)
 		goto out;
 	rc = fill(ev, root);
 out:

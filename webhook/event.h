@@ -52,8 +52,9 @@ int hh_event_is_review(enum hh_event_kind kind);
 
 /*
  * Parses json (len bytes, need not be NUL-terminated) as a body of the given kind.
- * Returns 0, or -1 with the error set when the body is not valid JSON, is nested deeper than
- * cJSON allows, is not an object, or lacks repository.full_name. On error ev is released.
+ * Returns 0; HH_EBADINPUT when the body is not valid JSON, is nested deeper than cJSON allows,
+ * is not an object, or lacks repository.full_name; HH_ERR when memory ran out (the error set).
+ * On error ev is released.
  */
 int hh_event_parse(hh_event *ev, enum hh_event_kind kind, const char *json, size_t len);
 void hh_event_release(hh_event *ev);

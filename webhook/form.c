@@ -26,7 +26,8 @@ int hh_form_payload(const char *body, size_t len, hh_buf *out)
 					int hi, lo;
 					if (fe - s < 3 || (hi = hh_hex_digit(s[1])) < 0 ||
 					    (lo = hh_hex_digit(s[2])) < 0)
-						return hh_error(
+						return hh_fail(
+							HH_EBADINPUT,
 							"malformed form body: bad %%-escape");
 					c = (char)(hi << 4 | lo);
 					s += 2;
@@ -40,5 +41,5 @@ int hh_form_payload(const char *body, size_t len, hh_buf *out)
 		}
 		p = amp ? amp + 1 : end;
 	}
-	return hh_error("malformed form body: no payload field");
+	return hh_fail(HH_EBADINPUT, "malformed form body: no payload field");
 }

@@ -10,7 +10,8 @@
 #include "internal/buf.h"
 
 /* Decodes the value of the first `payload=` field of body ('+' → space, %XX → byte) into out.
- * Returns 0, or -1 when there is no payload field or an escape is malformed. */
+ * Returns 0; HH_EBADINPUT when there is no payload field or an escape is malformed; -1 when
+ * out ran out of memory (hh_buf_failed). */
 int hh_form_payload(const char *body, size_t len, hh_buf *out);
 
 #endif

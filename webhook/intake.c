@@ -17,6 +17,10 @@
 
 #define DUPLICATE_WINDOW (24 * 3600)
 
+/* A step of hh_intake_process returns NEXT to go on, DONE when res holds the answer, or < 0
+ * when it does and the delivery failed (500 or 503: nothing acknowledged). */
+enum { NEXT = 0, DONE = 1 };
+
 static void set_status(hh_intake_result *res, int status, const char *msg)
 {
 	res->status = status;
@@ -76,45 +80,6 @@ static const char *duplicate_header(const hh_headers *h)
 	return NULL;
 }
 
-/* 1 if p[0..len) is valid UTF-8 (no overlong forms, surrogates or code points > U+10FFFF). */
-static int valid_utf8(const unsigned char *p, size_t len)
-{
-	size_t i = 0, n, k;
-	unsigned long c;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			uint64_t w;
-			/* ASCII, most of a body: eight bytes at a time */
-			while (len - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull)))
-				i += 8;
-			if (i < len && p[i] < 0x80)
-				i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf)
-			n = 1, c = p[i] & 0x1f;
-		else if (p[i] >= 0xe0 && p[i] <= 0xef)
-			n = 2, c = p[i] & 0x0f;
-		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
-			n = 3, c = p[i] & 0x07;
-		else
-			return 0;
-		if (len - i <= n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-		    (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 /* 1 when a signature header hh_sig_check() would use or judge is present (its MISSING verdict
  * is exactly "none of these"). */
 static int sig_header_given(const hh_headers *h)
@@ -150,17 +115,69 @@ static int extract_payload(const hh_headers *h, const void *body, size_t len, hh
 		return hh_form_payload(body, len, out);
 	}
 	if (ct && *ct && !media_type_is(ct, "application/json"))
-		return hh_error("unsupported content type '%s'", ct);
+		return hh_fail(HH_EMEDIATYPE, "unsupported content type '%s'", ct);
 	if (hh_buf_put(out, body, len) < 0)
 		return -1;
 	return 0;
 }
 
+/* Stores the job of the accepted findings[i..] on findings[i]'s file (their messages, one a
+ * line) and sets their job id. 0, or -1 on a store error. */
+static int insert_job(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+		      const char *branch, hh_intake_result *res, size_t i)
+{
+	hh_findings *f = &res->findings;
+	const hh_finding *fi = &f->v[i];
+	hh_job job = {0};
+	hh_buf msg = HH_BUF_INIT;
+	size_t j;
+	int rc;
+
+	for (j = i; j < f->n; j++) {
+		if (!f->v[j].accepted || strcmp(f->v[j].file, fi->file) != 0)
+			continue;
+		if (msg.len)
+			hh_buf_putc(&msg, '\n');
+		hh_buf_puts(&msg, f->v[j].message);
+	}
+	if (hh_buf_failed(&msg))
+		return -1;
+	job.repo = repo->name;
+	job.branch = (char *)branch;
+	job.file = fi->file;
+	job.type = fi->type;
+	job.message = msg.ptr;
+	job.delivery_id = res->delivery;
+	job.pr_number = ev->pr_number;
+	job.pr_url = ev->pr_url;
+	job.sender = ev->sender;
+	job.state = HH_JOB_QUEUED;
+	job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
+		      !(ev->default_branch && strcmp(branch, ev->default_branch) == 0);
+	job.created = job.updated = in->now;
+	rc = hh_store_job_insert(in->store, &job);
+	hh_buf_release(&msg);
+	if (rc < 0)
+		return -1;
+	for (j = i; j < f->n; j++)
+		if (f->v[j].accepted && strcmp(f->v[j].file, fi->file) == 0)
+			f->v[j].job = job.id;
+	return 0;
+}
+
+/* What judge_and_store returns besides 0 and < 0 (a store error): > 0, so that the group
+ * commit rolls the write back and passes the value on. */
+enum jas_result {
+	JAS_QUEUE_FULL = 1, /* recheck found the queue full */
+	JAS_DUPLICATE = 2,  /* another instance stored the delivery meanwhile */
+};
+
 /*
  * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
- * Returns 0, -1 on a store error, 2 when the delivery was stored meanwhile (by another
- * instance: nothing is stored), or 1 when recheck is set and the queue is full: the depth is
+ * Returns 0, -1 on a store error, JAS_DUPLICATE when the delivery was stored meanwhile (by
+ * another instance: nothing is stored), or JAS_QUEUE_FULL when recheck is set and the queue
+ * is full: the depth is
  * read again inside the write transaction, so concurrent receivers cannot together overshoot
  * server.max-queue (a request waiting for the write lock may see many others commit first;
  * the early check outside is only the cheap answer). Costs ~15% of intake throughput at
@@ -174,12 +191,12 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 	const char *own = in->cfg->gitea_user;
 	int frozen = 0, ret = -1, accepted = 0;
 	char fp[65];
-	size_t i, j;
+	size_t i;
 
 	if (in->store && recheck) {
 		long long depth = hh_store_queue_depth(in->store);
 		if (depth < 0 || depth >= in->cfg->max_queue)
-			return depth < 0 ? -1 : 1;
+			return depth < 0 ? -1 : JAS_QUEUE_FULL;
 	}
 	if (in->store && repo && (frozen = hh_store_repo_frozen(in->store, repo->name)) < 0)
 		goto out;
@@ -208,7 +225,7 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		d.lookup = lookup;
 		/* 1: another instance stored this delivery first (PostgreSQL's unique indexes). */
 		if ((ret = hh_store_delivery_insert(in->store, &d)) != 0) {
-			ret = ret > 0 ? 2 : -1;
+			ret = ret > 0 ? JAS_DUPLICATE : -1;
 			goto out;
 		}
 		ret = -1;
@@ -220,41 +237,8 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		hh_finding *fi = &f->v[i];
 		hh_finding_rec rec = {0};
 
-		if (fi->accepted && fi->job == 0) {
-			hh_job job = {0};
-			hh_buf msg = HH_BUF_INIT;
-			for (j = i; j < f->n; j++) {
-				if (!f->v[j].accepted || strcmp(f->v[j].file, fi->file) != 0)
-					continue;
-				if (msg.len)
-					hh_buf_putc(&msg, '\n');
-				hh_buf_puts(&msg, f->v[j].message);
-			}
-			if (hh_buf_failed(&msg))
-				goto out;
-			job.repo = repo->name;
-			job.branch = (char *)branch;
-			job.file = fi->file;
-			job.type = fi->type;
-			job.message = msg.ptr;
-			job.delivery_id = res->delivery;
-			job.pr_number = ev->pr_number;
-			job.pr_url = ev->pr_url;
-			job.sender = ev->sender;
-			job.state = HH_JOB_QUEUED;
-			job.pr_head = ev->head_ref && strcmp(branch, ev->head_ref) == 0 &&
-				      !(ev->default_branch &&
-					strcmp(branch, ev->default_branch) == 0);
-			job.created = job.updated = in->now;
-			if (hh_store_job_insert(in->store, &job) < 0) {
-				hh_buf_release(&msg);
-				goto out;
-			}
-			hh_buf_release(&msg);
-			for (j = i; j < f->n; j++)
-				if (f->v[j].accepted && strcmp(f->v[j].file, fi->file) == 0)
-					f->v[j].job = job.id;
-		}
+		if (fi->accepted && fi->job == 0 && insert_job(in, repo, ev, branch, res, i) < 0)
+			goto out;
 		hh_finding_fingerprint(ev->repo, branch, fi, fp);
 		rec.delivery_id = res->delivery;
 		rec.repo = ev->repo;
@@ -325,22 +309,29 @@ static int out_of_memory(hh_intake_result *res)
 	return -1;
 }
 
-static void store_failed(hh_intake_result *res)
+/* Answers a failed store call; returns -1. */
+static int store_failed(hh_intake_result *res)
 {
 	const char *e = hh_error_last();
 
 	/* The store cannot take it now (full, locked, its file damaged under it: see
 	 * hh_store_check, or the database server unreachable): Gitea should retry later,
 	 * nothing was acknowledged. */
-	if (strstr(e, "disk full") || strstr(e, "locked") || strstr(e, "busy") ||
-	    strstr(e, "database unavailable") || strstr(e, "not a database") ||
-	    strstr(e, "malformed") || strstr(e, "I/O error") || strstr(e, "readonly")) {
+	if (hh_error_code() == HH_EBUSY) {
 		set_status(res, 503, "state store unavailable, retry later");
 		res->retry_after = 30;
 	} else {
 		set_status(res, 500, "cannot store the delivery");
 	}
 	hh_log(HH_LOG_ERROR, "store.failed", "delivery", res->delivery, "error", e, NULL);
+	return -1;
+}
+
+static int queue_full(hh_intake_result *res)
+{
+	set_status(res, 503, "job queue is full, retry later");
+	res->retry_after = 60;
+	return DONE;
 }
 
 static int lookup_line_comments(const hh_intake *in, const hh_event *ev, hh_intake_result *res)
@@ -383,120 +374,211 @@ static int payload_identity(const hh_intake *in, const hh_headers *hdrs, const h
 	return 0;
 }
 
-int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *body, size_t len,
-		      hh_intake_result *res)
+/* The headers alone: the event type, no header twice, a signature header when one is needed. */
+static int check_headers(const hh_intake *in, const hh_headers *hdrs, hh_intake_result *res)
 {
-	const hh_config *cfg = in->cfg;
-	const hh_repo_config *repo;
-	const char *v, *text = NULL;
-	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
-	hh_event ev = {0};
-	hh_delivery_rec drec = {0};
-	int form, known, ret = 0, need_lookup = 0, recheck = 0, stored = 0;
+	const char *v = hh_headers_get(hdrs, "X-Gitea-Event-Type");
 
-	memset(res, 0, sizeof(*res));
-	v = hh_headers_get(hdrs, "X-Gitea-Event-Type");
 	if (!v)
 		v = hh_headers_get(hdrs, "X-Gogs-Event-Type");
 	res->event = hh_strdup(v ? v : "");
 	res->kind = hh_event_kind_from_type(v);
 	res->sig = HH_SIG_SKIPPED;
-	if (!res->event) {
-		ret = out_of_memory(res);
-		goto out;
-	}
-
+	if (!res->event)
+		return out_of_memory(res);
 	if ((v = duplicate_header(hdrs))) {
 		hh_buf b = HH_BUF_INIT;
 		hh_buf_printf(&b, "duplicate header %s", v);
 		set_status(res, 400, b.ptr ? b.ptr : "duplicate header");
 		hh_buf_release(&b);
-		goto out;
+		return DONE;
 	}
 	/* Without a signature header nothing of the body is decoded (form bodies included): the
 	 * request is refused on its headers alone. */
-	if (in->verify && cfg->secret && !sig_header_given(hdrs)) {
+	if (in->verify && in->cfg->secret && !sig_header_given(hdrs)) {
 		v = hh_headers_get(hdrs, "X-Gitea-Delivery");
 		res->delivery = hh_strdup(v && *v ? v : "");
 		res->sig = HH_SIG_MISSING;
 		set_status(res, 401, "signature missing");
-		goto out;
+		return DONE;
 	}
-	if (extract_payload(hdrs, body, len, &payload, &form) < 0) {
-		if (hh_buf_failed(&payload))
-			ret = out_of_memory(res);
-		else
-			set_status(res, strstr(hh_error_last(), "content type") ? 415 : 400,
-				   hh_error_last());
-		goto out;
-	}
-	if (payload_identity(in, hdrs, &payload, res) < 0) {
-		ret = -1; /* answered 500, nothing acknowledged */
-		goto out;
-	}
-	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
-	if (!(res->delivery = hh_strdup(v && *v ? v : res->sha256))) {
-		ret = out_of_memory(res);
-		goto out;
-	}
+	return NEXT;
+}
 
-	if (in->verify && cfg->secret) {
-		if (res->sig != HH_SIG_VALID) {
-			set_status(res, 401,
-				   res->sig == HH_SIG_MISSING ? "signature missing"
-							      : "signature invalid");
-			goto out;
-		}
+/* The payload out of the body, its identity, the signature and Authorization checks. */
+static int read_payload(const hh_intake *in, const hh_headers *hdrs, const void *body, size_t len,
+			hh_buf *payload, hh_intake_result *res)
+{
+	const hh_config *cfg = in->cfg;
+	const char *v;
+	int form;
+
+	if (extract_payload(hdrs, body, len, payload, &form) < 0) {
+		if (hh_buf_failed(payload))
+			return out_of_memory(res);
+		set_status(res, hh_error_code() == HH_EMEDIATYPE ? 415 : 400, hh_error_last());
+		return DONE;
+	}
+	if (payload_identity(in, hdrs, payload, res) < 0)
+		return -1; /* answered 500, nothing acknowledged */
+	v = hh_headers_get(hdrs, "X-Gitea-Delivery");
+	if (!(res->delivery = hh_strdup(v && *v ? v : res->sha256)))
+		return out_of_memory(res);
+	if (in->verify && cfg->secret && res->sig != HH_SIG_VALID) {
+		set_status(res, 401,
+			   res->sig == HH_SIG_MISSING ? "signature missing" : "signature invalid");
+		return DONE;
 	}
 	if (in->verify && cfg->authorization) {
 		v = hh_headers_get(hdrs, "Authorization");
 		if (!v || !hh_ct_streq(v, cfg->authorization)) {
 			set_status(res, 401, "authorization header missing or wrong");
-			goto out;
+			return DONE;
 		}
 	}
+	return NEXT;
+}
+
+/* The event out of the (trusted) payload; event types not acted on are only marked ignored. */
+static int parse_event(const hh_buf *payload, hh_event *ev, hh_intake_result *res)
+{
 	/* JSON is UTF-8 (RFC 8259); invalid bytes would reach prompts, commits and notices. */
-	if (!valid_utf8((const unsigned char *)payload.ptr, payload.len)) {
+	if (!hh_utf8_valid(payload->ptr, payload->len)) {
 		set_status(res, 400, "the payload is not valid UTF-8");
-		goto out;
+		return DONE;
 	}
-	if (res->kind == HH_EV_UNKNOWN || res->kind == HH_EV_PUSH)
+	if (res->kind == HH_EV_UNKNOWN || res->kind == HH_EV_PUSH) {
 		res->ignored = 1;
-	else if (hh_event_parse(&ev, res->kind, payload.ptr, payload.len) < 0) {
+	} else if (hh_event_parse(ev, res->kind, payload->ptr, payload->len) < 0) {
+		if (hh_error_code() != HH_EBADINPUT)
+			return out_of_memory(res);
 		set_status(res, 400, hh_error_last());
-		goto out;
+		return DONE;
 	}
-	if (ev.repo && !(res->repo = hh_strdup(ev.repo))) {
-		ret = out_of_memory(res);
-		goto out;
+	if (ev->repo && !(res->repo = hh_strdup(ev->repo)))
+		return out_of_memory(res);
+	return NEXT;
+}
+
+/* Answers a known delivery as a duplicate and a full queue with 503; *recheck is set when the
+ * depth must be read again under the write lock (see judge_and_store). */
+static int check_store(const hh_intake *in, const hh_headers *hdrs, hh_intake_result *res,
+		       int *recheck)
+{
+	int known;
+
+	if (!in->store)
+		return NEXT;
+	known = hh_store_delivery_known(in->store, hh_headers_get(hdrs, "X-Gitea-Delivery"),
+					res->sha256);
+	if (known < 0)
+		return store_failed(res);
+	if (known) {
+		res->duplicate = 1;
+		set_status(res, 200, NULL);
+		return DONE;
 	}
+	if (!res->ignored && in->cfg->max_queue > 0) {
+		if (hh_store_queue_depth(in->store) >= in->cfg->max_queue)
+			return queue_full(res);
+		*recheck = 1;
+	}
+	return NEXT;
+}
+
+/* Stores an ignored delivery (for the record: nothing is queued) and answers 202. */
+static int store_ignored(const hh_intake *in, hh_delivery_rec *drec, hh_intake_result *res)
+{
+	int stored = 0;
 
 	if (in->store) {
-		known = hh_store_delivery_known(in->store, hh_headers_get(hdrs, "X-Gitea-Delivery"),
-						res->sha256);
-		if (known < 0) {
-			store_failed(res);
-			ret = -1;
-			goto out;
-		}
-		if (known) {
-			res->duplicate = 1;
-			set_status(res, 200, NULL);
-			goto out;
-		}
-		if (!res->ignored && cfg->max_queue > 0) {
-			long long depth = hh_store_queue_depth(in->store);
-			if (depth >= cfg->max_queue) {
-				set_status(res, 503, "job queue is full, retry later");
-				res->retry_after = 60;
-				goto out;
-			}
-			recheck = 1; /* again under the write lock, see judge_and_store */
-		}
+		drec->verdict = "ignored";
+		drec->lookup = "none";
+		/* 1: another instance stored it first (PostgreSQL): answered as a duplicate. */
+		if ((stored = hh_store_group_write(in->store, insert_write, drec)) < 0)
+			return store_failed(res);
 	}
+	res->duplicate = stored == 1;
+	set_status(res, stored == 1 ? 200 : 202, NULL);
+	return DONE;
+}
 
+/* The findings of the review or comment text, and the line comments when fetched inline.
+ * Returns 1 when the line comments are still to be fetched, 0, or -1 (answered 500). */
+static int collect_findings(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+			    hh_intake_result *res)
+{
+	const hh_config *cfg = in->cfg;
+	int review = hh_event_is_review(ev->kind), need_lookup;
+	const char *text = review ? ev->review_content : ev->comment_body;
+
+	if (text && hh_findings_from_text(&res->findings, text,
+					  review ? HH_SRC_REVIEW_BODY : HH_SRC_COMMENT) < 0) {
+		if (res->findings.n < HH_MAX_FINDINGS) /* not the cap: memory ran out */
+			return out_of_memory(res);
+		hh_log(HH_LOG_WARN, "findings.capped", "delivery", res->delivery, "error",
+		       hh_error_last(), NULL);
+	}
+	/* Line comments are fetched for every reviewer of a configured repository (those who may
+	 * not cause a fix see their findings reported as reviewer-not-allowed), but never for
+	 * healhook's own reviews. */
+	need_lookup = review && ev->pr_number > 0 && repo && ev->sender &&
+		      !(cfg->gitea_user && strcasecmp(cfg->gitea_user, ev->sender) == 0);
+	if (need_lookup && !cfg->gitea_url) {
+		res->lookup_error = hh_strdup(
+			"gitea.url is not set: review line comments cannot be fetched");
+		hh_log(HH_LOG_WARN, "lookup.skipped", "delivery", res->delivery, "error",
+		       res->lookup_error, NULL);
+		need_lookup = 0;
+	}
+	if (need_lookup && in->lookup_inline) {
+		if (lookup_line_comments(in, ev, res) < 0)
+			hh_log(HH_LOG_WARN, "lookup.failed", "delivery", res->delivery, "error",
+			       res->lookup_error, NULL);
+		need_lookup = 0;
+	}
+	return need_lookup;
+}
+
+/* Judges the findings of an event acted on and stores delivery, findings and jobs. */
+static int judge_delivery(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
+			  const hh_delivery_rec *drec, int recheck, hh_intake_result *res)
+{
+	int rc;
+
+	if (!(res->branch = hh_strdup(target_branch(repo, ev))))
+		return out_of_memory(res);
+	if ((rc = collect_findings(in, repo, ev, res)) < 0)
+		return rc;
+	res->pending_lookup = rc;
+	rc = judge_and_store(in, repo, ev, res->branch, drec, rc ? "pending" : "none", recheck,
+			     res);
+	if (rc < 0)
+		return store_failed(res);
+	if (rc == JAS_QUEUE_FULL)
+		return queue_full(res);
+	res->duplicate = rc == JAS_DUPLICATE;
+	set_status(res, res->duplicate ? 200 : 202, NULL);
+	return DONE;
+}
+
+int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *body, size_t len,
+		      hh_intake_result *res)
+{
+	const hh_repo_config *repo;
+	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
+	hh_event ev = {0};
+	hh_delivery_rec drec = {0};
+	int rc, recheck = 0;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = check_headers(in, hdrs, res)) != NEXT ||
+	    (rc = read_payload(in, hdrs, body, len, &payload, res)) != NEXT ||
+	    (rc = parse_event(&payload, &ev, res)) != NEXT ||
+	    (rc = check_store(in, hdrs, res, &recheck)) != NEXT)
+		goto out;
 	if (hh_headers_format(hdrs, &htext) < 0 || hh_buf_failed(&htext)) {
-		ret = out_of_memory(res);
+		rc = out_of_memory(res);
 		goto out;
 	}
 	drec.id = res->delivery;
@@ -507,90 +589,18 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	drec.headers = htext.ptr;
 	drec.body = body;
 	drec.body_len = len;
-
-	repo = ev.repo ? hh_config_repo(cfg, ev.repo) : NULL;
+	repo = ev.repo ? hh_config_repo(in->cfg, ev.repo) : NULL;
 	if (!res->ignored && repo && !event_enabled(repo, res->event))
 		res->ignored = 1;
-	if (res->ignored) {
-		if (in->store) {
-			drec.verdict = "ignored";
-			drec.lookup = "none";
-			/* 1: another instance stored it first (PostgreSQL): answered as a
-			 * duplicate. */
-			if ((stored = hh_store_group_write(in->store, insert_write, &drec)) < 0) {
-				store_failed(res);
-				ret = -1;
-				goto out;
-			}
-		}
-		res->duplicate = stored == 1;
-		set_status(res, stored == 1 ? 200 : 202, NULL);
-		goto out;
-	}
-
-	if (!(res->branch = hh_strdup(target_branch(repo, &ev)))) {
-		ret = out_of_memory(res);
-		goto out;
-	}
-	if (hh_event_is_review(ev.kind))
-		text = ev.review_content;
+	if (res->ignored)
+		rc = store_ignored(in, &drec, res);
 	else
-		text = ev.comment_body;
-	if (text && hh_findings_from_text(&res->findings, text,
-					  hh_event_is_review(ev.kind) ? HH_SRC_REVIEW_BODY
-								      : HH_SRC_COMMENT) < 0) {
-		if (res->findings.n < HH_MAX_FINDINGS) { /* not the cap: memory ran out */
-			ret = out_of_memory(res);
-			goto out;
-		}
-		hh_log(HH_LOG_WARN, "findings.capped", "delivery", res->delivery, "error",
-		       hh_error_last(), NULL);
-	}
-
-	/* Line comments are fetched for every reviewer of a configured repository (those who may
-	 * not cause a fix see their findings reported as reviewer-not-allowed), but never for
-	 * healhook's own reviews. */
-	need_lookup = hh_event_is_review(ev.kind) && ev.pr_number > 0 && repo && ev.sender &&
-		      !(cfg->gitea_user && strcasecmp(cfg->gitea_user, ev.sender) == 0);
-	if (need_lookup && !cfg->gitea_url) {
-		res->lookup_error = hh_strdup(
-			"gitea.url is not set: review line comments cannot be "
-			"fetched");
-		hh_log(HH_LOG_WARN, "lookup.skipped", "delivery", res->delivery, "error",
-		       res->lookup_error, NULL);
-		need_lookup = 0;
-	}
-	if (need_lookup && in->lookup_inline) {
-		if (lookup_line_comments(in, &ev, res) < 0)
-			hh_log(HH_LOG_WARN, "lookup.failed", "delivery", res->delivery, "error",
-			       res->lookup_error, NULL);
-		need_lookup = 0;
-	}
-	res->pending_lookup = need_lookup;
-	ret = judge_and_store(in, repo, &ev, res->branch, &drec, need_lookup ? "pending" : "none",
-			      recheck, res);
-	if (ret == 2) {
-		res->duplicate = 1;
-		set_status(res, 200, NULL);
-		ret = 0;
-		goto out;
-	}
-	if (ret == 1) {
-		set_status(res, 503, "job queue is full, retry later");
-		res->retry_after = 60;
-		ret = 0;
-		goto out;
-	}
-	if (ret < 0) {
-		store_failed(res);
-		goto out;
-	}
-	set_status(res, 202, NULL);
+		rc = judge_delivery(in, repo, &ev, &drec, recheck, res);
 out:
 	hh_event_release(&ev);
 	hh_buf_release(&payload);
 	hh_buf_release(&htext);
-	return ret;
+	return rc < 0 ? -1 : 0;
 }
 
 int hh_intake_lookup(const hh_intake *in, const char *delivery_id, const char *headers,

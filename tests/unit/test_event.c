@@ -200,7 +200,8 @@ static void expect_fail(const char *body, size_t len, const char *want)
 	hh_event ev;
 	int rc = parse_exact(&ev, HH_EV_REVIEW_REJECTED, body, len);
 
-	CHECK(rc == -1);
+	CHECK(rc == HH_EBADINPUT);
+	CHECK(hh_error_code() == HH_EBADINPUT);
 	if (!strstr(hh_error_last(), want)) {
 		t_fail(__FILE__, __LINE__, want);
 		fprintf(stderr, "      error '%s', want '%s'\n", hh_error_last(), want);
@@ -252,7 +253,7 @@ TEST(event_truncated_prefixes_never_crash)
 
 	/* Every proper prefix is invalid JSON; the whole body is valid. */
 	for (i = 0; i < n; i++) {
-		CHECK(parse_exact(&ev, HH_EV_REVIEW_REJECTED, body, i) == -1);
+		CHECK(parse_exact(&ev, HH_EV_REVIEW_REJECTED, body, i) == HH_EBADINPUT);
 		hh_event_release(&ev);
 	}
 	REQUIRE(parse_exact(&ev, HH_EV_REVIEW_REJECTED, body, n) == 0);
@@ -333,7 +334,7 @@ TEST(event_invalid_utf8)
 	hh_event_release(&ev);
 	/* A lone surrogate escape: either outcome is fine, as long as it is clean. */
 	rc = parse_exact(&ev, HH_EV_REVIEW_COMMENT, lone_surrogate, sizeof(lone_surrogate) - 1);
-	CHECK(rc == 0 || rc == -1);
+	CHECK(rc == 0 || rc == HH_EBADINPUT);
 	if (rc == 0)
 		CHECK_STR(ev.repo, "o/r");
 	hh_event_release(&ev);
@@ -455,7 +456,7 @@ TEST(event_gitea_sample_contents)
 
 	/* The API answers are arrays, not delivery bodies. */
 	REQUIRE(load_sample(&b, "reviews_api.json") == 0);
-	CHECK(parse_exact(&ev, HH_EV_REVIEW_REJECTED, b.ptr, b.len) == -1);
+	CHECK(parse_exact(&ev, HH_EV_REVIEW_REJECTED, b.ptr, b.len) == HH_EBADINPUT);
 	CHECK(strstr(hh_error_last(), "not an object") != NULL);
 	hh_buf_release(&b);
 }

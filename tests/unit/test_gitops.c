@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 static const hh_commit_info fix_info = {
-	"healhook", "healhook@example.invalid", 1700000000LL, 60,
+	"healhook",
+	"healhook@example.invalid",
+	1700000000LL,
+	60,
 	"fix: handle empty input\n\nHealhook-Job: 7\n",
 };
 
@@ -76,8 +79,8 @@ static void git_env(const char *home)
 	setenv("GIT_COMMITTER_DATE", "1690000000 +0000", 1);
 }
 
-#define MAIN_PY                                                                            \
-	"import sys\n\ndef main(argv):\n    return argv[1]\n\n"                                \
+#define MAIN_PY                                                                                    \
+	"import sys\n\ndef main(argv):\n    return argv[1]\n\n"                                    \
 	"if __name__ == '__main__':\n    main(sys.argv)\n"
 
 /*
@@ -100,7 +103,8 @@ static char *make_repos(void)
 	       "printf 'class M:\\n    pass\\n' > app/db/models.py && "
 	       "printf '#!/bin/sh\\necho hi\\n' > tools/run.sh && chmod 755 tools/run.sh && "
 	       "ln -s app/main.py link && git add -A && "
-	       "git update-index --add --cacheinfo 160000,1111111111111111111111111111111111111111,sub && "
+	       "git update-index --add --cacheinfo "
+	       "160000,1111111111111111111111111111111111111111,sub && "
 	       "git commit -qm initial && git remote add origin ../origin.git && "
 	       "git push -q origin main",
 	       t, MAIN_PY) < 0) {
@@ -259,7 +263,8 @@ TEST(gitops_fetch_resolve_blob_at)
 	/* A re-fetch after a new commit moves the branch, and a deleted branch is pruned. */
 	CHECK(sh("cd %s/work && git checkout -qb gone && git push -q origin gone && "
 		 "git checkout -q main && echo x >> app/main.py && git commit -qam two && "
-		 "git push -q origin main", t) == 0);
+		 "git push -q origin main",
+		 t) == 0);
 	{
 		hh_git_peer peer = {0};
 		hh_buf url = HH_BUF_INIT;
@@ -318,8 +323,9 @@ TEST(gitops_fetch_errors)
 TEST(gitops_build_commit)
 {
 	char *t = make_repos();
-	const char *fixed = "import sys\n\ndef main(argv):\n    if len(argv) < 2:\n        return None\n"
-			    "    return argv[1]\n\nif __name__ == '__main__':\n    main(sys.argv)\n";
+	const char *fixed =
+		"import sys\n\ndef main(argv):\n    if len(argv) < 2:\n        return None\n"
+		"    return argv[1]\n\nif __name__ == '__main__':\n    main(sys.argv)\n";
 	const char *edited = "import sys\n\ndef main(args):\n    return args[1]\n\n"
 			     "if __name__ == '__main__':\n    main(sys.argv)\n";
 	char base[41], sha[41], sha2[41], out[256];
@@ -337,8 +343,8 @@ TEST(gitops_build_commit)
 	CHECK(a2 == 2 && d2 == 0);
 	CHECK(hh_mirror_diff_lines(m, base, "app/main.py", edited, strlen(edited), &a2, &d2) == 0);
 	CHECK(a2 == 2 && d2 == 2);
-	CHECK(hh_mirror_build_commit(m, base, "app/main.py", edited, strlen(edited), &fix_info,
-				     sha, &add, &del) == 0);
+	CHECK(hh_mirror_build_commit(m, base, "app/main.py", edited, strlen(edited), &fix_info, sha,
+				     &add, &del) == 0);
 	CHECK(add == 2 && del == 2);
 	CHECK(hh_mirror_build_commit(m, base, "app/main.py", fixed, strlen(fixed), &fix_info, sha,
 				     &add, &del) == 0);
@@ -353,8 +359,9 @@ TEST(gitops_build_commit)
 	CHECK_STR(out, "app/main.py ");
 	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git rev-parse %s^", t, sha) == 0);
 	CHECK_STR(out, base);
-	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git log -1 --format='%%an <%%ae> %%at %%s' %s",
-		     t, sha) == 0);
+	CHECK(sh_out(out,
+		     "git -C %s/mirrors/acme/shop.git log -1 --format='%%an <%%ae> %%at %%s' %s", t,
+		     sha) == 0);
 	CHECK_STR(out, "healhook <healhook@example.invalid> 1700000000 fix: handle empty input");
 	CHECK(hh_mirror_resolve(m, "main", sha2) == 0);
 	CHECK_STR(sha2, base);
@@ -365,8 +372,8 @@ TEST(gitops_build_commit)
 	CHECK(hh_mirror_build_commit(m, base, "app/db/models.py", "class M:\n    id = 1\n", 20,
 				     &fix_info, sha, &add, &del) == 0);
 	CHECK(add == 1 && del == 1);
-	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git diff --name-only %s %s", t, base,
-		     sha) == 0);
+	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git diff --name-only %s %s", t, base, sha) ==
+	      0);
 	CHECK_STR(out, "app/db/models.py");
 	CHECK(hh_mirror_build_commit(m, base, "app/db/models.py", "class M:\n    pass\n", 18,
 				     &fix_info, sha, &add, &del) == 0);
@@ -375,8 +382,8 @@ TEST(gitops_build_commit)
 	/* Mode kept for an executable. */
 	CHECK(hh_mirror_build_commit(m, base, "tools/run.sh", "#!/bin/sh\necho bye\n", 19,
 				     &fix_info, sha, &add, &del) == 0);
-	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git ls-tree %s tools/run.sh | cut -c1-6",
-		     t, sha) == 0);
+	CHECK(sh_out(out, "git -C %s/mirrors/acme/shop.git ls-tree %s tools/run.sh | cut -c1-6", t,
+		     sha) == 0);
 	CHECK_STR(out, "100755");
 
 	/* Only regular files can be fixed. */
@@ -398,9 +405,10 @@ static int build_fix(hh_mirror *m, char base[41], char sha[41], const char *extr
 	int rc;
 
 	hh_buf_printf(&content, "%s%s", MAIN_PY, extra);
-	rc = hh_mirror_resolve(m, "main", base) < 0 ? -1
-	     : hh_mirror_build_commit(m, base, "app/main.py", content.ptr, content.len, &fix_info,
-				      sha, &a, &d);
+	rc = hh_mirror_resolve(m, "main", base) < 0
+		     ? -1
+		     : hh_mirror_build_commit(m, base, "app/main.py", content.ptr, content.len,
+					      &fix_info, sha, &a, &d);
 	hh_buf_release(&content);
 	return rc;
 }
@@ -422,15 +430,19 @@ TEST(gitops_push_fast_forward_and_refusals)
 	CHECK(hh_mirror_push(m, &peer, sha, "refs/healhook/jobs/1", "refs/heads/main", 0) == 0);
 	CHECK(sh_out(out, "git -C %s/origin.git rev-parse main", t) == 0);
 	CHECK_STR(out, sha);
-	CHECK(sh_out(ref, "git -C %s/mirrors/acme/shop.git rev-parse refs/healhook/jobs/1", t) == 0);
+	CHECK(sh_out(ref, "git -C %s/mirrors/acme/shop.git rev-parse refs/healhook/jobs/1", t) ==
+	      0);
 	CHECK_STR(ref, sha);
 
 	/* A commit on the old base is not a fast-forward: refused, origin unchanged. */
-	CHECK(hh_mirror_build_commit(m, base, "app/main.py", "x\n", 2, &fix_info, sha2,
-				     &(long){0}, &(long){0}) == 0);
-	CHECK(hh_mirror_push(m, &peer, sha2, "refs/healhook/jobs/2", "refs/heads/main", 0) < 0);
+	CHECK(hh_mirror_build_commit(m, base, "app/main.py", "x\n", 2, &fix_info, sha2, &(long){0},
+				     &(long){0}) == 0);
+	/* HH_EREJECTED: the pipeline rebuilds */
+	CHECK(hh_mirror_push(m, &peer, sha2, "refs/healhook/jobs/2", "refs/heads/main", 0) ==
+	      HH_EREJECTED);
+	CHECK(hh_error_code() == HH_EREJECTED);
 	CHECK(strstr(hh_error_last(), "cannot push to") != NULL);
-	CHECK(strstr(hh_error_last(), "non-fast-forward") != NULL); /* the pipeline rebuilds */
+	CHECK(strstr(hh_error_last(), "non-fast-forward") != NULL);
 	CHECK(strstr(hh_error_last(), "origin.git") != NULL);
 	CHECK(sh_out(out, "git -C %s/origin.git rev-parse main", t) == 0);
 	CHECK_STR(out, sha);
@@ -451,7 +463,9 @@ TEST(gitops_push_fast_forward_and_refusals)
 		CHECK(hh_mirror_fetch(m, &cp, NULL) == 0);
 		REQUIRE(build_fix(m, base, sha2, "# three\n") == 0);
 		CHECK_STR(base, sha);
-		CHECK(hh_mirror_push(m, &cp, sha2, "refs/healhook/jobs/3", "refs/heads/main", 0) < 0);
+		/* HH_ERR, not HH_EREJECTED: rebuilding would not help */
+		CHECK(hh_mirror_push(m, &cp, sha2, "refs/healhook/jobs/3", "refs/heads/main", 0) ==
+		      HH_ERR);
 		CHECK(strstr(hh_error_last(), "refused") != NULL);
 		CHECK(strstr(hh_error_last(), "refs/heads/main") != NULL);
 		CHECK(strstr(hh_error_last(), "deploys frozen by ops") != NULL);
@@ -460,7 +474,8 @@ TEST(gitops_push_fast_forward_and_refusals)
 		CHECK_STR(out, sha);
 		/* Without the hook the same push lands over the channel. */
 		CHECK(sh("rm %s/origin.git/hooks/pre-receive", t) == 0);
-		CHECK(hh_mirror_push(m, &cp, sha2, "refs/healhook/jobs/3", "refs/heads/main", 0) == 0);
+		CHECK(hh_mirror_push(m, &cp, sha2, "refs/healhook/jobs/3", "refs/heads/main", 0) ==
+		      0);
 		CHECK(sh_out(out, "git -C %s/origin.git rev-parse main", t) == 0);
 		CHECK_STR(out, sha2);
 		hh_buf_release(&path);
@@ -495,14 +510,16 @@ TEST(gitops_channel_host_roundtrip)
 	/* Push into the work tree's scratch ref (forced), then land it from there. */
 	REQUIRE(build_fix(m, base, sha, "# host\n") == 0);
 	CHECK(sh_out(head, "git -C %s/work rev-parse HEAD", t) == 0);
-	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/9", "refs/healhook/pending", 1) == 0);
+	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/9", "refs/healhook/pending", 1) ==
+	      0);
 	CHECK(sh_out(out, "git -C %s/work rev-parse refs/healhook/pending", t) == 0);
 	CHECK_STR(out, sha);
 	CHECK(sh_out(out, "git -C %s/work rev-parse HEAD", t) == 0);
 	CHECK_STR(out, head); /* the work tree's checkout is untouched */
 	/* Forced: a second, unrelated commit replaces the scratch ref. */
 	REQUIRE(build_fix(m, base, sha, "# host again\n") == 0);
-	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/9", "refs/healhook/pending", 1) == 0);
+	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/9", "refs/healhook/pending", 1) ==
+	      0);
 	CHECK(hh_gitops_host_push_argv(&argv, "main") == 0);
 	REQUIRE(argv.n == 4);
 	CHECK_STR(argv.v[3], "refs/healhook/pending:refs/heads/main");
@@ -578,7 +595,8 @@ TEST(gitops_revert_and_find)
 	REQUIRE(hh_mirror_push(m, &peer, sha, "refs/healhook/jobs/7", "refs/heads/main", 0) == 0);
 	/* Someone else commits on top (another file). */
 	CHECK(sh("cd %s/work && git pull -q origin main && echo y >> app/db/models.py && "
-		 "git commit -qam other && git push -q origin main", t) == 0);
+		 "git commit -qam other && git push -q origin main",
+		 t) == 0);
 	REQUIRE(hh_mirror_fetch(m, &peer, NULL) == 0);
 	REQUIRE(hh_mirror_resolve(m, "main", tip) == 0);
 	CHECK(hh_mirror_find_revert(m, tip, "7", found) == 0);
@@ -602,11 +620,14 @@ TEST(gitops_revert_and_find)
 		if (f)
 			pclose(f);
 		hh_buf_clear(&msg);
-		hh_buf_printf(&msg, "Revert \"fix: handle empty input\"\n\nThis reverts commit %s.\n\n"
-				    "Healhook-Job: 7\n\n", sha);
+		hh_buf_printf(&msg,
+			      "Revert \"fix: handle empty input\"\n\nThis reverts commit %s.\n\n"
+			      "Healhook-Job: 7\n\n",
+			      sha);
 		CHECK_STR(body, msg.ptr);
 	}
-	CHECK(hh_mirror_push(m, &peer, rev, "refs/healhook/jobs/7-revert", "refs/heads/main", 0) == 0);
+	CHECK(hh_mirror_push(m, &peer, rev, "refs/healhook/jobs/7-revert", "refs/heads/main", 0) ==
+	      0);
 	CHECK(sh_out(out, "git -C %s/origin.git rev-parse main", t) == 0);
 	CHECK_STR(out, rev);
 
@@ -626,8 +647,8 @@ TEST(gitops_revert_and_find)
 
 		REQUIRE(hh_mirror_build_commit(m, rev, "app/main.py", "A\n", 2, &fix_info, fix2, &a,
 					       &d) == 0);
-		REQUIRE(hh_mirror_build_commit(m, fix2, "app/main.py", "B\n", 2, &fix_info, over, &a,
-					       &d) == 0);
+		REQUIRE(hh_mirror_build_commit(m, fix2, "app/main.py", "B\n", 2, &fix_info, over,
+					       &a, &d) == 0);
 		CHECK(hh_mirror_revert(m, fix2, over, &rinfo, found) < 0);
 		CHECK(strstr(hh_error_last(), "revert conflicts") != NULL);
 	}
@@ -687,7 +708,8 @@ TEST(gitops_remote_channel_roundtrip)
 	CHECK(hh_mirror_resolve(m, "main", base) == 0);
 	CHECK_STR(base, out);
 	REQUIRE(build_fix(m, base, sha, "# over hh_remote\n") == 0);
-	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/5", "refs/healhook/pending", 1) == 0);
+	CHECK(hh_mirror_push(m, &host, sha, "refs/healhook/jobs/5", "refs/healhook/pending", 1) ==
+	      0);
 	CHECK(sh_out(out, "git -C %s/work rev-parse refs/healhook/pending", t) == 0);
 	CHECK_STR(out, sha);
 	/* Landing from the host with hh_remote_exec, the pipeline's last step. */

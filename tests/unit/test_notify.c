@@ -58,8 +58,8 @@ static int telegram_html_ok(const char *s)
 
 	while (*s) {
 		if (*s == '&') {
-			if (strncmp(s, "&lt;", 4) && strncmp(s, "&gt;", 4) && strncmp(s, "&amp;", 5) &&
-			    strncmp(s, "&quot;", 6))
+			if (strncmp(s, "&lt;", 4) && strncmp(s, "&gt;", 4) &&
+			    strncmp(s, "&amp;", 5) && strncmp(s, "&quot;", 6))
 				return 0;
 			s++;
 			continue;
@@ -416,6 +416,6 @@ TEST(gitea_write_back_checks_arguments)
 	CHECK(hh_gitea_status(&g, "a/b", SHA, "great", NULL, NULL) == -1);
 	CHECK(strstr(hh_error_last(), "great"));
 	/* Valid arguments reach the network: a closed port is an error a retry may fix. */
-	CHECK(hh_gitea_status(&g, "acme/.github", SHA, "success", NULL, NULL) == -2);
-	CHECK(hh_gitea_comment(&g, "a/b", 1, "x") == -2);
+	CHECK(hh_gitea_status(&g, "acme/.github", SHA, "success", NULL, NULL) == HH_EAGAIN);
+	CHECK(hh_gitea_comment(&g, "a/b", 1, "x") == HH_EAGAIN);
 }

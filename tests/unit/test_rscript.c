@@ -44,6 +44,7 @@ static const char step_echo2[] = "printf '[%s][%s]' \"$1\" \"$2\"";
 static const char step_echo1[] = "printf '<%s>' \"$1\"";
 static const char step_fail_if[] = "[ \"$1\" = ok ] || hh_fail";
 static const char step_rest[] = "printf '{%s}' \"$@\"";
+static const char step_reject_if[] = "[ \"$1\" = ok ] || hh_reject";
 
 /* Hostile values stay data: quotes, $(...), backquotes, newlines, a leading dash. */
 TEST(rscript_values_are_argv)
@@ -71,6 +72,31 @@ TEST(rscript_values_are_argv)
 }
 
 /* The failing step is named by the status; steps after it do not run. */
+/* hh_reject: a status of its own, never taken for a failed step. */
+TEST(rscript_rejected_step)
+{
+	const char *ok[] = {"ok", NULL}, *no[] = {"no", NULL};
+	hh_rscript s = {0};
+	hh_strv av = {0};
+	hh_buf out = HH_BUF_INIT;
+	int st;
+
+	hh_rscript_step(&s, "first", step_reject_if, 1, ok);
+	hh_rscript_step(&s, "second", step_fail_if, 1, ok);
+	hh_rscript_step(&s, "third", step_reject_if, 1, no);
+	hh_rscript_step(&s, "fourth", step_echo1, 1, ok);
+	REQUIRE(hh_rscript_argv(&s, &av) == 0);
+	st = run(&av, &out);
+	CHECK(st == HH_RSCRIPT_REJECT_BASE + 3);
+	CHECK(hh_rscript_rejected_step(&s, st) == 3);
+	CHECK(hh_rscript_failed_step(&s, st) == 0);
+	CHECK(hh_rscript_rejected_step(&s, HH_RSCRIPT_FAIL_BASE + 3) == 0);
+	CHECK(out.len == 0);
+	hh_buf_release(&out);
+	hh_strv_release(&av);
+	hh_rscript_release(&s);
+}
+
 TEST(rscript_failed_step)
 {
 	const char *ok[] = {"ok", NULL}, *no[] = {"no", NULL}, *x[] = {"after", NULL};

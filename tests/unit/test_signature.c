@@ -4,6 +4,7 @@
  */
 #include "tests/unit/t.h"
 #include "internal/buf.h"
+#include "internal/error.h"
 #include "webhook/form.h"
 #include "webhook/headers.h"
 #include "webhook/signature.h"
@@ -76,11 +77,11 @@ TEST(form_payload)
 	CHECK(hh_form_payload("payload=", 8, &b) == 0);
 	CHECK_STR(b.ptr, "");
 	hh_buf_release(&b);
-	CHECK(hh_form_payload("payload=%zz", 11, &b) == -1);
+	CHECK(hh_form_payload("payload=%zz", 11, &b) == HH_EBADINPUT);
 	hh_buf_release(&b);
-	CHECK(hh_form_payload("payload=%4", 10, &b) == -1);
+	CHECK(hh_form_payload("payload=%4", 10, &b) == HH_EBADINPUT);
 	hh_buf_release(&b);
-	CHECK(hh_form_payload("other=1", 7, &b) == -1);
+	CHECK(hh_form_payload("other=1", 7, &b) == HH_EBADINPUT);
 	hh_buf_release(&b);
 }
 

@@ -566,7 +566,8 @@ TEST(store_claim_concurrent)
 	tmp_remove(&t);
 }
 
-/* A write past RLIMIT_FSIZE fails like a full disk; the error must say "disk full". */
+/* A write past RLIMIT_FSIZE fails like a full disk: HH_EBUSY (intake answers 503), and the
+ * error says "disk full". */
 TEST(store_disk_full)
 {
 	struct tmp t;
@@ -590,7 +591,8 @@ TEST(store_disk_full)
 	rc = hh_store_delivery_insert(st, &d);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, SIG_DFL);
-	CHECK(rc == -1);
+	CHECK(rc == HH_EBUSY);
+	CHECK(hh_error_code() == HH_EBUSY);
 	CHECK(strstr(hh_error_last(), "disk full") != NULL);
 	if (!strstr(hh_error_last(), "disk full"))
 		fprintf(stderr, "      error: %s\n", hh_error_last());
