@@ -198,26 +198,20 @@ out:
 	return rc;
 }
 
-/* Keeps libgit2's message; an invalid escape gets the file, the line and a hint. */
+/* Keeps libgit2's message; a file with an invalid escape (found in the text itself, not in
+ * libgit2's words) gets its line and a hint. */
 static int git_failed(const char *what, const char *path, const char *text)
 {
 	const git_error *e = git_error_last();
 	const char *msg = e && e->message ? e->message : "unknown error";
-	int line;
+	int line = e && e->klass == GIT_ERROR_CONFIG && text ? find_bad_escape(text) : 0;
 
-	if (strstr(msg, "escape")) {
-		line = find_bad_escape(text);
-		if (line)
-			return hh_error("%s config file '%s': %s (at %s:%d; git-config allows only "
-					"\\\\ \\\" \\n \\t \\b: write \\\\. or [.] in regexes)",
-					what, path, msg, path, line);
-		return hh_error("%s config file '%s': %s (git-config allows only \\\\ \\\" \\n "
-				"\\t \\b: write \\\\. or [.] in regexes)",
-				what, path, msg);
-	}
-	if (strstr(msg, path))
-		return hh_error("%s", msg);
-	return hh_error("%s config file '%s': %s", what, path, msg);
+	if (line)
+		return hh_fail(HH_ECONFIG,
+			       "%s config file '%s': %s (at %s:%d; git-config allows only "
+			       "\\\\ \\\" \\n \\t \\b: write \\\\. or [.] in regexes)",
+			       what, path, msg, path, line);
+	return hh_fail(HH_ECONFIG, "%s config file '%s': %s", what, path, msg);
 }
 
 int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path)
