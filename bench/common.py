@@ -42,6 +42,17 @@ def vm_hwm_kb(pid):
 	return None
 
 
+def cpu_s(pid):
+	"""(user, system) CPU seconds a live process has used, all its threads (/proc/PID/stat)."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			v = f.read().rsplit(")", 1)[1].split()
+	except OSError:
+		return (0.0, 0.0)
+	tck = float(os.sysconf("SC_CLK_TCK"))
+	return (int(v[11]) / tck, int(v[12]) / tck)
+
+
 def children(pid):
 	try:
 		with open("/proc/%d/task/%d/children" % (pid, pid)) as f:

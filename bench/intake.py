@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from common import BENCH, BIN, H, OUT, SECRET, children, log, median, stop, vm_hwm_kb
+from common import BENCH, BIN, H, OUT, SECRET, children, cpu_s, log, median, stop, vm_hwm_kb
 
 FIXTURE = os.path.join(H.FIXTURES, "review_rejected_body.json")
 LUA = os.path.join(BENCH, "intake.lua")
@@ -165,7 +165,13 @@ def one(kind, d, args, state_tmp=None, bin=None):
 			p, lf = healhook_serve(tmp, port, kind == "healhook-nofsync", bin=bin)
 			url, expected = "http://127.0.0.1:%d/hooks/gitea" % port, 202
 		try:
+			# the process answering: webhook itself, healhook's receiver
+			ans = p.pid if kind == "webhook" else (children(p.pid) or [p.pid])[0]
+			c0 = cpu_s(ans)
 			r = wrk(url, d, args.threads, args.conns, args.seconds, expected)
+			c1 = cpu_s(ans)
+			n = max(r.get("requests") or 1, 1)
+			r["cpu_us"] = [(c1[0] - c0[0]) * 1e6 / n, (c1[1] - c0[1]) * 1e6 / n]
 			pids = [p.pid] + children(p.pid)
 			r["rss_kb"] = {str(pid): vm_hwm_kb(pid) for pid in pids}
 			r["rss_max_kb"] = max(v for v in r["rss_kb"].values() if v)
@@ -199,6 +205,8 @@ def summarize(rs):
 		"rss_roles_mb": {k: max((r["rss_roles"].get(k) or 0) for r in rs) / 1024.0
 				 for k in rs[0]["rss_roles"]},
 		"unexpected": sum(r["unexpected"] + r["wrapped"] for r in rs),
+		"cpu_us": [median([r["cpu_us"][0] for r in rs]), median([r["cpu_us"][1] for r in rs])]
+		if all("cpu_us" in r for r in rs) else None,
 		"errors": sum(r["errors_connect"] + r["errors_read"] + r["errors_write"] +
 			      r["errors_timeout"] for r in rs),
 		"requests": sum(r["requests"] for r in rs),

@@ -102,8 +102,8 @@ def intake_matrix(w, im, v):
 	  % (im["threads"], im["seconds"], im["threads"]))
 	w("```")
 	w("")
-	w("| body | connections | server | requests/s (median) | slowest run | p50 ms | p99 ms | peak RSS |")
-	w("|---|---|---|---|---|---|---|---|")
+	w("| body | connections | server | requests/s (median) | slowest run | p50 ms | p99 ms | CPU per request (user + sys) | peak RSS |")
+	w("|---|---|---|---|---|---|---|---|---|")
 	for st in sets:
 		for name, r in sorted(st["summary"].items(), key=lambda kv: ["healhook", "before",
 									   "webhook"].index(kv[0])):
@@ -115,13 +115,16 @@ def intake_matrix(w, im, v):
 							     if v.get("webhook") else "")}[name]
 			if r["unexpected"]:
 				label += " (**%d answers not 202: not a valid run**)" % r["unexpected"]
-			w("| %d B | %d | %s | %.0f | %.0f | %.2f | %.1f | %s |" % (
+			cpu = ("%.0f + %.0f µs" % tuple(r["cpu_us"])) if r.get("cpu_us") else ""
+			w("| %d B | %d | %s | %.0f | %.0f | %.2f | %.1f | %s | %s |" % (
 				st["body_bytes"], st["conns"], label, r["rps"], r["rps_min"], r["p50_ms"],
-				r["p99_ms"], rss))
+				r["p99_ms"], cpu, rss))
 	w("")
 	w("%d runs of %d s per row; medians; RSS is the largest VmHWM seen (the receiver faces the"
 	  % (im["runs"], im["seconds"]))
-	w("network: HTTP, HMAC, store; the main process runs the worker).")
+	w("network: HTTP, HMAC, store; the main process runs the worker). CPU per request is the")
+	w("answering process's user and system time over the run (/proc/PID/stat: healhook's")
+	w("receiver, webhook itself) divided by the requests wrk counted.")
 	w("")
 	w("| goal | figure | verdict |")
 	w("|---|---|---|")
@@ -451,29 +454,37 @@ def write(res):
 	log("wrote %s and %s" % (DOC, PNG))
 
 
-INTAKE_BOUND = """What changed, and what bounds the ratios. Before, the receiver hashed every body twice with
-mbedTLS's portable SHA-256 (half its instructions), made one fsync per delivery, and its
-writers slept in SQLite's busy handler when the main process held the write lock. Now one
-pass (with a secret the payload's HMAC also names the body for the duplicate check) in
-OpenSSL's libcrypto (SHA-NI where the CPU has it); concurrent deliveries share one transaction
-and its fsync (group commit, internal/store_group.c: each is answered only after the commit
-holding its writes returned); and every writer of either process takes the flock of
-`healhook.db-writer` before its transaction, so a waiting writer is woken by the kernel when
-the one before it ends instead of polling. What is left per request is the work: the HTTP
-exchange, cJSON, about 16 SQLite pages written to the WAL, malloc. On 2 cores wrk takes about
-one, and webhook answers *before* its command has run (a goroutine forks it afterwards,
-which is why its RSS grows to hundreds of MB) and stores nothing; healhook's 202 means the
-delivery, its findings and their verdicts are on disk."""
+INTAKE_BOUND = """What changed, and what bounds the ratios. Earlier: one SHA-256 pass in OpenSSL's libcrypto
+(SHA-NI) instead of two in mbedTLS's portable code; concurrent deliveries share one transaction
+and its fsync (group commit, internal/store_group.c: each answered only after the commit holding
+its writes returned); writers of both processes queue on the flock of `healhook.db-writer`
+instead of sleeping in SQLite's busy handler. Then, found with callgrind (instructions),
+/proc/PID/stat (CPU) and `strace -c -f -p RECEIVER` (system calls per delivery) on the receiver:
+cJSON's ~1 100 allocations per 15 KB review come from a per-thread arena (malloc and free were a
+fifth of the instructions); the duplicate-key check hashes each object's keys instead of copying
+and sorting them; the pre-scan and the UTF-8 check cross ASCII with memchr and 8 bytes at a time;
+group-commit batches run on one handle, whose page cache is no longer dropped by another
+handle's commit (22 -> 13 preads per delivery); an index no query used is gone (27 -> 22 WAL
+writes); and libmicrohttpd's pool per connection is 32 KiB, which it mallocs, instead of 64 KiB,
+which it mmaps, faults in and munmaps (a TLB shootdown) for every connection. What bounds the
+ratio now: every answer closes its connection (docs/security.md: each request passes the gate's
+head checks and deadline), so each healhook request is also a TCP handshake, an accept, a
+hand-off and a close, where wrk and webhook keep one connection for many requests; healhook's
+202 means the delivery, its findings and their verdicts are on disk (about 22 WAL page writes and
+a share of one fdatasync), webhook answers before its command has run (a goroutine forks it
+afterwards, which is why its RSS grows to hundreds of MB) and stores nothing; and wrk takes about
+one of the 2 cores. Three times webhook's requests/s would need the receiver at about a third of
+webhook's CPU per request (the CPU column) while doing more work per request; the goals the
+tables mark not met are not met."""
 
-FINDINGS = """The instructions per request above are the receiver's CPU work. One SHA-256 pass replaced
-two, and libcrypto's SHA-256 replaced mbedTLS's: under callgrind, which emulates no SHA
-extensions (libcrypto then runs its SIMD code), SHA-256 fell from about half of the
-instructions to the share shown above; on the CPU itself, with SHA-NI, `perf` puts libcrypto
-below 1 % of the receiver's cycles. cJSON, malloc and SQLite are what remains. The queue
-depth that `server.max-queue` reads twice per delivery is taken from the trigger-kept job
-counts, no longer counted over the queued jobs. The stalls were not in these profiles at all
-(they count instructions, and a thread asleep in SQLite's busy handler runs none): strace
-showed them, as futex and sleep time with the receiver mostly idle."""
+FINDINGS = """The instructions per request above are the receiver's own work. Under callgrind, which
+emulates no SHA extensions (libcrypto then runs its SIMD code), SHA-256 is the largest self cost;
+on the CPU itself, with SHA-NI, one 15 KB pass takes about 12 µs (section 7). The rest is cJSON's
+own parse (building its nodes and strings: the arena took their malloc and free away), SQLite's
+B-tree and WAL writes, and memset (SQLite's new pages). Start-up (configuration, the CA bundle) is
+excluded. The stalls of earlier runs were never in these profiles (they count instructions, and a
+thread asleep in SQLite's busy handler runs none): strace showed them, as futex and sleep time
+with the receiver mostly idle."""
 
 HEAL_NOTE = """What changed: the ssh socket had Nagle's algorithm on, so every small write that followed
 another waited for the peer's delayed ACK (about 40 ms per exchange); now TCP_NODELAY (and

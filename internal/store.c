@@ -466,7 +466,11 @@ void hh_store_close(hh_store *st)
 		hh_store_rollback(st);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
-	sqlite3_close(st->db);
+	sqlite3_close(st->db); /* rolls back a transaction the ROLLBACK could not end */
+	if (st->writing) {     /* ...and the write it held the process's lock for ends here */
+		st->writing = 0;
+		hh_st_write_release(st);
+	}
 	if (st->lockfd >= 0)
 		close(st->lockfd);
 	hh_st_identity_close(st);

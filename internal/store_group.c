@@ -133,6 +133,27 @@ static void run_batch(hh_store *w, struct item *batch)
 	}
 }
 
+/* One group's handle open at a time: a process serves one database (tests open many, one
+ * after another). Another group's is closed unless a batch is running on it. */
+static void close_other_owns(struct group *g)
+{
+	struct group *h;
+
+	pthread_mutex_lock(&groups_mu);
+	for (h = groups; h; h = h->next) {
+		if (h == g)
+			continue;
+		pthread_mutex_lock(&h->mu);
+		if (h->own && !h->leading) {
+			hh_store_close(h->own);
+			h->own = NULL;
+			h->own_failed = 0;
+		}
+		pthread_mutex_unlock(&h->mu);
+	}
+	pthread_mutex_unlock(&groups_mu);
+}
+
 /* The handle a leader runs its batch on (the leader's role passes from thread to thread, one
  * at a time: g->leading). Every commit drops the page cache of the database's other handles in
  * this process, so a batch run on whichever thread led re-read the pages the one before had
@@ -150,6 +171,7 @@ static hh_store *leader_handle(struct group *g, hh_store *st)
 	}
 	if (g->own || g->own_failed)
 		return g->own ? g->own : st;
+	close_other_owns(g);
 	if ((dir = hh_strdup(st->path)) && (slash = strrchr(dir, '/'))) {
 		*slash = '\0';
 		if (hh_store_open_like(&g->own, dir, st) < 0)
@@ -200,6 +222,7 @@ int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 	g->tail = &me.next;
 	while (!me.done) {
 		struct item *batch, *it;
+		hh_store *w;
 
 		if (g->leading) {
 			pthread_cond_wait(&g->cv, &g->mu);
@@ -210,7 +233,13 @@ int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 		g->head = NULL;
 		g->tail = &g->head;
 		pthread_mutex_unlock(&g->mu);
-		run_batch(leader_handle(g, st), batch);
+		w = leader_handle(g, st);
+		run_batch(w, batch);
+		if (w == g->own &&
+		    w->writing) { /* a transaction neither COMMIT nor ROLLBACK ended */
+			hh_store_close(g->own); /* (out of memory): closing ends it, and its lock */
+			g->own = NULL;
+		}
 		pthread_mutex_lock(&g->mu);
 		for (it = batch; it;) {
 			struct item *next = it->next;
