@@ -274,11 +274,20 @@ def write(res):
 	w("Every figure is measured on 127.0.0.1 with bounded request counts and durations; the")
 	w("medians of several runs are shown. The raw results are in `build/bench/results.json`.")
 	w("")
-	w("**Shared machine.** These figures were taken while about six other engineers built and")
-	w("tested on the same 2 cores (load average %s at the start): absolute figures are depressed"
-	  % m.get("load", "?"))
-	w("and noisy. Only ratios between rows of one table mean much: those rows ran interleaved, in")
-	w("the same minutes. Re-run `make bench` on a quiet machine for absolute figures.")
+	try:
+		load = float(m.get("load"))
+	except (TypeError, ValueError):
+		load = None
+	if load is not None and load < 1.5:
+		w("**Machine load.** Load average %.1f at the start, with nothing else running but the" % load)
+		w("bench's own processes. Rows of one table ran interleaved, in the same minutes: compare")
+		w("rows, and runs on the same machine.")
+	else:
+		w("**Shared machine.** Load average %s at the start: other work ran on the same cores, so"
+		  % m.get("load", "?"))
+		w("absolute figures are depressed and noisy. Only ratios between rows of one table mean")
+		w("much: those rows ran interleaved, in the same minutes. Re-run `make bench` on a quiet")
+		w("machine for absolute figures.")
 	w("")
 	w("**Machine**: %d cores (`nproc`), %s, %d MB of memory, Linux %s. Tools: %s, %s, %s, %s."
 	  % (m["nproc"], m["cpu"], m["mem_mb"], m["kernel"], v.get("wrk", "wrk").split(" [")[0],
@@ -300,8 +309,9 @@ def write(res):
 		w("after another (bench/profile.py). Instructions per request are the difference of two")
 		w("runs (50 and %d requests) divided by the difference in requests, so start-up (about"
 		  % p["requests"])
-		w("%.0f M instructions, mostly the CA bundle parsed by mbedTLS) is excluded. valgrind"
+		w("%.0f M instructions, most of them libgit2's initialisation for the configuration parser:"
 		  % (p["startup_ir"] / 1e6))
+		w("it reads the system CA bundle with mbedTLS, the `mbedtls_*` rows below) is excluded. valgrind")
 		w("emulates no SHA extensions, so under callgrind libcrypto runs its SIMD code, not SHA-NI:")
 		w("the instructions counted for SHA-256 are an upper bound of the real CPU's.")
 		w("")
@@ -359,7 +369,7 @@ def write(res):
 		w("| | wall time (median) | SSH connections | ssh channels |")
 		w("|---|---|---|---|")
 		if h.get("before"):
-			w("| healhook heal before (%s) | %.3f s | 1 | 10 |" % (
+			w("| healhook heal before (%s) | %.3f s | 1 | (not counted) |" % (
 				res.get("before_bin") or "before", h["before"]["wall_s"]))
 		w("| healhook heal | %.3f s | %d | %d |" % (hh["wall_s"], hh["connections"],
 							   hh.get("channels", 0)))

@@ -32,7 +32,10 @@ static const char step_enter[] = "[ -d \"$1\" ] && cd -- \"$1\" || hh_fail";
 static const char step_worktree[] =
 	"hh_r=$(git rev-parse --is-inside-work-tree --is-shallow-repository) || hh_fail";
 static const char step_shallow[] = "[ \"$hh_r\" = \"$(printf 'true\\nfalse')\" ] || hh_fail";
-static const char step_fetch[] = "git fetch --quiet --prune origin </dev/null >&2 || hh_fail";
+/* Without the automatic maintenance a fetch starts afterwards (git maintenance run --auto): a
+ * process per heal that waits on the host's repository, which is the owner's to maintain. */
+static const char step_fetch[] = "git -c maintenance.auto=false -c gc.auto=0 fetch --quiet --prune "
+				 "origin </dev/null >&2 || hh_fail";
 
 /* "$@" is {git, push, origin, refs/healhook/pending:refs/heads/BRANCH}. A refused push is
  * hh_reject when origin's branch moved: its tip is no ancestor of the commit pushed (or not
