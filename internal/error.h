@@ -19,23 +19,21 @@ enum hh_err {
 	HH_OK = 0,
 	HH_ERR = -1,          /* any other failure: the message says what */
 	HH_EBUSY = -2,        /* the store is locked, full, read-only or damaged: retry later */
-	HH_ETOOBIG = -3,      /* over a configured size limit */
-	HH_EMEDIATYPE = -4,   /* a content type healhook does not read */
-	HH_EBADINPUT = -5,    /* malformed input (JSON, a header, a form) */
-	HH_ENOTFOUND = -6,    /* the object asked for does not exist */
-	HH_ECONFIG = -7,      /* a setting is missing or invalid (the fix host's, say) */
-	HH_EKEYFILE = -8,     /* an ssh key file cannot be read or used */
-	HH_ECONNECT = -9,     /* no TCP connection (refused, unreachable, name unknown) */
-	HH_EHANDSHAKE = -10,  /* connected, but the ssh handshake failed */
-	HH_EKNOWNHOSTS = -11, /* the known-hosts file cannot be read */
-	HH_EHOSTKEY_UNKNOWN = -12, /* the host's key is not in known-hosts (detail: fingerprint) */
-	HH_EHOSTKEY_CHANGED = -13, /* known-hosts has another key for it (detail: fingerprint) */
-	HH_EAUTH = -14,            /* the server refused every credential */
-	HH_ENOSFTP = -15,          /* the ssh server has no sftp subsystem */
-	HH_EREJECTED = -16,        /* a push refused as not a fast-forward: the branch moved */
-	HH_ENOTINSTALLED = -17,    /* a program healhook runs is not installed where it looks */
-	HH_ETIMEOUT = -18,         /* a deadline passed */
-	HH_EAGAIN = -19, /* a service answered 429 or 5xx, or not at all: a retry may help */
+	HH_EMEDIATYPE = -3,   /* a content type healhook does not read */
+	HH_EBADINPUT = -4,    /* malformed input (JSON, a header, a form) */
+	HH_ENOTFOUND = -5,    /* the object asked for does not exist */
+	HH_ECONFIG = -6,      /* a setting is missing or invalid (the fix host's, say) */
+	HH_EKEYFILE = -7,     /* an ssh key file cannot be read or used */
+	HH_ECONNECT = -8,     /* no TCP connection (refused, unreachable, name unknown) */
+	HH_EHANDSHAKE = -9,   /* connected, but the ssh handshake failed */
+	HH_EKNOWNHOSTS = -10, /* the known-hosts file cannot be read */
+	HH_EHOSTKEY_UNKNOWN = -11, /* the host's key is not in known-hosts (detail: fingerprint) */
+	HH_EHOSTKEY_CHANGED = -12, /* known-hosts has another key for it (detail: fingerprint) */
+	HH_EAUTH = -13,            /* the server refused every credential */
+	HH_ENOSFTP = -14,          /* the ssh server has no sftp subsystem */
+	HH_EREJECTED = -15,        /* a push refused as not a fast-forward: the branch moved */
+	HH_ENOTINSTALLED = -16,    /* a program healhook runs is not installed where it looks */
+	HH_EAGAIN = -17,           /* a service answered 429 or 5xx, or not at all: may retry */
 };
 
 /* Records message and code for this thread; returns code. */

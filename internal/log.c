@@ -97,28 +97,35 @@ void hh_log(enum hh_log_level level, const char *event, ...)
 static _Thread_local enum hh_err last_code;
 static _Thread_local char last_detail[128];
 
+/* Records the message and the code (HH_ERR for anything not a failure code). */
+static int record(enum hh_err code, const char *fmt, va_list ap)
+{
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	last_code = code < 0 ? code : HH_ERR;
+	last_detail[0] = '\0';
+	return last_code;
+}
+
 int hh_error(const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	rc = record(HH_ERR, fmt, ap);
 	va_end(ap);
-	last_code = HH_ERR;
-	last_detail[0] = '\0';
-	return -1;
+	return rc;
 }
 
 int hh_fail(enum hh_err code, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	rc = record(code, fmt, ap);
 	va_end(ap);
-	last_code = code < 0 ? code : HH_ERR;
-	last_detail[0] = '\0';
-	return last_code;
+	return rc;
 }
 
 int hh_error_wrap(const char *fmt, ...)
@@ -170,7 +177,6 @@ const char *hh_error_name(enum hh_err code)
 	case HH_OK: return "ok";
 	case HH_ERR: return "error";
 	case HH_EBUSY: return "busy";
-	case HH_ETOOBIG: return "too-big";
 	case HH_EMEDIATYPE: return "media-type";
 	case HH_EBADINPUT: return "bad-input";
 	case HH_ENOTFOUND: return "not-found";
@@ -185,7 +191,6 @@ const char *hh_error_name(enum hh_err code)
 	case HH_ENOSFTP: return "no-sftp";
 	case HH_EREJECTED: return "rejected";
 	case HH_ENOTINSTALLED: return "not-installed";
-	case HH_ETIMEOUT: return "timeout";
 	case HH_EAGAIN: return "again";
 	}
 	return "error";

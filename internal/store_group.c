@@ -100,13 +100,9 @@ static void run_batch(hh_store *w, struct item *batch)
 		fail_rest(batch, hh_error_last(), hh_error_code(), 0);
 		return;
 	}
-	for (it = batch; it; it = it->next) {
-		if (sqlite3_get_autocommit(w->db)) {
-			fail_rest(batch, cause ? cause->err : NULL, cause ? cause->code : HH_ERR,
-				  0);
-			hh_store_rollback(w); /* nothing to roll back: ends the write (its lock) */
-			return;
-		}
+	/* SQLite may roll the whole transaction back by itself (a full disk, an I/O error): the
+	 * writes after that are not run outside a transaction. */
+	for (it = batch; it && !sqlite3_get_autocommit(w->db); it = it->next) {
 		if (sqlite3_exec(w->db, "SAVEPOINT hh_write", NULL, NULL, NULL) != SQLITE_OK) {
 			it->rc = hh_st_db_error(w, "cannot begin a write");
 			set_err(it);
@@ -182,41 +178,27 @@ static hh_store *leader_handle(struct group *g, hh_store *st)
 	return g->own ? g->own : st;
 }
 
-/* PostgreSQL: each write in a transaction of its own, answered after its own durable commit
- * (the server shares WAL flushes between concurrent commits by itself). */
-static int pg_write(hh_store *st, hh_store_write_fn fn, void *ctx)
+/* One write in a transaction of its own, answered after its own commit: PostgreSQL's way
+ * (the server shares WAL flushes between concurrent commits by itself), and SQLite's when the
+ * group cannot be had (out of memory). */
+static int write_alone(hh_store *st, hh_store_write_fn fn, void *ctx)
 {
 	int rc;
 
 	if (hh_store_begin(st) < 0)
 		return -1;
-	rc = fn(st, ctx);
-	if (rc != 0) {
-		hh_store_rollback(st);
-		return rc;
-	}
-	return hh_store_commit(st);
+	if ((rc = fn(st, ctx)) != 0 || (rc = hh_store_commit(st)) < 0)
+		hh_store_rollback(st); /* after a failed commit: ends the write and its lock */
+	return rc;
 }
 
 int hh_store_group_write(hh_store *st, hh_store_write_fn fn, void *ctx)
 {
 	struct group *g;
 	struct item me = {fn, ctx, 0, 0, NULL, HH_OK, NULL};
-	int rc;
 
-	if (st->pg)
-		return pg_write(st, fn, ctx);
-	g = group_of(st->path);
-	if (!g) { /* out of memory: a transaction of its own */
-		if (hh_store_begin(st) < 0)
-			return -1;
-		rc = fn(st, ctx);
-		if (rc != 0 || hh_store_commit(st) < 0) {
-			hh_store_rollback(st);
-			return rc ? rc : -1;
-		}
-		return 0;
-	}
+	if (st->pg || !(g = group_of(st->path)))
+		return write_alone(st, fn, ctx);
 	pthread_mutex_lock(&g->mu);
 	*g->tail = &me;
 	g->tail = &me.next;

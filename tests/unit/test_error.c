@@ -35,8 +35,8 @@ TEST(error_wrap_truncates_without_overflow)
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	hh_fail(HH_ETOOBIG, "%s", big);
-	CHECK(hh_error_wrap("%s", big) == HH_ETOOBIG);
+	hh_fail(HH_EBADINPUT, "%s", big);
+	CHECK(hh_error_wrap("%s", big) == HH_EBADINPUT);
 	CHECK(strlen(hh_error_last()) == 1023);
 	hh_error_clear();
 	CHECK(hh_error_wrap("context only") == HH_ERR); /* nothing failed before: still a failure */
