@@ -129,7 +129,7 @@ fuzz-build: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # HEALHOOK_BENCH_BEFORE=OLD_BINARY adds the before figures).
 bench: deps
 	@sh bench/deps.sh
-	@$(MAKE) --no-print-directory all $(BUILD)/tools/diff_lines $(BUILD)/tools/store_ops $(BUILD)/tools/limits
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/diff_lines $(BUILD)/tools/store_ops $(BUILD)/tools/limits $(BUILD)/tools/nullhttp
 	@BUILD=$(abspath $(BUILD)) python3 bench/bench.py
 
 lint:

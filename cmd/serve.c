@@ -15,6 +15,7 @@
 #include "cmd/serve_priv.h"
 #include "internal/compat.h"
 #include "webhook/intake.h"
+#include "internal/gitops.h"
 #include "internal/log.h"
 #include "internal/retention.h"
 #include "internal/sdnotify.h"
@@ -24,6 +25,7 @@
 #include "webhook/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -316,6 +318,9 @@ static int run_receiver(struct serve_args *a)
 	}
 	if (!(cfg = load(a)))
 		return HH_EXIT_USAGE;
+	/* libgit2 read the configuration file: nothing else of it runs here */
+	hh_git_shutdown();
+	malloc_trim(0);
 	if (!cfg->secret)
 		hh_log(HH_LOG_WARN, "serve.insecure", "message",
 		       "no webhook secret: deliveries are not authenticated", NULL);

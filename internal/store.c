@@ -339,12 +339,22 @@ int hh_store_open(hh_store **out, const char *dir)
 	return hh_store_open_like(out, dir, NULL);
 }
 
+/* Before SQLite's first use: no allocation statistics. They take one mutex of the whole
+ * process around every sqlite3_malloc and free, which the intake threads then queue on
+ * (futex waits and wakes, a context switch each); healhook never reads them. */
+static void sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens st->path's writer lock file and the database. Each error names the file. */
 static int open_files(hh_store *st, int create)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char *lp = hh_asprintf("%s-writer", st->path);
 	int rc;
 
+	pthread_once(&once, sqlite_config);
 	st->lockfd = lp ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
 	if (st->lockfd < 0)
 		hh_error("store: cannot open '%s': %s", lp ? lp : st->path, strerror(errno));

@@ -87,8 +87,9 @@ void hh_store_rollback(hh_store *st);
  * w is the handle to use (it may be another thread's: fn must use nothing of st but w, and
  * must not begin, commit or roll back). fn returns 0 to keep its writes, > 0 or -1 to undo them
  * (a savepoint; the others' writes stay); -1 is an error (hh_error set). The call returns when
- * the shared transaction is durably committed (synchronous=FULL): fn's result, or -1 when
- * the commit failed (its writes are then lost with the others'). Called outside transactions.
+ * the shared transaction is on disk (fdatasync of the log returned, and so of every commit
+ * before it): fn's result, or -1 when the commit or the sync failed (its writes are then lost
+ * with the others', or not known to be durable: HH_EBUSY). Called outside transactions.
  */
 typedef int (*hh_store_write_fn)(hh_store *w, void *ctx);
 

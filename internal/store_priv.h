@@ -90,5 +90,9 @@ int hh_store_open_pg(hh_store **out);
 /* store_plan.c: SQLite's query plan of statement id (EXPLAIN QUERY PLAN, one detail per line)
  * appended to out; for the unit tests that check every hot-path query uses an index. */
 int hh_st_query_plan(hh_store *st, int id, hh_buf *out);
+/* store_group.c, for the tests: the group of path's commits begun without a sync, the last
+ * one a sync covers, and the checkpointer's runs. */
+void hh_st_group_counts(const char *path, unsigned long long *committed,
+			unsigned long long *synced, unsigned long *checkpoints);
 
 #endif

@@ -169,19 +169,19 @@ static int insert_job(const hh_intake *in, const hh_repo_config *repo, const hh_
  * commit rolls the write back and passes the value on. */
 enum jas_result {
 	JAS_QUEUE_FULL = 1, /* recheck found the queue full */
-	JAS_DUPLICATE = 2,  /* another instance stored the delivery meanwhile */
+	JAS_DUPLICATE = 2,  /* stored already: before, or meanwhile by another instance */
 };
 
 /*
  * Judges findings[from..] and stores the delivery (when drec != NULL), the findings and one
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
- * Returns 0, -1 on a store error, JAS_DUPLICATE when the delivery was stored meanwhile (by
- * another instance: nothing is stored), or JAS_QUEUE_FULL when recheck is set and the queue
- * is full: the depth is
- * read again inside the write transaction, so concurrent receivers cannot together overshoot
- * server.max-queue (a request waiting for the write lock may see many others commit first;
- * the early check outside is only the cheap answer). Costs ~15% of intake throughput at
- * 10 000 queued jobs (docs/reliability.md, "Load").
+ * Returns 0, -1 on a store error, JAS_DUPLICATE when the delivery (its id or its body) is
+ * stored already, before or meanwhile by another instance (nothing is stored), or
+ * JAS_QUEUE_FULL when recheck is set and the queue is full. Both are read inside the write
+ * transaction, on the group's handle whose page cache the batches keep warm: a thread's own
+ * handle loses its cache at every commit of another, so the same reads before the write cost
+ * a fifth of the receiver's time in preads; and concurrent receivers cannot together
+ * overshoot server.max-queue, nor store one delivery twice.
  */
 static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			      const char *branch, const hh_delivery_rec *drec, const char *lookup,
@@ -193,6 +193,11 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 	char fp[65];
 	size_t i;
 
+	if (in->store && drec) {
+		int known = hh_store_delivery_known(in->store, drec->id, drec->body_sha256);
+		if (known)
+			return known < 0 ? -1 : JAS_DUPLICATE;
+	}
 	if (in->store && recheck) {
 		long long depth = hh_store_queue_depth(in->store);
 		if (depth < 0 || depth >= in->cfg->max_queue)
@@ -296,9 +301,15 @@ static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, cons
 	return hh_store_group_write(in->store, jas_write, &j);
 }
 
+/* 1: stored already (its id or its body), before or meanwhile by another instance. */
 static int insert_write(hh_store *w, void *ctx)
 {
-	return hh_store_delivery_insert(w, ctx);
+	const hh_delivery_rec *d = ctx;
+	int known = hh_store_delivery_known(w, d->id, d->body_sha256);
+
+	if (known)
+		return known < 0 ? -1 : 1;
+	return hh_store_delivery_insert(w, d);
 }
 
 /* Memory ran out: answered 500, nothing acknowledged (Gitea may send it again). */
@@ -460,32 +471,6 @@ static int parse_event(const hh_buf *payload, hh_event *ev, hh_intake_result *re
 	return NEXT;
 }
 
-/* Answers a known delivery as a duplicate and a full queue with 503; *recheck is set when the
- * depth must be read again under the write lock (see judge_and_store). */
-static int check_store(const hh_intake *in, const hh_headers *hdrs, hh_intake_result *res,
-		       int *recheck)
-{
-	int known;
-
-	if (!in->store)
-		return NEXT;
-	known = hh_store_delivery_known(in->store, hh_headers_get(hdrs, "X-Gitea-Delivery"),
-					res->sha256);
-	if (known < 0)
-		return store_failed(res);
-	if (known) {
-		res->duplicate = 1;
-		set_status(res, 200, NULL);
-		return DONE;
-	}
-	if (!res->ignored && in->cfg->max_queue > 0) {
-		if (hh_store_queue_depth(in->store) >= in->cfg->max_queue)
-			return queue_full(res);
-		*recheck = 1;
-	}
-	return NEXT;
-}
-
 /* Stores an ignored delivery (for the record: nothing is queued) and answers 202. */
 static int store_ignored(const hh_intake *in, hh_delivery_rec *drec, hh_intake_result *res)
 {
@@ -494,7 +479,7 @@ static int store_ignored(const hh_intake *in, hh_delivery_rec *drec, hh_intake_r
 	if (in->store) {
 		drec->verdict = "ignored";
 		drec->lookup = "none";
-		/* 1: another instance stored it first (PostgreSQL): answered as a duplicate. */
+		/* 1: stored already: answered as a duplicate. */
 		if ((stored = hh_store_group_write(in->store, insert_write, drec)) < 0)
 			return store_failed(res);
 	}
@@ -558,6 +543,12 @@ static int judge_delivery(const hh_intake *in, const hh_repo_config *repo, const
 	if (rc == JAS_QUEUE_FULL)
 		return queue_full(res);
 	res->duplicate = rc == JAS_DUPLICATE;
+	if (res->duplicate) { /* answered, counted and logged as before: without its findings */
+		hh_findings_release(&res->findings);
+		free(res->branch);
+		res->branch = NULL;
+		res->pending_lookup = 0;
+	}
 	set_status(res, res->duplicate ? 200 : 202, NULL);
 	return DONE;
 }
@@ -569,13 +560,12 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	hh_buf payload = HH_BUF_INIT, htext = HH_BUF_INIT;
 	hh_event ev = {0};
 	hh_delivery_rec drec = {0};
-	int rc, recheck = 0;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_headers(in, hdrs, res)) != NEXT ||
 	    (rc = read_payload(in, hdrs, body, len, &payload, res)) != NEXT ||
-	    (rc = parse_event(&payload, &ev, res)) != NEXT ||
-	    (rc = check_store(in, hdrs, res, &recheck)) != NEXT)
+	    (rc = parse_event(&payload, &ev, res)) != NEXT)
 		goto out;
 	if (hh_headers_format(hdrs, &htext) < 0 || hh_buf_failed(&htext)) {
 		rc = out_of_memory(res);
@@ -595,7 +585,7 @@ int hh_intake_process(const hh_intake *in, const hh_headers *hdrs, const void *b
 	if (res->ignored)
 		rc = store_ignored(in, &drec, res);
 	else
-		rc = judge_delivery(in, repo, &ev, &drec, recheck, res);
+		rc = judge_delivery(in, repo, &ev, &drec, in->store && in->cfg->max_queue > 0, res);
 out:
 	hh_event_release(&ev);
 	hh_buf_release(&payload);

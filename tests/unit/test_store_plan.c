@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,17 +192,27 @@ struct gw {
 	const char *dir;
 	int thread;
 	int ok;
+	int unsynced; /* answers given before a sync covered their commit */
+};
+
+struct gw_write {
+	const char *id;
+	unsigned long long commit; /* the number of the commit carrying it */
 };
 
 static int gw_insert(hh_store *w, void *ctx)
 {
-	const char *id = ctx;
-	hh_delivery_rec d = {.id = id, .body_sha256 = id, .event = "e", .verdict = "no-fix",
-			     .lookup = "none", .received = 1};
+	struct gw_write *gw = ctx;
+	hh_delivery_rec d = {.id = gw->id, .body_sha256 = gw->id, .event = "e",
+			     .verdict = "no-fix", .lookup = "none", .received = 1};
+	unsigned long long synced;
+	unsigned long ck;
 
+	/* counted before the batch runs: the last one counted is this batch's */
+	hh_st_group_counts(w->path, &gw->commit, &synced, &ck);
 	if (hh_store_delivery_insert(w, &d) < 0)
 		return -1;
-	return strstr(id, "-undo") ? 1 : 0; /* > 0: this caller's writes are undone */
+	return strstr(gw->id, "-undo") ? 1 : 0; /* > 0: this caller's writes are undone */
 }
 
 static void *gw_main(void *arg)
@@ -214,16 +225,24 @@ static void *gw_main(void *arg)
 	if (hh_store_open(&st, g->dir) < 0)
 		return NULL;
 	for (i = 0; i < 40; i++) {
+		struct gw_write w = {id, 0};
+		unsigned long long committed, synced;
+		unsigned long ck;
+
 		snprintf(id, sizeof(id), "t%d-%d%s", g->thread, i, i % 10 == 9 ? "-undo" : "");
-		if (hh_store_group_write(st, gw_insert, id) == (i % 10 == 9 ? 1 : 0))
+		if (hh_store_group_write(st, gw_insert, &w) == (i % 10 == 9 ? 1 : 0))
 			g->ok++;
+		hh_st_group_counts(st->path, &committed, &synced, &ck);
+		g->unsynced += w.commit == 0 || synced < w.commit;
 	}
 	hh_store_close(st);
 	return NULL;
 }
 
 /* Concurrent group writes: each caller gets its own result, kept writes are all there and
- * undone ones are not, whoever's transaction carried them. */
+ * undone ones are not, whoever's transaction carried them; and no caller is answered before
+ * an fdatasync of the log that began after its commit (the group's handle commits without a
+ * sync, the leader syncs after handing the lead on). */
 TEST(store_group_write)
 {
 	struct tmp t;
@@ -236,12 +255,13 @@ TEST(store_group_write)
 	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	for (i = 0; i < 6; i++) {
-		g[i] = (struct gw){t.dir, i, 0};
+		g[i] = (struct gw){t.dir, i, 0, 0};
 		REQUIRE(pthread_create(&th[i], NULL, gw_main, &g[i]) == 0);
 	}
 	for (i = 0; i < 6; i++) {
 		pthread_join(th[i], NULL);
 		CHECK(g[i].ok == 40);
+		CHECK(g[i].unsynced == 0);
 	}
 	CHECK(hh_store_delivery_count(st) == 6 * 36);
 	for (i = 0; i < 6; i++)
@@ -249,6 +269,53 @@ TEST(store_group_write)
 			snprintf(id, sizeof(id), "t%d-%d%s", i, k, k % 10 == 9 ? "-undo" : "");
 			CHECK(hh_store_delivery_known(st, id, "none") == (k % 10 == 9 ? 0 : 1));
 		}
+	hh_store_close(st);
+	tmp_remove(&t);
+}
+
+static int gw_big(hh_store *w, void *ctx)
+{
+	static char body[15000];
+	int *n = ctx;
+	char id[32];
+	hh_delivery_rec d = {.id = id, .body_sha256 = id, .event = "e", .verdict = "no-fix",
+			     .lookup = "none", .received = 1, .body = body, .body_len = sizeof(body)};
+
+	memset(body, 'x', sizeof(body));
+	snprintf(id, sizeof(id), "big-%d", (*n)++);
+	return hh_store_delivery_insert(w, &d) < 0 ? -1 : 0;
+}
+
+/* The group's handle does not checkpoint in its commits: past 1000 frames in the log, the
+ * checkpointer thread copies them into the database file, on a connection of its own. */
+TEST(store_group_checkpointer)
+{
+	struct tmp t;
+	hh_store *st = NULL;
+	char db[200];
+	struct stat sb;
+	unsigned long long committed, synced;
+	unsigned long ck = 0;
+	off_t before;
+	int i, n = 0;
+
+	REQUIRE(tmp_make(&t) == 0);
+	REQUIRE(hh_store_open(&st, t.dir) == 0);
+	snprintf(db, sizeof(db), "%s/healhook.db", t.dir);
+	REQUIRE(stat(db, &sb) == 0);
+	before = sb.st_size;
+	for (i = 0; i < 300; i++) /* 4 overflow pages each: over 1000 frames */
+		REQUIRE(hh_store_group_write(st, gw_big, &n) == 0);
+	for (i = 0; i < 500 && ck == 0; i++) {
+		hh_st_group_counts(st->path, &committed, &synced, &ck);
+		if (!ck)
+			usleep(10000);
+	}
+	CHECK(ck >= 1);
+	CHECK(committed == 300 && synced == 300);
+	REQUIRE(stat(db, &sb) == 0);
+	CHECK(sb.st_size > before + 500 * 4096); /* bodies are in the database file */
+	CHECK(hh_store_delivery_count(st) == 300);
 	hh_store_close(st);
 	tmp_remove(&t);
 }
