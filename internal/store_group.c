@@ -43,9 +43,9 @@ struct item {
 	hh_store_write_fn fn;
 	void *ctx;
 	int rc;
-	int done, taken; /* taken: in a batch (whose leader answers it) */
+	int done, taken;   /* taken: in a batch (whose leader answers it) */
 	pthread_cond_t cv; /* its caller waits on it: woken to lead, or when answered */
-	char *err; /* the failure's message and code, to set on the caller's thread */
+	char *err;         /* the failure's message and code, to set on the caller's thread */
 	enum hh_err code;
 	struct item *next;
 };
@@ -56,12 +56,12 @@ struct group {
 	pthread_cond_t cv; /* own_close waits on it for the syncs to end */
 	struct item *head, **tail;
 	int leading;
-	int syncing; /* fdatasyncs running on wal_fd: own is not closed meanwhile */
+	int syncing;   /* fdatasyncs running on wal_fd: own is not closed meanwhile */
 	hh_store *own; /* the leaders' handle: its page cache stays warm between batches */
 	int own_failed;
 	int wal_fd; /* own's -wal, when own commits without syncing; else -1 */
 	unsigned long long committed, written, synced; /* atomics: see the top */
-	pthread_mutex_t ck_mu; /* the checkpointer: */
+	pthread_mutex_t ck_mu;                         /* the checkpointer: */
 	pthread_cond_t ck_cv;
 	int ck_due, ck_started;
 	unsigned long ck_runs;
@@ -234,8 +234,8 @@ static void own_setup(struct group *g)
 		fd = open(wal, O_RDONLY | O_CLOEXEC);
 		dfd = fd >= 0 ? open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		ok = dfd >= 0 && fsync(dfd) == 0 &&
-		     hh_st_exec(g->own, "PRAGMA synchronous = NORMAL", "cannot set synchronous mode") ==
-			     0;
+		     hh_st_exec(g->own, "PRAGMA synchronous = NORMAL",
+				"cannot set synchronous mode") == 0;
 	}
 	if (dfd >= 0)
 		close(dfd);
@@ -317,8 +317,8 @@ static void raise_synced(struct group *g, unsigned long long seq)
 {
 	unsigned long long cur = __atomic_load_n(&g->synced, __ATOMIC_ACQUIRE);
 
-	while (cur < seq && !__atomic_compare_exchange_n(&g->synced, &cur, seq, 0,
-							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	while (cur < seq && !__atomic_compare_exchange_n(&g->synced, &cur, seq, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
 		;
 }
 
@@ -337,13 +337,14 @@ static int sync_log(struct group *g, int fd, unsigned long long seq)
 	if (--g->syncing == 0)
 		pthread_cond_broadcast(&g->cv);
 	if (rc < 0)
-		return hh_fail(HH_EBUSY, "store: cannot sync the write-ahead log: %s", strerror(err));
+		return hh_fail(HH_EBUSY, "store: cannot sync the write-ahead log: %s",
+			       strerror(err));
 	raise_synced(g, seq);
 	return 0;
 }
 
-void hh_st_group_counts(const char *path, unsigned long long *committed,
-			unsigned long long *synced, unsigned long *checkpoints)
+void hh_st_group_counts(const char *path, unsigned long long *committed, unsigned long long *synced,
+			unsigned long *checkpoints)
 {
 	struct group *g = group_of(path);
 
@@ -395,7 +396,7 @@ static void lead(struct group *g, hh_store *st)
 		__atomic_store_n(&g->written, seq, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&g->mu);
 	if (w == g->own && w->writing) { /* a transaction neither COMMIT nor ROLLBACK ended */
-		own_close(g); /* (out of memory): closing ends it, and its lock */
+		own_close(g);            /* (out of memory): closing ends it, and its lock */
 		if (seq) /* it committed nothing; the syncs before it have ended (own_close) */
 			raise_synced(g, seq);
 		fd = -1;

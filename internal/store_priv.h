@@ -92,7 +92,7 @@ int hh_store_open_pg(hh_store **out);
 int hh_st_query_plan(hh_store *st, int id, hh_buf *out);
 /* store_group.c, for the tests: the group of path's commits begun without a sync, the last
  * one a sync covers, and the checkpointer's runs. */
-void hh_st_group_counts(const char *path, unsigned long long *committed,
-			unsigned long long *synced, unsigned long *checkpoints);
+void hh_st_group_counts(const char *path, unsigned long long *committed, unsigned long long *synced,
+			unsigned long *checkpoints);
 
 #endif

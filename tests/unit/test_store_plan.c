@@ -65,8 +65,11 @@ static void check_plan(int id, const char *ordered_scan)
 	tmp_remove(&t);
 }
 
-#define PLAN_TEST(name, id)                                                              \
-	TEST(plan_##name) { check_plan(id, NULL); }
+#define PLAN_TEST(name, id)                                                                        \
+	TEST(plan_##name)                                                                          \
+	{                                                                                          \
+		check_plan(id, NULL);                                                              \
+	}
 
 PLAN_TEST(delivery_known, S_DELIVERY_KNOWN)
 PLAN_TEST(delivery_set_lookup, S_DELIVERY_SET_LOOKUP)
@@ -147,8 +150,10 @@ static int body_present(const char *dir, const char *id)
 
 	snprintf(path, sizeof(path), "%s/healhook.db", dir);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT body IS NOT NULL, headers IS NOT NULL FROM deliveries"
-			       " WHERE id = ?1", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT body IS NOT NULL, headers IS NOT NULL FROM deliveries"
+			       " WHERE id = ?1",
+			       -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		r = sqlite3_column_int(s, 0) + sqlite3_column_int(s, 1);
@@ -169,10 +174,15 @@ TEST(store_prune_deliveries)
 	REQUIRE(tmp_make(&t) == 0);
 	REQUIRE(hh_store_open(&st, t.dir) == 0);
 	for (i = 0; i < 5; i++) {
-		hh_delivery_rec d = {.id = ids[i], .body_sha256 = ids[i], .event = "e",
-				     .verdict = "no-fix", .lookup = i == 4 ? "pending" : "none",
-				     .received = i == 3 ? 5000 : 100, .headers = "h: v",
-				     .body = "{}", .body_len = 2};
+		hh_delivery_rec d = {.id = ids[i],
+				     .body_sha256 = ids[i],
+				     .event = "e",
+				     .verdict = "no-fix",
+				     .lookup = i == 4 ? "pending" : "none",
+				     .received = i == 3 ? 5000 : 100,
+				     .headers = "h: v",
+				     .body = "{}",
+				     .body_len = 2};
 		REQUIRE(hh_store_delivery_insert(st, &d) == 0);
 	}
 	CHECK(hh_store_prune_deliveries(st, 1000, 2) == 2);
@@ -203,8 +213,12 @@ struct gw_write {
 static int gw_insert(hh_store *w, void *ctx)
 {
 	struct gw_write *gw = ctx;
-	hh_delivery_rec d = {.id = gw->id, .body_sha256 = gw->id, .event = "e",
-			     .verdict = "no-fix", .lookup = "none", .received = 1};
+	hh_delivery_rec d = {.id = gw->id,
+			     .body_sha256 = gw->id,
+			     .event = "e",
+			     .verdict = "no-fix",
+			     .lookup = "none",
+			     .received = 1};
 	unsigned long long synced;
 	unsigned long ck;
 
@@ -278,8 +292,14 @@ static int gw_big(hh_store *w, void *ctx)
 	static char body[15000];
 	int *n = ctx;
 	char id[32];
-	hh_delivery_rec d = {.id = id, .body_sha256 = id, .event = "e", .verdict = "no-fix",
-			     .lookup = "none", .received = 1, .body = body, .body_len = sizeof(body)};
+	hh_delivery_rec d = {.id = id,
+			     .body_sha256 = id,
+			     .event = "e",
+			     .verdict = "no-fix",
+			     .lookup = "none",
+			     .received = 1,
+			     .body = body,
+			     .body_len = sizeof(body)};
 
 	memset(body, 'x', sizeof(body));
 	snprintf(id, sizeof(id), "big-%d", (*n)++);
