@@ -584,14 +584,20 @@ hh_gate_conn *hh_gate_started(hh_gate *g, int fd)
 
 void hh_gate_closed(hh_gate *g, hh_gate_conn *c)
 {
+	int paused;
+
 	if (!c)
 		return;
 	pthread_mutex_lock(&g->lock);
 	uncount(g, c);
 	unlink_conn(g, c);
 	free(c);
+	paused = !g->listening;
 	pthread_mutex_unlock(&g->lock);
-	wake(g);
+	/* The gate needs to hear of it only when it stopped accepting for want of a slot: woken
+	 * for every close, it cost a context switch per request. */
+	if (paused)
+		wake(g);
 }
 
 void hh_gate_answered(hh_gate *g, hh_gate_conn *c)
