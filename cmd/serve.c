@@ -15,7 +15,6 @@
 #include "cmd/serve_priv.h"
 #include "internal/compat.h"
 #include "webhook/intake.h"
-#include "internal/gitops.h"
 #include "internal/log.h"
 #include "internal/retention.h"
 #include "internal/sdnotify.h"
@@ -25,7 +24,6 @@
 #include "webhook/server.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -142,6 +140,8 @@ struct serve_args {
 	const char *config, *listen, *record, *fmt, *lvl;
 	int insecure, receiver, ready_fd;
 	int drop, secret_fd; /* receiver: --drop UID:GID, --secret-fd N */
+	int config_fd;       /* receiver: --config-fd N, the entries of the config file */
+	hh_buf entries;      /* receiver: read from config_fd */
 	unsigned long drop_uid, drop_gid;
 	char *secret; /* receiver: read from secret_fd */
 	char *dbpass; /* receiver: the database password, after the secret */
@@ -160,6 +160,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"ready-fd", required_argument, NULL, 'F'},
 		{"drop", required_argument, NULL, 'D'},
 		{"secret-fd", required_argument, NULL, 'S'},
+		{"config-fd", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -168,6 +169,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	memset(a, 0, sizeof(*a));
 	a->ready_fd = -1;
 	a->secret_fd = -1;
+	a->config_fd = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:l:r:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -180,6 +182,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'R': a->receiver = strcmp(optarg, "receiver") == 0; break;
 		case 'F': a->ready_fd = atoi(optarg); break;
 		case 'S': a->secret_fd = atoi(optarg); break;
+		case 'C': a->config_fd = atoi(optarg); break;
 		case 'D':
 			if (sscanf(optarg, "%lu:%lu", &a->drop_uid, &a->drop_gid) != 2) {
 				cmd_die_msg("serve", "--drop wants UID:GID");
@@ -211,8 +214,12 @@ static hh_config *load(struct serve_args *a)
 {
 	hh_config *cfg = NULL;
 
-	if ((a->receiver ? hh_config_load_receiver_ex(&cfg, a->config, environ, a->secret_fd >= 0)
-			 : hh_config_load(&cfg, a->config, environ)) < 0) {
+	if ((!a->receiver ? hh_config_load(&cfg, a->config, environ)
+	     : a->config_fd >= 0
+		     ? hh_config_load_receiver_entries(&cfg, a->config, a->entries.ptr,
+						       a->entries.len, environ, a->secret_fd >= 0)
+		     : hh_config_load_receiver_ex(&cfg, a->config, environ, a->secret_fd >= 0)) <
+	    0) {
 		fprintf(stderr, "healhook: %s\n", hh_error_last());
 		return NULL;
 	}
@@ -299,8 +306,9 @@ static int run_receiver(struct serve_args *a)
 	int sig, n, keep;
 
 	block_signals(&set, 0);
-	/* Nothing inherited beyond stdio, the readiness pipe and the secret pipe. */
+	/* Nothing inherited beyond stdio, the readiness, secret and configuration pipes. */
 	keep = a->secret_fd > a->ready_fd ? a->secret_fd : a->ready_fd;
+	keep = a->config_fd > keep ? a->config_fd : keep;
 	serve_priv_close_fds(keep > 2 ? keep : 2);
 	if (a->drop && serve_priv_drop((uid_t)a->drop_uid, (gid_t)a->drop_gid) < 0) {
 		cmd_die_msg("serve", "%s", hh_error_last());
@@ -316,11 +324,14 @@ static int run_receiver(struct serve_args *a)
 		cmd_die_msg("serve", "%s", hh_error_last());
 		return HH_EXIT_FAIL;
 	}
-	if (!(cfg = load(a)))
+	if (a->config_fd >= 0 && serve_priv_read_all(a->config_fd, &a->entries) < 0) {
+		cmd_die_msg("serve", "%s", hh_error_last());
+		return HH_EXIT_FAIL;
+	}
+	cfg = load(a);
+	hh_buf_release(&a->entries);
+	if (!cfg)
 		return HH_EXIT_USAGE;
-	/* libgit2 read the configuration file: nothing else of it runs here */
-	hh_git_shutdown();
-	malloc_trim(0);
 	if (!cfg->secret)
 		hh_log(HH_LOG_WARN, "serve.insecure", "message",
 		       "no webhook secret: deliveries are not authenticated", NULL);
@@ -358,6 +369,15 @@ static int write_all(int fd, const char *v, size_t len)
 	return off < len ? -1 : 0;
 }
 
+static void close_pair(int fd[2])
+{
+	if (fd[0] >= 0)
+		close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	fd[0] = fd[1] = -1;
+}
+
 /* Writes the webhook secret into the receiver's secret pipe, then (on PostgreSQL, when
  * database-password-file gave one) a NUL byte and the database password, and closes both
  * ends. */
@@ -374,32 +394,70 @@ static void send_secret(int sp[2], const char *secret, const char *dbpass)
 	close(sp[1]);
 }
 
+/* In the child: from[i] becomes descriptor to[i] (from[i] < 0: none), nothing else stays
+ * open but stdio, then the receiver's program. */
+static void __attribute__((noreturn))
+exec_receiver(int from[3], const int to[3], const char **argv, char **env)
+{
+	sigset_t none;
+	int j, last = 3;
+
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	/* Each first above the targets, so that no dup2 overwrites a pipe still to be placed,
+	 * and no target is its own source (dup2 would keep its close-on-exec flag). */
+	for (j = 0; j < 3; j++)
+		if (from[j] >= 0 && (from[j] = fcntl(from[j], F_DUPFD, 16)) < 0)
+			_exit(127);
+	for (j = 0; j < 3; j++) {
+		if (from[j] >= 0 && dup2(from[j], to[j]) < 0)
+			_exit(127);
+		if (from[j] >= 0 && to[j] > last)
+			last = to[j];
+	}
+	serve_priv_close_fds(last);
+	execve("/proc/self/exe", (char *const *)argv, env);
+	_exit(127);
+}
+
 /* Starts the receiver; *ready is the read end of its readiness pipe. With priv->on it runs as
  * priv's user and gets the webhook secret (and the database password) on fd 4. Returns its
  * pid or -1. */
 static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 			    const struct serve_priv *priv, int *ready)
 {
-	char fdarg[16], drop[48];
-	const char *argv[24];
+	char fdarg[16], drop[48], cfdarg[16];
+	const char *argv[26];
 	char **env;
 	size_t n = 0, i, k = 0;
-	int p[2], sp[2] = {-1, -1};
+	int p[2], sp[2] = {-1, -1}, cp[2] = {-1, -1}, cfd = priv->on ? 5 : 4;
+	hh_buf entries = HH_BUF_INIT;
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	/* The configuration's entries, read here with libgit2: the receiver never starts it. */
+	if (cfg->path && (hh_config_entries(cfg->path, &entries) < 0 || pipe2(cp, O_CLOEXEC) < 0)) {
+		hh_buf_release(&entries);
+		return hh_error("cannot start the receiver: %s", hh_error_last());
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close_pair(cp);
+		hh_buf_release(&entries);
 		return hh_error("cannot start the receiver: %s", strerror(errno));
+	}
 	if (priv->on && pipe2(sp, O_CLOEXEC) < 0) {
-		close(p[0]);
-		close(p[1]);
+		close_pair(p);
+		close_pair(cp);
+		hh_buf_release(&entries);
 		return hh_error("cannot start the receiver: %s", strerror(errno));
 	}
 	for (i = 0; environ[i]; i++)
 		;
 	env = calloc(i + 1, sizeof(*env));
 	if (!env) {
-		close(p[0]);
-		close(p[1]);
+		close_pair(p);
+		close_pair(sp);
+		close_pair(cp);
+		hh_buf_release(&entries);
 		return hh_error("out of memory");
 	}
 	for (i = 0; environ[i]; i++)
@@ -413,9 +471,12 @@ static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 	argv[n++] = "--role=receiver";
 	argv[n++] = "--ready-fd";
 	argv[n++] = fdarg;
-	if (a->config) {
+	if (cfg->path) {
+		snprintf(cfdarg, sizeof(cfdarg), "%d", cfd);
 		argv[n++] = "--config";
-		argv[n++] = a->config;
+		argv[n++] = cfg->path;
+		argv[n++] = "--config-fd";
+		argv[n++] = cfdarg;
 	}
 	if (a->listen) {
 		argv[n++] = "--listen";
@@ -446,25 +507,24 @@ static pid_t spawn_receiver(const struct serve_args *a, const hh_config *cfg,
 	argv[n] = NULL;
 	pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		pthread_sigmask(SIG_SETMASK, &none, NULL);
-		if (dup2(p[1], 3) < 0 || (priv->on && dup2(sp[0], 4) < 0))
-			_exit(127);
-		serve_priv_close_fds(priv->on ? 4 : 3);
-		execve("/proc/self/exe", (char *const *)argv, env);
-		_exit(127);
+		int from[3] = {p[1], priv->on ? sp[0] : -1, cp[0]}, to[3] = {3, 4, cfd};
+		exec_receiver(from, to, argv, env);
 	}
 	free(env);
 	close(p[1]);
 	if (priv->on) {
 		if (pid > 0)
 			send_secret(sp, cfg->secret, cfg->database ? cfg->database_password : NULL);
-		else {
-			close(sp[0]);
-			close(sp[1]);
-		}
+		else
+			close_pair(sp);
 	}
+	if (cp[0] >= 0) { /* after the secret: the receiver reads that pipe first */
+		close(cp[0]);
+		if (pid > 0 && write_all(cp[1], entries.ptr, entries.len) < 0)
+			hh_log(HH_LOG_ERROR, "serve.config", "error", strerror(errno), NULL);
+		close(cp[1]);
+	}
+	hh_buf_release(&entries);
 	if (pid < 0) {
 		close(p[0]);
 		return hh_error("cannot start the receiver: %s", strerror(errno));

@@ -303,7 +303,9 @@ void hh_config_free(hh_config *cfg)
 	free(cfg);
 }
 
-static int load(hh_config **out, const char *path, char *const *envp, enum hh_cfg_files files)
+/* entries[0..elen): what hh_config_entries() made of the file at path; NULL: read the file. */
+static int load(hh_config **out, const char *path, const char *entries, size_t elen,
+		char *const *envp, enum hh_cfg_files files)
 {
 	struct hh_cfg_load ld = {NULL, files};
 	hh_config *cfg = NULL;
@@ -319,7 +321,8 @@ static int load(hh_config **out, const char *path, char *const *envp, enum hh_cf
 	if (path) {
 		if (!(cfg->path = hh_strdup(path)))
 			goto out;
-		if (hh_cfg_load_file(&ld, path) < 0)
+		if ((entries ? hh_cfg_load_entries(&ld, path, entries, elen)
+			     : hh_cfg_load_file(&ld, path)) < 0)
 			goto out;
 	}
 	if (hh_cfg_apply_env(&ld, envp) < 0 || hh_fixer_path_check(cfg->fixer_path) < 0)
@@ -341,7 +344,7 @@ out:
 
 int hh_config_load(hh_config **out, const char *path, char *const *envp)
 {
-	return load(out, path, envp, HH_CFG_FILES_ALL);
+	return load(out, path, NULL, 0, envp, HH_CFG_FILES_ALL);
 }
 
 int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp)
@@ -349,10 +352,10 @@ int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp
 	return hh_config_load_receiver_ex(out, path, envp, 0);
 }
 
-int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
-			       int skip_secret_file)
+static int load_receiver(hh_config **out, const char *path, const char *entries, size_t elen,
+			 char *const *envp, int skip_secret_file)
 {
-	int rc = load(out, path, envp,
+	int rc = load(out, path, entries, elen, envp,
 		      skip_secret_file ? HH_CFG_FILES_NONE : HH_CFG_FILES_RECEIVER);
 
 	if (rc == 0) {
@@ -361,6 +364,18 @@ int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *e
 		hh_cfg_free_secret(&(*out)->status_token);
 	}
 	return rc;
+}
+
+int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
+			       int skip_secret_file)
+{
+	return load_receiver(out, path, NULL, 0, envp, skip_secret_file);
+}
+
+int hh_config_load_receiver_entries(hh_config **out, const char *path, const char *entries,
+				    size_t len, char *const *envp, int skip_secret_file)
+{
+	return load_receiver(out, path, entries ? entries : "", len, envp, skip_secret_file);
 }
 
 int hh_config_require(const hh_config *cfg, const char *key, const char *value)

@@ -168,6 +168,16 @@ int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp
  * either (a receiver whose user was dropped gets the secret from its parent). */
 int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
 			       int skip_secret_file);
+/* The file's entries as libgit2 reads them, appended to out (for each: the name and a NUL,
+ * then '=', the value and a NUL, or '!' for a key without "="): what `serve` hands its
+ * receiver, which then loads its configuration with hh_config_load_receiver_entries() and
+ * never initialises libgit2 (whose start-up, libssh2's and OpenSSL's with it, costs the
+ * receiver about 3 MB). 0 or -1 with the error set. */
+int hh_config_entries(const char *path, hh_buf *out);
+/* hh_config_load_receiver_ex() from those entries instead of the file (path names it in
+ * messages). */
+int hh_config_load_receiver_entries(hh_config **out, const char *path, const char *entries,
+				    size_t len, char *const *envp, int skip_secret_file);
 /* 1 if the environment entry "NAME=value" may reach the receiver: an allowlist of the exact
  * (case-sensitive) names it reads, without any token file or token (config_receiver.c). */
 int hh_config_receiver_env(const char *entry);

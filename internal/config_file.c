@@ -64,7 +64,7 @@ static int find_line(const char *text, const char *section, const char *sub, con
 		     int nth)
 {
 	hh_buf sec = HH_BUF_INIT, cur_sub = HH_BUF_INIT;
-	const char *p = text;
+	const char *p = text ? text : ""; /* entries without their text: no line */
 	int line = 1, in = 0, has_sub = 0, found = 0, seen = 0;
 	size_t klen = strlen(key);
 
@@ -214,9 +214,11 @@ static int git_failed(const char *what, const char *path, const char *text)
 	return hh_fail(HH_ECONFIG, "%s config file '%s': %s", what, path, msg);
 }
 
-int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path)
+/* Reads the file with libgit2 and calls fn for each entry in order (value NULL: a key without
+ * "=", git's true). fc->text is the file's text while fn runs. */
+static int each_entry(struct file_ctx *fc,
+		      int (*fn)(void *arg, const char *name, const char *value), void *arg)
 {
-	struct file_ctx fc = {ld, path, NULL, {NULL, 0}};
 	git_config *gc = NULL, *snap = NULL;
 	git_config_iterator *it = NULL;
 	git_config_entry *entry;
@@ -226,36 +228,99 @@ int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path)
 	if (hh_git_init() < 0)
 		return -1;
 	/* libgit2 takes a missing file for an empty one: read it first (also for line numbers). */
-	if (hh_buf_read_file(&text, path, MAX_CONFIG_FILE) < 0) {
+	if (hh_buf_read_file(&text, fc->path, MAX_CONFIG_FILE) < 0) {
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s", hh_error_last());
 		hh_error("cannot read config file: %s", msg);
 		goto out;
 	}
-	fc.text = text.ptr;
-	if (git_config_open_ondisk(&gc, path) < 0) {
-		git_failed("cannot load", path, text.ptr);
+	fc->text = text.ptr;
+	if (git_config_open_ondisk(&gc, fc->path) < 0) {
+		git_failed("cannot load", fc->path, text.ptr);
 		goto out;
 	}
 	if (git_config_snapshot(&snap, gc) < 0 || git_config_iterator_new(&it, snap) < 0) {
-		git_failed("cannot read", path, text.ptr);
+		git_failed("cannot read", fc->path, text.ptr);
 		goto out;
 	}
 	while ((err = git_config_next(&entry, it)) == 0)
-		if (apply_entry(&fc, entry->name, entry->value) < 0)
+		if (fn(arg, entry->name, entry->value) < 0)
 			goto out;
 	if (err != GIT_ITEROVER) {
-		git_failed("cannot read", path, text.ptr);
+		git_failed("cannot read", fc->path, text.ptr);
 		goto out;
 	}
 	rc = 0;
 out:
+	fc->text = NULL;
 	git_config_iterator_free(it);
 	git_config_free(snap);
 	git_config_free(gc);
-	hh_strv_release(&fc.seen);
 	hh_buf_release(&text);
+	return rc;
+}
+
+static int apply_cb(void *arg, const char *name, const char *value)
+{
+	return apply_entry(arg, name, value);
+}
+
+int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path)
+{
+	struct file_ctx fc = {ld, path, NULL, {NULL, 0}};
+	int rc = each_entry(&fc, apply_cb, &fc);
+
+	hh_strv_release(&fc.seen);
+	return rc;
+}
+
+static int put_cb(void *arg, const char *name, const char *value)
+{
+	hh_buf *out = arg;
+
+	hh_buf_put(out, name, strlen(name) + 1);
+	if (value)
+		hh_buf_putc(out, '='), hh_buf_put(out, value, strlen(value) + 1);
+	else
+		hh_buf_putc(out, '!');
+	return hh_buf_failed(out) ? hh_error("out of memory") : 0;
+}
+
+int hh_config_entries(const char *path, hh_buf *out)
+{
+	struct file_ctx fc = {NULL, path, NULL, {NULL, 0}};
+
+	return each_entry(&fc, put_cb, out);
+}
+
+int hh_cfg_load_entries(const struct hh_cfg_load *ld, const char *path, const char *p, size_t len)
+{
+	struct file_ctx fc = {ld, path, NULL, {NULL, 0}};
+	const char *end = p + len, *name, *value;
+	int rc = 0;
+
+	while (rc == 0 && p < end) {
+		name = p;
+		p = memchr(p, '\0', (size_t)(end - p));
+		if (!p || p + 1 >= end || (p[1] != '=' && p[1] != '!'))
+			return hh_fail(HH_ECONFIG,
+				       "the configuration from the main process is damaged");
+		value = NULL;
+		if (p[1] == '=') {
+			value = p + 2;
+			p = memchr(value, '\0', (size_t)(end - value));
+			if (!p)
+				return hh_fail(
+					HH_ECONFIG,
+					"the configuration from the main process is damaged");
+		}
+		p++;
+		if (!value)
+			p++;
+		rc = apply_entry(&fc, name, value);
+	}
+	hh_strv_release(&fc.seen);
 	return rc;
 }
 

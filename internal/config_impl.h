@@ -91,6 +91,9 @@ int hh_cfg_regex_bounded(const char *re);
 
 /* Applies the file's entries to ld->cfg. Returns 0 or -1 with the error set. */
 int hh_cfg_load_file(const struct hh_cfg_load *ld, const char *path);
+/* The same with entries made by hh_config_entries() from the file at path (named in errors,
+ * which carry no line numbers then). */
+int hh_cfg_load_entries(const struct hh_cfg_load *ld, const char *path, const char *p, size_t len);
 
 /* The value of name in envp; NULL if missing or empty. */
 const char *hh_cfg_env(char *const *envp, const char *name);

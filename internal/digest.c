@@ -1,11 +1,11 @@
 /*
- * digest: SHA-256, HMAC and constant-time comparison with OpenSSL's libcrypto. See digest.h.
- *
- * libcrypto's SHA-256 uses the CPU's SHA extensions (SHA-NI) where it has them, about five
- * times mbedTLS 2.28's portable code; the digest and MAC implementations are fetched once
- * (a fetch per call is a provider lookup), then shared by all threads (they are read-only).
+ * digest: SHA-256 and HMAC-SHA256 (internal/sha256.c: SHA-NI where the CPU has it), HMAC-SHA1
+ * (OpenSSL's libcrypto: only `healhook sign` computes it) and constant-time comparison. See
+ * digest.h. The SHA-1 implementations are fetched once (a fetch per call is a provider
+ * lookup), then shared by all threads (they are read-only).
  */
 #include "internal/digest.h"
+#include "internal/sha256.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -16,24 +16,18 @@
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *hmac_impl;
-static EVP_MD *sha256_impl, *sha1_impl;
 
 /* At exit, before libcrypto's own clean-up (registered earlier, so run later), so that it
  * can free the implementations (leak checkers see nothing left). */
 static void release(void)
 {
 	EVP_MAC_free(hmac_impl);
-	EVP_MD_free(sha256_impl);
-	EVP_MD_free(sha1_impl);
 	hmac_impl = NULL;
-	sha256_impl = sha1_impl = NULL;
 }
 
 static void fetch(void)
 {
 	hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
-	sha1_impl = EVP_MD_fetch(NULL, "SHA1", NULL);
 	atexit(release);
 }
 
@@ -49,8 +43,8 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* HMAC with digest "SHA256" or "SHA1" into out (32 or 20 bytes). 0, or -1 (out zeroed: the
- * callers that check a signature refuse on -1, never compare the zeroes). */
+/* HMAC with libcrypto's digest (here "SHA1") into out (outlen bytes). 0, or -1 (out zeroed:
+ * a caller checking a signature refuses on -1, never compares the zeroes). */
 static int hmac(const char *digest, const char *key, const void *msg, size_t len,
 		unsigned char *out, size_t outlen)
 {
@@ -76,7 +70,7 @@ void hh_hmac_sha256_hex(const char *key, const void *msg, size_t len, char out[6
 {
 	unsigned char mac[32];
 
-	hmac("SHA256", key, msg, len, mac, sizeof(mac));
+	hh_hmac_sha256_raw(key, strlen(key), msg, len, mac);
 	to_hex(mac, 32, out);
 }
 
@@ -91,17 +85,18 @@ void hh_hmac_sha1_hex(const char *key, const void *msg, size_t len, char out[41]
 void hh_sha256_hex(const void *msg, size_t len, char out[65])
 {
 	unsigned char d[32];
-	unsigned int n = 0;
+	hh_sha256 c;
 
-	pthread_once(&fetch_once, fetch);
-	if (!sha256_impl || !EVP_Digest(msg, len, d, &n, sha256_impl, NULL) || n != 32)
-		memset(d, 0, sizeof(d));
+	hh_sha256_init(&c);
+	hh_sha256_update(&c, msg, len);
+	hh_sha256_final(&c, d);
 	to_hex(d, 32, out);
 }
 
 int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32])
 {
-	return hmac("SHA256", key, msg, len, out, 32);
+	hh_hmac_sha256_raw(key, strlen(key), msg, len, out);
+	return 0;
 }
 
 void hh_hex32(const unsigned char in[32], char out[65])

@@ -1,5 +1,6 @@
 /*
- * digest: SHA-256 and HMAC over bytes (OpenSSL's libcrypto: SHA-NI where the CPU has it),
+ * digest: SHA-256 and HMAC over bytes (sha256.c: SHA-NI where the CPU has it; HMAC-SHA1 from
+ * OpenSSL's libcrypto),
  * hex encoding, and constant-time string comparison. Pure functions, safe from any thread.
  */
 #ifndef HH_DIGEST_H
@@ -7,7 +8,8 @@
 
 #include <stddef.h>
 
-/* 0, or -1 when libcrypto failed (then no signature may be taken as valid). */
+/* 0 (the type leaves room for an implementation that can fail: then no signature may be
+ * taken as valid). */
 int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32]);
 void hh_hex32(const unsigned char in[32], char out[65]);
 

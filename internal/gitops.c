@@ -15,29 +15,20 @@
 #include "internal/gitops_int.h"
 #include "internal/log.h"
 
-static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
-static int initialised;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void init_libgit2(void)
+{
+	init_rc = git_libgit2_init() < 0 ? -1 : 0;
+}
 
 int hh_git_init(void)
 {
-	int rc = 0;
-
-	pthread_mutex_lock(&init_mu);
-	if (!initialised && git_libgit2_init() < 0)
-		rc = hh_error("git: cannot initialise libgit2: %s", hh_git_msg());
-	else
-		initialised = 1;
-	pthread_mutex_unlock(&init_mu);
-	return rc;
-}
-
-void hh_git_shutdown(void)
-{
-	pthread_mutex_lock(&init_mu);
-	if (initialised)
-		git_libgit2_shutdown();
-	initialised = 0;
-	pthread_mutex_unlock(&init_mu);
+	pthread_once(&init_once, init_libgit2);
+	if (init_rc < 0)
+		return hh_error("git: cannot initialise libgit2: %s", hh_git_msg());
+	return 0;
 }
 
 const char *hh_git_msg(void)

@@ -42,17 +42,14 @@
 typedef struct hh_mirror hh_mirror;
 
 /*
- * Initialises libgit2 for the process, once (later calls find it initialised). The one place
- * healhook calls git_libgit2_init(): every code path that calls libgit2 calls this first (the
- * hh_mirror_* functions and the config file reader do), so main() need not, and unit tests
- * and tools that call library functions directly work without it.
+ * Initialises libgit2 for the process, once (pthread_once; later calls return the first
+ * result). The one place healhook calls git_libgit2_init(): every code path that calls
+ * libgit2 calls this first (the hh_mirror_* functions and the config file reader do), so
+ * main() need not, and unit tests and tools that call library functions directly work
+ * without it. libgit2 is never shut down (it lives as long as the process).
  * Returns 0 or -1 with the error set.
  */
 int hh_git_init(void);
-/* Frees what libgit2's initialisation holds (its TLS set-up reads the system's CA bundle:
- * about a megabyte) in a process that is done with it: the receiver, once it has read its
- * configuration. No libgit2 object may be alive; a later hh_git_init() initialises again. */
-void hh_git_shutdown(void);
 
 /* Opens the bare repository at dir, creating it (and its parent directories) when missing.
  * *out is owned by the caller: hh_mirror_close(). */

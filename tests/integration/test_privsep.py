@@ -86,7 +86,10 @@ class ReceiverUser(unittest.TestCase):
 			f.write('[repo "%s"]\n\thost = %s\n\treviewers = bob\n\ttarget = default-branch\n'
 				% (A.REPO, repos.worktree))
 			f.write("\tidentity = %s\n" % files["key"])
-		os.chmod(cfg, 0o644)
+		# root's alone: the receiver gets the configuration's entries from the main process
+		# (which read the file), it never reads the file itself
+		os.chmod(cfg, 0o600)
+		files["config"] = cfg
 		port = H.free_port()
 		url = "http://127.0.0.1:%d" % port
 		self.proc = H.start_process([H.BIN, "serve", "--config", cfg, "--listen",
@@ -121,7 +124,7 @@ class ReceiverUser(unittest.TestCase):
 		with open("/proc/%d/environ" % rpid, "rb") as f:
 			self.assertNotIn(H.FIXTURE_SECRET.encode(), f.read(), "the secret went by pipe")
 
-		# it cannot open the token files, the key or the secret file
+		# it cannot open the token files, the key, the secret file or the configuration
 		for name, path in files.items():
 			self.assertEqual(open_as(uid, gid, path), "EACCES", name)
 		self.assertEqual(open_as(uid, gid, os.path.join(self.tmp, "state"), "list"), "EACCES",

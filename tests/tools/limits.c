@@ -5,7 +5,8 @@
  *
  * Prints one JSON object: SHA-256 throughput over 16 KiB buffers with OpenSSL's EVP (run it
  * with OPENSSL_ia32cap=":~0x20000000" for the code without the SHA extensions) and with
- * mbedTLS 2.28 (portable C), MB/s; the microseconds of one cJSON parse of FIXTURE_JSON and of
+ * mbedTLS 2.28 (portable C) and with healhook's own (internal/sha256.c: SHA-NI when the CPU
+ * has it, and its portable code), MB/s; the microseconds of one cJSON parse of FIXTURE_JSON and of
  * healhook's whole event parse of it; the milliseconds of one 4 KiB write + fdatasync in DIR
  * (median of 50), the floor of a durable commit.
  */
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "internal/buf.h"
+#include "internal/sha256.h"
 #include "webhook/event.h"
 
 static double now_s(void)
@@ -64,6 +66,22 @@ static double sha_mbedtls(const unsigned char *buf, size_t len, double secs)
 	return (double)n * (double)len / t / 1e6;
 }
 
+static double sha_own(const unsigned char *buf, size_t len, double secs)
+{
+	unsigned char d[32];
+	double t0 = now_s(), t;
+	hh_sha256 c;
+	long n = 0;
+
+	do {
+		hh_sha256_init(&c);
+		hh_sha256_update(&c, buf, len);
+		hh_sha256_final(&c, d);
+		n++;
+	} while ((t = now_s() - t0) < secs);
+	return (double)n * (double)len / t / 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char buf[16384];
@@ -81,6 +99,11 @@ int main(int argc, char **argv)
 	memset(buf, 'x', sizeof(buf));
 	printf("{\"sha256_evp_mb_s\":%.0f,", sha_evp(buf, sizeof(buf), secs));
 	printf("\"sha256_mbedtls_mb_s\":%.0f,", sha_mbedtls(buf, sizeof(buf), secs));
+	printf("\"sha256_own_best_mb_s\":%.0f,\"sha256_own_uses_shani\":%d,",
+	       sha_own(buf, sizeof(buf), secs), hh_sha256_use_portable(0));
+	hh_sha256_use_portable(1);
+	printf("\"sha256_own_portable_mb_s\":%.0f,", sha_own(buf, sizeof(buf), secs));
+	hh_sha256_use_portable(0);
 	for (n = 0, t0 = now_s(); now_s() - t0 < secs; n++)
 		cJSON_Delete(cJSON_ParseWithLength(fx.ptr, fx.len));
 	cj = (now_s() - t0) / (double)n * 1e6;

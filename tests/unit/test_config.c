@@ -88,7 +88,8 @@ TEST(config_full_file)
 		 "\thealth-url = https://shop.example.com/health\n\thealth-delay = 0\n"
 		 "\thealth-interval = 5\n\thealth-timeout = 1m\n\thealth-failures = 4\n"
 		 "\thealth-version-field = version\n\tci-wait\n"
-		 "\treviewers = bob\n\treviewers = alice, ci-bot\n\tevents = pull_request_review_rejected\n",
+		 "\treviewers = bob\n\treviewers = alice, ci-bot\n\tevents = "
+		 "pull_request_review_rejected\n",
 		 secret, token);
 	cfg = load_text(text, NULL, NULL);
 	unlink(secret);
@@ -149,6 +150,44 @@ TEST(config_full_file)
 	hh_config_free(cfg);
 }
 
+/* The receiver's way (serve hands it the entries the main process read): the same values as
+ * from the file, a key without "=" (git's true) included, multivars in order, and an error
+ * still names the key and the file. */
+TEST(config_entries_as_the_file)
+{
+	const char *text = "[server]\n\tlisten = 127.0.0.1:9\n\tmax-queue = 7\n"
+			   "[repo \"Acme/Shop\"]\n\thost = /srv/shop\n\tci-wait\n"
+			   "\treviewers = bob\n\treviewers = \"alice, ci-bot\"\n"
+			   "\tallow = \"^src/.*\\\\.c$\"\n";
+	const char *path = tmpfile_with(0, text);
+	hh_buf e = HH_BUF_INIT;
+	hh_config *cfg = NULL;
+	const hh_repo_config *r;
+
+	REQUIRE(path);
+	REQUIRE(hh_config_entries(path, &e) == 0);
+	unlink(path); /* the entries alone */
+	REQUIRE(hh_config_load_receiver_entries(&cfg, path, e.ptr, e.len, no_env, 1) == 0);
+	CHECK_STR(cfg->listen, "127.0.0.1:9");
+	CHECK(cfg->max_queue == 7);
+	r = hh_config_repo(cfg, "acme/shop");
+	REQUIRE(r);
+	CHECK_STR(r->host, "/srv/shop");
+	CHECK(r->ci_wait == 1);
+	REQUIRE(r->reviewers.n == 3);
+	CHECK_STR(r->reviewers.v[2], "ci-bot");
+	CHECK(hh_repo_allows(r, "src/a.c") == 1 && hh_repo_allows(r, "src/a.h") == 0);
+	hh_config_free(cfg);
+	cfg = NULL;
+	hh_buf_clear(&e);
+	hh_buf_put(&e, "server.colour\0=red", 19); /* with its final NUL */
+	CHECK(hh_config_load_receiver_entries(&cfg, path, e.ptr, e.len, no_env, 1) < 0);
+	CHECK(err_has("unknown key 'server.colour' in ") && err_has(path));
+	CHECK(hh_config_load_receiver_entries(&cfg, path, "server.listen", 13, no_env, 1) < 0);
+	CHECK(err_has("damaged"));
+	hh_buf_release(&e);
+}
+
 TEST(config_defaults)
 {
 	const hh_repo_config *r;
@@ -185,8 +224,9 @@ TEST(config_defaults)
 
 TEST(config_default_fixer_command_splits)
 {
-	const char *vars[] = {"model", "m:7b", "prompt", "/s/prompt", "file", "a b.py",
-			      "ollama", "http://127.0.0.1:11434", NULL};
+	const char *vars[] = {"model", "m:7b",   "prompt", "/s/prompt",
+			      "file",  "a b.py", "ollama", "http://127.0.0.1:11434",
+			      NULL};
 	hh_strv argv = {NULL, 0};
 	hh_config *cfg = load_text("", NULL, NULL);
 
@@ -353,13 +393,21 @@ TEST(config_missing_file)
 
 TEST(config_env_predecessor)
 {
-	char *env[] = {"HEALHOOK_REPO=acme/shop", "HEAL_SSH_HOST=fixhost.example.com",
-		       "HEAL_SSH_USER=deploy", "AIDER_REPO_PATH=/srv/shop",
-		       "DEPLOY_SSH_KEY_PATH=/keys/id", "MOMO_BASE_URL=https://shop.example.com/",
+	char *env[] = {"HEALHOOK_REPO=acme/shop",
+		       "HEAL_SSH_HOST=fixhost.example.com",
+		       "HEAL_SSH_USER=deploy",
+		       "AIDER_REPO_PATH=/srv/shop",
+		       "DEPLOY_SSH_KEY_PATH=/keys/id",
+		       "MOMO_BASE_URL=https://shop.example.com/",
 		       "OLLAMA_API_BASE=http://127.0.0.1:11434,http://127.0.0.1:11435",
-		       "AIDER_MODEL=ollama/qwen:1b", "AIDER_MAX_DIFF_LINES=30",
-		       "AIDER_MAX_HOURLY_FIX=2", "TELEGRAM_BOT_TOKEN=123:abc",
-		       "TELEGRAM_CHAT_IDS=11, 22", "TELEGRAM_CHAT_ID=33", "UNRELATED=1", NULL};
+		       "AIDER_MODEL=ollama/qwen:1b",
+		       "AIDER_MAX_DIFF_LINES=30",
+		       "AIDER_MAX_HOURLY_FIX=2",
+		       "TELEGRAM_BOT_TOKEN=123:abc",
+		       "TELEGRAM_CHAT_IDS=11, 22",
+		       "TELEGRAM_CHAT_ID=33",
+		       "UNRELATED=1",
+		       NULL};
 	const hh_repo_config *r;
 	hh_config *cfg = NULL;
 
@@ -383,10 +431,16 @@ TEST(config_env_predecessor)
 
 TEST(config_env_healhook_vars)
 {
-	char *env[] = {"HEALHOOK_REVIEWERS=bob,ci-bot", "HEALHOOK_MAX_DIFF_LINES=7",
-		       "HEALHOOK_SERVER_LISTEN=127.0.0.1:9000", "HEALHOOK_SECRET=envsecret",
-		       "HEALHOOK_GITEA_TOKEN=envtoken", "HEALHOOK_HEALTH_URL=http://127.0.0.1:1/h",
-		       "AIDER_MAX_DIFF_LINES=99", "HEALHOOK_LOG_LEVEL=warn", "HEAL_SSH_PORT=", NULL};
+	char *env[] = {"HEALHOOK_REVIEWERS=bob,ci-bot",
+		       "HEALHOOK_MAX_DIFF_LINES=7",
+		       "HEALHOOK_SERVER_LISTEN=127.0.0.1:9000",
+		       "HEALHOOK_SECRET=envsecret",
+		       "HEALHOOK_GITEA_TOKEN=envtoken",
+		       "HEALHOOK_HEALTH_URL=http://127.0.0.1:1/h",
+		       "AIDER_MAX_DIFF_LINES=99",
+		       "HEALHOOK_LOG_LEVEL=warn",
+		       "HEAL_SSH_PORT=",
+		       NULL};
 	const hh_repo_config *r;
 	hh_config *cfg = load_text("[repo \"a/b\"]\n\treviewers = carol\n", env, NULL);
 
@@ -418,7 +472,8 @@ TEST(config_env_errors)
 	CHECK(err_has("bad value for HEALHOOK_MAX_DIFF_LINES: 'lots' is not a number"));
 	CHECK(hh_config_load(&cfg, NULL, no_repo) == -1);
 	CHECK(err_has("HEALHOOK_REPO is not set"));
-	CHECK(load_text("[repo \"a/b\"]\n\thost = /y\n[repo \"c/d\"]\n\thost = /x\n", no_repo, NULL) == NULL);
+	CHECK(load_text("[repo \"a/b\"]\n\thost = /y\n[repo \"c/d\"]\n\thost = /x\n", no_repo,
+			NULL) == NULL);
 	CHECK(err_has("HEALHOOK_REPO is not set"));
 	CHECK(hh_config_load(&cfg, NULL, no_path) == -1);
 	CHECK(err_has("AIDER_REPO_PATH"));
@@ -504,14 +559,25 @@ TEST(config_parse_duration_size_bool)
 	static const struct {
 		const char *s;
 		long v;
-	} durs[] = {{"0", 0}, {"10", 10}, {"10s", 10}, {"5m", 300}, {"2h", 7200}, {"1d", 86400},
-		    {"", -1}, {"m", -1}, {"5x", -1}, {"-5", -1}, {"5ms", -1}, {"1.5h", -1},
+	} durs[] = {{"0", 0},
+		    {"10", 10},
+		    {"10s", 10},
+		    {"5m", 300},
+		    {"2h", 7200},
+		    {"1d", 86400},
+		    {"", -1},
+		    {"m", -1},
+		    {"5x", -1},
+		    {"-5", -1},
+		    {"5ms", -1},
+		    {"1.5h", -1},
 		    {"99999999999999999999", -1}};
 	static const struct {
 		const char *s;
 		long long v;
-	} sizes[] = {{"512", 512}, {"64k", 65536}, {"5m", 5242880}, {"1g", 1073741824},
-		     {"2K", 2048}, {"", -1}, {"k", -1}, {"1kb", -1}, {"-1", -1}};
+	} sizes[] = {{"512", 512},       {"64k", 65536}, {"5m", 5242880},
+		     {"1g", 1073741824}, {"2K", 2048},   {"", -1},
+		     {"k", -1},          {"1kb", -1},    {"-1", -1}};
 	size_t i, sz;
 	long d;
 	int b;
@@ -569,20 +635,25 @@ TEST(config_env_telegram_chat_ids_json)
 
 TEST(config_env_telegram_chat_ids_refused)
 {
-	static const char *const bad[] = {
-		"TELEGRAM_CHAT_IDS=[\"1001\",\"1002\"", "TELEGRAM_CHAT_IDS=[\"1001\" \"1002\"]",
-		"TELEGRAM_CHAT_IDS=[\"10\\\"01\"]",    "TELEGRAM_CHAT_IDS=[{\"id\":1}]",
-		"TELEGRAM_CHAT_IDS=[\"1001\"] x",      "TELEGRAM_CHAT_IDS=\"1001\"",
-		"TELEGRAM_CHAT_IDS=1001,,1002",        "TELEGRAM_CHAT_IDS=chat one",
-		"TELEGRAM_CHAT_IDS=[\"abc\"]",         "TELEGRAM_CHAT_ID=[\"1001\"",
-		NULL};
+	static const char *const bad[] = {"TELEGRAM_CHAT_IDS=[\"1001\",\"1002\"",
+					  "TELEGRAM_CHAT_IDS=[\"1001\" \"1002\"]",
+					  "TELEGRAM_CHAT_IDS=[\"10\\\"01\"]",
+					  "TELEGRAM_CHAT_IDS=[{\"id\":1}]",
+					  "TELEGRAM_CHAT_IDS=[\"1001\"] x",
+					  "TELEGRAM_CHAT_IDS=\"1001\"",
+					  "TELEGRAM_CHAT_IDS=1001,,1002",
+					  "TELEGRAM_CHAT_IDS=chat one",
+					  "TELEGRAM_CHAT_IDS=[\"abc\"]",
+					  "TELEGRAM_CHAT_ID=[\"1001\"",
+					  NULL};
 	size_t i;
 
 	for (i = 0; bad[i]; i++) {
 		char *env[] = {(char *)bad[i], NULL};
 		hh_config *cfg = NULL;
-		const char *var = strncmp(bad[i], "TELEGRAM_CHAT_IDS", 17) == 0 ? "TELEGRAM_CHAT_IDS"
-										: "TELEGRAM_CHAT_ID";
+		const char *var = strncmp(bad[i], "TELEGRAM_CHAT_IDS", 17) == 0
+					  ? "TELEGRAM_CHAT_IDS"
+					  : "TELEGRAM_CHAT_ID";
 
 		CHECK(hh_config_load(&cfg, NULL, env) == -1);
 		CHECK(cfg == NULL);

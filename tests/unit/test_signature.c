@@ -5,11 +5,15 @@
 #include "tests/unit/t.h"
 #include "internal/buf.h"
 #include "internal/error.h"
+#include "internal/sha256.h"
 #include "webhook/form.h"
 #include "webhook/headers.h"
 #include "webhook/signature.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #define BODY "{\"a\":1}"
@@ -25,6 +29,114 @@ TEST(sig_vectors)
 	CHECK_STR(h1, "8087b323e95441bc1dc2079aa5beb153605d5394");
 	hh_sha256_hex("abc", 3, h);
 	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* FIPS 180-4's examples (one block, two blocks, a million 'a's) and RFC 4231's HMAC cases
+ * 1, 2 and 6 (a 131-byte key: hashed first), on the portable block function and on the SHA
+ * extensions (where the CPU has them). */
+static void sha_vectors(void)
+{
+	static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	unsigned char d[32], key[131];
+	char h[65];
+	hh_sha256 c;
+	int i;
+
+	hh_sha256_hex("abc", 3, h);
+	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hh_sha256_hex("", 0, h);
+	CHECK_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hh_sha256_hex(two, strlen(two), h);
+	CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	hh_sha256_init(&c);
+	for (i = 0; i < 1000; i++)
+		hh_sha256_update(
+			&c,
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			1000);
+	hh_sha256_final(&c, d);
+	hex(d, 32, h);
+	CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	memset(key, 0x0b, 20);
+	hh_hmac_sha256_raw(key, 20, "Hi There", 8, d);
+	hex(d, 32, h);
+	CHECK_STR(h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	hh_hmac_sha256_raw("Jefe", 4, "what do ya want for nothing?", 28, d);
+	hex(d, 32, h);
+	CHECK_STR(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, sizeof(key));
+	hh_hmac_sha256_raw(key, sizeof(key),
+			   "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
+	hex(d, 32, h);
+	CHECK_STR(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+/* Every length from 0 to 300 and some larger, fed whole and in uneven pieces, against
+ * libcrypto's SHA-256 and HMAC (random bytes and keys of 0 to 100 bytes). */
+static void sha_against_libcrypto(void)
+{
+	static unsigned char msg[5000];
+	unsigned char d[32], want[32], key[100];
+	unsigned int wn;
+	size_t len, i, k;
+	hh_sha256 c;
+	int bad = 0;
+
+	srand(12);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)rand();
+	for (len = 0; len < sizeof(msg); len += len < 300 ? 1 : 97) {
+		k = (size_t)rand() % sizeof(key);
+		for (i = 0; i < k; i++)
+			key[i] = (unsigned char)rand();
+		EVP_Digest(msg, len, want, &wn, EVP_sha256(), NULL);
+		hh_sha256_init(&c);
+		for (i = 0; i < len;) { /* pieces of 1 to 130 bytes */
+			size_t n = 1 + (size_t)rand() % 130;
+			n = n > len - i ? len - i : n;
+			hh_sha256_update(&c, msg + i, n);
+			i += n;
+		}
+		hh_sha256_final(&c, d);
+		bad += memcmp(d, want, 32) != 0;
+		HMAC(EVP_sha256(), key, (int)k, msg, len, want, &wn);
+		hh_hmac_sha256_raw(key, k, msg, len, d);
+		bad += memcmp(d, want, 32) != 0;
+	}
+	CHECK(bad == 0);
+}
+
+TEST(sha256_both_block_functions)
+{
+	hh_sha256_use_portable(1);
+	sha_vectors();
+	sha_against_libcrypto();
+	if (hh_sha256_use_portable(0)) { /* this CPU has the SHA extensions */
+		sha_vectors();
+		sha_against_libcrypto();
+	}
 }
 
 TEST(sig_check_verdicts)
@@ -158,5 +270,6 @@ TEST(sig_shared_samples)
 		CHECK(verify_saved(dir, names[i], "json", "sample-secret-2b9c") == HH_SIG_VALID);
 		CHECK(verify_saved(dir, names[i], "json", "wrong-secret") == HH_SIG_INVALID);
 	}
-	CHECK(verify_saved(dir, "review_rejected_form", "body", "sample-secret-2b9c") == HH_SIG_VALID);
+	CHECK(verify_saved(dir, "review_rejected_form", "body", "sample-secret-2b9c") ==
+	      HH_SIG_VALID);
 }
