@@ -18,11 +18,11 @@
  * Everything here is pure: no clock, environment, disk, network or logging.
  */
 #include "internal/findings.h"
+#include "internal/sha256.h"
 #include "internal/buf.h"
 #include "internal/log.h"
 
 #include <cjson/cJSON.h>
-#include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -579,16 +579,13 @@ void hh_finding_fingerprint(const char *repo, const char *branch, const hh_findi
 	const char *part[5] = {repo, branch, f->file, f->type, f->message};
 	static const char hex[] = "0123456789abcdef";
 	unsigned char h[32];
-	mbedtls_sha256_context c;
+	hh_sha256 c;
 	size_t i;
 
-	mbedtls_sha256_init(&c);
-	mbedtls_sha256_starts_ret(&c, 0);
+	hh_sha256_init(&c);
 	for (i = 0; i < 5; i++) /* each part with its NUL, but the message */
-		mbedtls_sha256_update_ret(&c, (const unsigned char *)part[i],
-					  strlen(part[i]) + (i < 4));
-	mbedtls_sha256_finish_ret(&c, h);
-	mbedtls_sha256_free(&c);
+		hh_sha256_update(&c, part[i], strlen(part[i]) + (i < 4));
+	hh_sha256_final(&c, h);
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[h[i] >> 4];
 		out[2 * i + 1] = hex[h[i] & 15];
