@@ -1,8 +1,9 @@
 /*
- * digest: SHA-256 and HMAC-SHA256 (internal/sha256.c: SHA-NI where the CPU has it), HMAC-SHA1
- * (OpenSSL's libcrypto: only `healhook sign` computes it) and constant-time comparison. See
- * digest.h. The SHA-1 implementations are fetched once (a fetch per call is a provider
- * lookup), then shared by all threads (they are read-only).
+ * digest: SHA-256 and HMAC-SHA256 with the CPU's SHA extensions (internal/sha256.c) where it
+ * has them, else with OpenSSL's libcrypto (its SIMD code is faster than portable C); HMAC-SHA1
+ * (libcrypto: only `healhook sign` computes it) and constant-time comparison. See digest.h.
+ * libcrypto's implementations are fetched once (a fetch per call is a provider lookup), then
+ * shared by all threads (they are read-only).
  */
 #include "internal/digest.h"
 #include "internal/sha256.h"
@@ -16,18 +17,22 @@
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *hmac_impl;
+static EVP_MD *sha256_impl;
 
 /* At exit, before libcrypto's own clean-up (registered earlier, so run later), so that it
  * can free the implementations (leak checkers see nothing left). */
 static void release(void)
 {
 	EVP_MAC_free(hmac_impl);
+	EVP_MD_free(sha256_impl);
 	hmac_impl = NULL;
+	sha256_impl = NULL;
 }
 
 static void fetch(void)
 {
 	hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	sha256_impl = EVP_MD_fetch(NULL, "SHA256", NULL);
 	atexit(release);
 }
 
@@ -43,8 +48,8 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* HMAC with libcrypto's digest (here "SHA1") into out (outlen bytes). 0, or -1 (out zeroed:
- * a caller checking a signature refuses on -1, never compares the zeroes). */
+/* HMAC with libcrypto's digest ("SHA1", or "SHA256" without SHA-NI) into out (outlen bytes). 0, or
+ * -1 (out zeroed: a caller checking a signature refuses on -1, never compares the zeroes). */
 static int hmac(const char *digest, const char *key, const void *msg, size_t len,
 		unsigned char *out, size_t outlen)
 {
@@ -70,7 +75,7 @@ void hh_hmac_sha256_hex(const char *key, const void *msg, size_t len, char out[6
 {
 	unsigned char mac[32];
 
-	hh_hmac_sha256_raw(key, strlen(key), msg, len, mac);
+	hh_hmac_sha256(key, msg, len, mac);
 	to_hex(mac, 32, out);
 }
 
@@ -85,16 +90,25 @@ void hh_hmac_sha1_hex(const char *key, const void *msg, size_t len, char out[41]
 void hh_sha256_hex(const void *msg, size_t len, char out[65])
 {
 	unsigned char d[32];
+	unsigned int n = 0;
 	hh_sha256 c;
 
-	hh_sha256_init(&c);
-	hh_sha256_update(&c, msg, len);
-	hh_sha256_final(&c, d);
+	if (hh_sha256_has_shani()) {
+		hh_sha256_init(&c);
+		hh_sha256_update(&c, msg, len);
+		hh_sha256_final(&c, d);
+	} else {
+		pthread_once(&fetch_once, fetch);
+		if (!sha256_impl || !EVP_Digest(msg, len, d, &n, sha256_impl, NULL) || n != 32)
+			memset(d, 0, sizeof(d));
+	}
 	to_hex(d, 32, out);
 }
 
 int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32])
 {
+	if (!hh_sha256_has_shani())
+		return hmac("SHA256", key, msg, len, out, 32);
 	hh_hmac_sha256_raw(key, strlen(key), msg, len, out);
 	return 0;
 }

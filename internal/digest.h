@@ -1,15 +1,14 @@
 /*
- * digest: SHA-256 and HMAC over bytes (sha256.c: SHA-NI where the CPU has it; HMAC-SHA1 from
- * OpenSSL's libcrypto),
- * hex encoding, and constant-time string comparison. Pure functions, safe from any thread.
+ * digest: SHA-256 and HMAC over bytes (sha256.c where the CPU has SHA-NI, else OpenSSL's
+ * libcrypto; HMAC-SHA1 from libcrypto), hex encoding, and constant-time string comparison.
+ * Pure functions, safe from any thread.
  */
 #ifndef HH_DIGEST_H
 #define HH_DIGEST_H
 
 #include <stddef.h>
 
-/* 0 (the type leaves room for an implementation that can fail: then no signature may be
- * taken as valid). */
+/* 0, or -1 when libcrypto failed (then no signature may be taken as valid). */
 int hh_hmac_sha256(const char *key, const void *msg, size_t len, unsigned char out[32]);
 void hh_hex32(const unsigned char in[32], char out[65]);
 

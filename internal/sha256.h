@@ -23,6 +23,9 @@ void hh_sha256_final(hh_sha256 *c, unsigned char out[32]);
 void hh_hmac_sha256_raw(const void *key, size_t klen, const void *msg, size_t len,
 			unsigned char out[32]);
 
+/* 1 when the block function in use is the CPU's SHA extensions. */
+int hh_sha256_has_shani(void);
+
 /* For the tests: on = 1 uses the portable block function from now on, 0 the best the CPU
  * has. Returns 1 when the SHA extensions are in use afterwards, else 0. */
 int hh_sha256_use_portable(int on);
