@@ -40,6 +40,15 @@ static int give(const char *path, uid_t uid, gid_t gid, int mode, int must)
 	return 0;
 }
 
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = fd >= 0 ? fsync(fd) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return rc < 0 ? hh_error("cannot sync '%s': %s", dir, strerror(errno)) : 0;
+}
+
 int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_priv *sp)
 {
 	/* the database, SQLite's WAL and shared memory, and the writers' lock (store.c) */
@@ -77,6 +86,10 @@ int serve_priv_prepare(const hh_config *cfg, const char *record, struct serve_pr
 		if (give(path, sp->uid, sp->gid, 0600, i == 0) < 0)
 			return -1;
 	}
+	/* The files' entries on disk: the receiver cannot open the directory to sync it, and its
+	 * commits then rest on the -wal file's entry (store_group.c). */
+	if (!cfg->database && sync_dir(cfg->state_dir) < 0)
+		return -1;
 	if (record) {
 		if (mkdir(record, 0700) < 0 && errno != EEXIST)
 			return hh_error("cannot create '%s': %s", record, strerror(errno));

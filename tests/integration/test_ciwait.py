@@ -214,6 +214,10 @@ class CIWait(unittest.TestCase):
 			": CI did not report on %s within %ds: awaited 'ci/build' not reported, "
 			"'ci/test' not reported" % (fix[:12], timeout)), h["message"])
 		self.assertGreaterEqual(took, timeout, "the wait ended before health-timeout")
+		# the wait itself lasted the whole health-timeout (it once counted whole seconds of
+		# time() and gave CI up to one second less)
+		stages = h["stages"] if isinstance(h["stages"], dict) else json.loads(h["stages"])
+		self.assertGreaterEqual(stages["ci"], timeout * 1000, stages)
 		self.assertEqual(H.rev(self.origin, HEAD), h["revert_sha"])
 		self.assertEqual(self.wait_own(fix, "failure"), ["pending", "failure"])
 		# it asked Gitea for the commit's statuses, and only healhook's own were there

@@ -143,6 +143,19 @@ class ReceiverUser(unittest.TestCase):
 		st_, _, _ = H.post(url + "/hooks/gitea", body.replace(b"please", b"PLEASE"), bad)
 		self.assertEqual(st_, 401)
 		self.assertTrue(os.listdir(record), "the receiver records into its directory")
+		# its group commit syncs the log itself (a read-only descriptor on the -wal file,
+		# beside SQLite's own): the state directory it cannot open was synced by serve
+		ro_wal = []
+		for fd in os.listdir("/proc/%d/fd" % rpid):
+			try:
+				link = os.readlink("/proc/%d/fd/%s" % (rpid, fd))
+				with open("/proc/%d/fdinfo/%s" % (rpid, fd)) as f:
+					flags = int(f.read().split("flags:")[1].split()[0], 8)
+			except (OSError, IndexError, ValueError):
+				continue
+			if link.endswith("healhook.db-wal") and flags & os.O_ACCMODE == os.O_RDONLY:
+				ro_wal.append(fd)
+		self.assertEqual(len(ro_wal), 1, "the group's own descriptor on the log")
 		self.assertEqual(self.proc.stop(), 0, self.proc.output()[-2000:])
 		self.proc = None
 
