@@ -324,9 +324,15 @@ static int run_receiver(struct serve_args *a)
 		cmd_die_msg("serve", "%s", hh_error_last());
 		return HH_EXIT_FAIL;
 	}
-	if (a->config_fd >= 0 && serve_priv_read_all(a->config_fd, &a->entries) < 0) {
-		cmd_die_msg("serve", "%s", hh_error_last());
-		return HH_EXIT_FAIL;
+	if (a->config_fd >= 0) { /* the configuration's entries, from the main process */
+		int rc = hh_buf_read_fd(&a->entries, a->config_fd, 4u << 20,
+					"the configuration pipe");
+
+		close(a->config_fd);
+		if (rc < 0) {
+			cmd_die_msg("serve", "%s", hh_error_last());
+			return HH_EXIT_FAIL;
+		}
 	}
 	cfg = load(a);
 	hh_buf_release(&a->entries);

@@ -176,22 +176,3 @@ int serve_priv_read_secrets(int fd, char **secret, char **dbpass)
 	explicit_bzero(buf, n);
 	return ret;
 }
-
-int serve_priv_read_all(int fd, hh_buf *out)
-{
-	char chunk[16384];
-	ssize_t r;
-
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || out->len + (size_t)r > SERVE_PRIV_CONFIG_MAX) {
-			close(fd);
-			return hh_error("cannot read the configuration from the main process: %s",
-					r < 0 ? strerror(errno) : "too large");
-		}
-		hh_buf_put(out, chunk, (size_t)r);
-	}
-	close(fd);
-	return hh_buf_failed(out) ? hh_error("out of memory") : 0;
-}

@@ -34,9 +34,4 @@ int serve_priv_read_secret(int fd, char **out);
  * *dbpass gets that password (NULL when none). Both are the caller's, to be freed. */
 int serve_priv_read_secrets(int fd, char **secret, char **dbpass);
 
-/* Reads fd to its end into out (the configuration's entries from the main process, at most
- * SERVE_PRIV_CONFIG_MAX bytes) and closes it. 0 or -1 with the error set. */
-#define SERVE_PRIV_CONFIG_MAX (4u << 20)
-int serve_priv_read_all(int fd, hh_buf *out);
-
 #endif

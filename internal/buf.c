@@ -179,41 +179,42 @@ char *hh_buf_detach(hh_buf *b)
 	return p;
 }
 
-int hh_buf_read_file(hh_buf *b, const char *path, size_t max)
+int hh_buf_read_fd(hh_buf *b, int fd, size_t max, const char *name)
 {
 	char chunk[65536];
 	size_t total = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return hh_error("cannot open '%s': %s", path, strerror(errno));
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			hh_error("cannot read '%s': %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
+		if (n < 0)
+			return hh_error("cannot read '%s': %s", name, strerror(errno));
 		if (n == 0)
 			break;
 		total += (size_t)n;
 		if (max && total > max) {
-			close(fd);
 			b->failed = 1;
-			return hh_error("'%s' is larger than %zu bytes", path, max);
+			return hh_error("'%s' is larger than %zu bytes", name, max);
 		}
-		if (hh_buf_put(b, chunk, (size_t)n) < 0) {
-			close(fd);
+		if (hh_buf_put(b, chunk, (size_t)n) < 0)
 			return -1;
-		}
 	}
-	close(fd);
 	if (!b->ptr)
 		return hh_buf_put(b, "", 0);
 	return 0;
+}
+
+int hh_buf_read_file(hh_buf *b, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return hh_error("cannot open '%s': %s", path, strerror(errno));
+	rc = hh_buf_read_fd(b, fd, max, path);
+	close(fd);
+	return rc;
 }
 
 int hh_hex_digit(char c)

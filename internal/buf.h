@@ -56,6 +56,8 @@ char *hh_buf_detach(hh_buf *b);
  * (max == 0: no cap), with an error naming the path.
  */
 int hh_buf_read_file(hh_buf *b, const char *path, size_t max);
+/* The same from an open descriptor, to its end (name is what errors call it); fd stays open. */
+int hh_buf_read_fd(hh_buf *b, int fd, size_t max, const char *name);
 
 /* The value of a hex digit (either case), or -1. */
 int hh_hex_digit(char c);

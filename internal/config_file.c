@@ -280,10 +280,9 @@ static int put_cb(void *arg, const char *name, const char *value)
 	hh_buf *out = arg;
 
 	hh_buf_put(out, name, strlen(name) + 1);
+	hh_buf_putc(out, value ? '=' : '!');
 	if (value)
-		hh_buf_putc(out, '='), hh_buf_put(out, value, strlen(value) + 1);
-	else
-		hh_buf_putc(out, '!');
+		hh_buf_put(out, value, strlen(value) + 1);
 	return hh_buf_failed(out) ? hh_error("out of memory") : 0;
 }
 

@@ -376,13 +376,11 @@ static int open_files(hh_store *st, int create)
 /* The connection's settings, the schema and the statements. Errors do not name the file. */
 static int set_up(hh_store *st)
 {
-	const char *nosync = getenv("HEALHOOK_BENCH_NO_FSYNC");
 	int i;
 
 	if (set_wal(st) < 0 ||
 	    exec(st,
-		 nosync && strcmp(nosync, "1") == 0 ? "PRAGMA synchronous = OFF"
-						    : "PRAGMA synchronous = FULL",
+		 hh_st_bench_no_fsync() ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL",
 		 "cannot set synchronous mode") < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys") < 0 ||
 	    /* statement journals (a savepoint per group-commit write, the triggers) in memory:

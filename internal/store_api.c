@@ -1,5 +1,6 @@
 /*
- * store_api: the choice of back end (hh_store_setup), the PostgreSQL handle behind hh_store,
+ * store_api: the choice of back end (hh_store_setup) and of no fsync for benchmarks
+ * (HEALHOOK_BENCH_NO_FSYNC, store.c), the PostgreSQL handle behind hh_store,
  * and the parts of the interface that only a shared database gives meaning to (leases, the
  * instance id). The SQLite code stays in store.c and store_jobs.c, which hand a PostgreSQL
  * handle's calls to store_pg*.c at the top of each public function.
@@ -133,4 +134,11 @@ int hh_store_lease_forget_mine(hh_store *st)
 long long hh_store_takeovers(hh_store *st)
 {
 	return st && st->pg ? hh_pg_takeovers(st->pg) : 0;
+}
+
+int hh_st_bench_no_fsync(void)
+{
+	const char *v = getenv("HEALHOOK_BENCH_NO_FSYNC");
+
+	return v && strcmp(v, "1") == 0;
 }

@@ -13,10 +13,10 @@
  * synchronous=NORMAL (SQLite writes the frames, syncs nothing), and the leader, once the
  * commit has returned, hands the lead on and then calls fdatasync() on the -wal file itself
  * before it wakes its batch. The next batch is written while this one's frames reach the
- * disk (its own fdatasync covers both). Commits are numbered: `committed` counts the ones
- * begun on the own handle, `written` is the last one finished, `synced` the last one an
- * fdatasync that started after it had finished covers. Every batch is synced, even one that
- * wrote nothing: its answers (a duplicate) may rest on an earlier batch's commit.
+ * disk (its own fdatasync covers both). Commits are numbered (for the tests): `committed`
+ * counts the ones begun on the own handle, `synced` is the last one an fdatasync that started
+ * after it had finished covers. Every batch is synced, even one that wrote nothing: its
+ * answers (a duplicate) may rest on an earlier batch's commit.
  *
  * Checkpoints leave the writers' path too: SQLite's automatic one runs in the commit that
  * crosses 1000 frames (copying them into the database and two fsyncs, milliseconds: the
@@ -67,8 +67,8 @@ struct group {
 	hh_store *own; /* the leaders' handle: its page cache stays warm between batches */
 	int own_failed;
 	int wal_fd; /* own's -wal, when own commits without syncing; else -1 */
-	unsigned long long committed, written, synced; /* atomics: see the top */
-	pthread_mutex_t ck_mu;                         /* the checkpointer: */
+	unsigned long long committed, synced; /* atomics (synced written under mu): see the top */
+	pthread_mutex_t ck_mu;                /* the checkpointer: */
 	pthread_cond_t ck_cv;
 	int ck_state, ck_started;
 	unsigned long ck_runs;
@@ -253,11 +253,10 @@ static void checkpoint_finish(struct group *g, hh_store *w)
  * FULL. With HEALHOOK_BENCH_NO_FSYNC the handle syncs nothing anyway. */
 static void own_setup(struct group *g)
 {
-	const char *nosync = getenv("HEALHOOK_BENCH_NO_FSYNC");
 	char *wal = hh_asprintf("%s-wal", g->path), *dir = NULL, *slash;
 	int fd = -1, dfd = -1, ok = 0;
 
-	if (!(nosync && strcmp(nosync, "1") == 0) && wal && (dir = hh_strdup(g->path)) &&
+	if (!hh_st_bench_no_fsync() && wal && (dir = hh_strdup(g->path)) &&
 	    (slash = strrchr(dir, '/'))) {
 		*slash = '\0';
 		fd = open(wal, O_RDONLY | O_CLOEXEC);
@@ -344,13 +343,11 @@ static hh_store *leader_handle(struct group *g, hh_store *st)
 
 /* ---- durability ---- */
 
+/* g->mu held: the syncs of overlapping batches end in any order. */
 static void raise_synced(struct group *g, unsigned long long seq)
 {
-	unsigned long long cur = __atomic_load_n(&g->synced, __ATOMIC_ACQUIRE);
-
-	while (cur < seq && !__atomic_compare_exchange_n(&g->synced, &cur, seq, 0, __ATOMIC_ACQ_REL,
-							 __ATOMIC_ACQUIRE))
-		;
+	if (seq > g->synced)
+		__atomic_store_n(&g->synced, seq, __ATOMIC_RELEASE);
 }
 
 /* fdatasync of the log (g->mu held; released around the call). seq: the last commit it
@@ -424,8 +421,6 @@ static void lead(struct group *g, hh_store *st)
 		seq = __atomic_add_fetch(&g->committed, 1, __ATOMIC_ACQ_REL);
 	}
 	run_batch(w, batch);
-	if (seq)
-		__atomic_store_n(&g->written, seq, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&g->mu);
 	if (w == g->own && w->writing) { /* a transaction neither COMMIT nor ROLLBACK ended */
 		own_close(g);            /* (out of memory): closing ends it, and its lock */

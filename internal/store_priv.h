@@ -58,6 +58,9 @@ struct hh_store {
 	int id_fd, id_open;          /* a read-only descriptor on it, kept until after close */
 };
 
+/* HEALHOOK_BENCH_NO_FSYNC=1 (benchmark only, see store.c): handles sync nothing. */
+int hh_st_bench_no_fsync(void);
+
 /* Takes / releases the writers' locks (this process's mutex, then the flock every healhook
  * process takes): a writer waits in the kernel for the one before it and is woken when it
  * ends, never in SQLite's busy handler, which polls with sleeps of up to 100 ms. */

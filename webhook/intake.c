@@ -168,7 +168,7 @@ static int insert_job(const hh_intake *in, const hh_repo_config *repo, const hh_
 /* What judge_and_store returns besides 0 and < 0 (a store error): > 0, so that the group
  * commit rolls the write back and passes the value on. */
 enum jas_result {
-	JAS_QUEUE_FULL = 1, /* recheck found the queue full */
+	JAS_QUEUE_FULL = 1, /* the queue is full (check_queue) */
 	JAS_DUPLICATE = 2,  /* stored already: before, or meanwhile by another instance */
 };
 
@@ -177,15 +177,15 @@ enum jas_result {
  * job per file, in one transaction. lookup is the delivery's lookup state to record.
  * Returns 0, -1 on a store error, JAS_DUPLICATE when the delivery (its id or its body) is
  * stored already, before or meanwhile by another instance (nothing is stored), or
- * JAS_QUEUE_FULL when recheck is set and the queue is full. Both are read inside the write
+ * JAS_QUEUE_FULL when check_queue is set and the queue is full. Both are read inside the write
  * transaction, on the group's handle whose page cache the batches keep warm: a thread's own
  * handle loses its cache at every commit of another, so the same reads before the write cost
- * a fifth of the receiver's time in preads; and concurrent receivers cannot together
- * overshoot server.max-queue, nor store one delivery twice.
+ * about an eighth of the receiver's CPU (perf), mostly in preads; and concurrent receivers
+ * cannot together overshoot server.max-queue, nor store one delivery twice.
  */
 static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			      const char *branch, const hh_delivery_rec *drec, const char *lookup,
-			      int recheck, hh_intake_result *res)
+			      int check_queue, hh_intake_result *res)
 {
 	hh_findings *f = &res->findings;
 	const char *own = in->cfg->gitea_user;
@@ -198,7 +198,7 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		if (known)
 			return known < 0 ? -1 : JAS_DUPLICATE;
 	}
-	if (in->store && recheck) {
+	if (in->store && check_queue) {
 		long long depth = hh_store_queue_depth(in->store);
 		if (depth < 0 || depth >= in->cfg->max_queue)
 			return depth < 0 ? -1 : JAS_QUEUE_FULL;
@@ -274,7 +274,7 @@ struct jas {
 	const char *branch;
 	const hh_delivery_rec *drec;
 	const char *lookup;
-	int recheck;
+	int check_queue;
 	hh_intake_result *res;
 };
 
@@ -284,20 +284,20 @@ static int jas_write(hh_store *w, void *ctx)
 	hh_intake in = *j->in;
 
 	in.store = w;
-	return judge_and_store_tx(&in, j->repo, j->ev, j->branch, j->drec, j->lookup, j->recheck,
-				  j->res);
+	return judge_and_store_tx(&in, j->repo, j->ev, j->branch, j->drec, j->lookup,
+				  j->check_queue, j->res);
 }
 
 /* judge_and_store_tx in a transaction shared with concurrent deliveries (group commit): the
  * caller is answered once the transaction holding its writes is durable. */
 static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			   const char *branch, const hh_delivery_rec *drec, const char *lookup,
-			   int recheck, hh_intake_result *res)
+			   int check_queue, hh_intake_result *res)
 {
-	struct jas j = {in, repo, ev, branch, drec, lookup, recheck, res};
+	struct jas j = {in, repo, ev, branch, drec, lookup, check_queue, res};
 
 	if (!in->store)
-		return judge_and_store_tx(in, repo, ev, branch, drec, lookup, recheck, res);
+		return judge_and_store_tx(in, repo, ev, branch, drec, lookup, check_queue, res);
 	return hh_store_group_write(in->store, jas_write, &j);
 }
 
@@ -527,7 +527,7 @@ static int collect_findings(const hh_intake *in, const hh_repo_config *repo, con
 
 /* Judges the findings of an event acted on and stores delivery, findings and jobs. */
 static int judge_delivery(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
-			  const hh_delivery_rec *drec, int recheck, hh_intake_result *res)
+			  const hh_delivery_rec *drec, int check_queue, hh_intake_result *res)
 {
 	int rc;
 
@@ -536,7 +536,7 @@ static int judge_delivery(const hh_intake *in, const hh_repo_config *repo, const
 	if ((rc = collect_findings(in, repo, ev, res)) < 0)
 		return rc;
 	res->pending_lookup = rc;
-	rc = judge_and_store(in, repo, ev, res->branch, drec, rc ? "pending" : "none", recheck,
+	rc = judge_and_store(in, repo, ev, res->branch, drec, rc ? "pending" : "none", check_queue,
 			     res);
 	if (rc < 0)
 		return store_failed(res);
