@@ -47,8 +47,14 @@ int hh_check_argv(hh_strv *out, const hh_repo_config *repo, const char *file)
 
 	if (repo && repo->check)
 		return hh_argv_template(out, repo->check, vars);
-	if (n > 3 && strcmp(file + n - 3, ".py") == 0)
-		return hh_argv_template(out, "python3 -m py_compile {file}", vars);
+	if (n > 3 && strcmp(file + n - 3, ".py") == 0) {
+		const char *argv[] = {"python3", "-I", "-S", "-c", HH_PY_CHECK, file, NULL};
+		size_t i;
+
+		for (i = 0; argv[i]; i++)
+			if (hh_strv_push(out, argv[i]) < 0)
+				return -1;
+	}
 	return 0;
 }
 

@@ -26,8 +26,24 @@ int hh_fixer_argv(hh_strv *out, const hh_config *cfg, const char *prompt_path, c
 int hh_fixer_env(hh_strv *out, const char *home, const char *ollama);
 
 /*
- * The check command for file: repo->check with {file}, else `python3 -m py_compile {file}` for
- * a .py file. Leaves out empty when there is no check for this file type.
+ * The default check of a .py file: what `python3 -m py_compile` does (compile() on the file's
+ * bytes, its coding cookie honoured), without py_compile's imports and site's start-up (-I -S:
+ * 9 ms of Python instead of 30) and without writing a .pyc beside the file. The file is
+ * sys.argv[1], never part of the program text. A syntax error exits 1 with
+ * "FILE:LINE: SyntaxError: MESSAGE" on stderr.
+ */
+#define HH_PY_CHECK                                                                                \
+	"import sys\n"                                                                             \
+	"f = sys.argv[1]\n"                                                                        \
+	"try:\n"                                                                                   \
+	"    compile(open(f, 'rb').read(), f, 'exec', dont_inherit=True)\n"                        \
+	"except (SyntaxError, ValueError, OSError) as e:\n"                                        \
+	"    sys.exit('%s:%s: %s: %s' % (f, getattr(e, 'lineno', None) or 0,\n"                    \
+	"             type(e).__name__, getattr(e, 'msg', None) or e))\n"
+
+/*
+ * The check command for file: repo->check with {file}, else HH_PY_CHECK run by
+ * `python3 -I -S -c` for a .py file. Leaves out empty when there is no check for this file type.
  */
 int hh_check_argv(hh_strv *out, const hh_repo_config *repo, const char *file);
 

@@ -18,6 +18,13 @@ int hh_sock_tune(int fd)
 	return setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
+void hh_sock_quickack(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static int peer_port(int fd)
 {
 	struct sockaddr_storage ss;

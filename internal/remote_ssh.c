@@ -92,6 +92,8 @@ int hh_ssh_wait(struct hh_ssh *s, int64_t deadline)
 		wait = 1000;
 	if (!pf.events)
 		pf.events = POLLIN;
+	if (pf.events & POLLIN)
+		hh_sock_quickack(s->sock);
 	poll(&pf, 1, (int)wait);
 	return 0;
 }
