@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -76,16 +77,33 @@ def make_bodies(d, n, small=False):
 	return len(prefix) + 40 + len(suffix)
 
 
+def proc_stat():
+	"""The machine's CPU time so far (/proc/stat's first line, in clock ticks): total, idle
+	(idle + iowait) and softirq."""
+	with open("/proc/stat") as f:
+		v = [int(x) for x in f.readline().split()[1:]]
+	return sum(v), v[3] + v[4], v[6]
+
+
 def wrk(url, d, threads, conns, seconds, expected):
+	"""One wrk run; besides wrk's own figures, wrk's CPU time per request (it is this
+	process's child) and the split of the whole machine's CPU time over the run."""
 	argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "5s",
 		"-s", LUA, url, "--", d, str(threads), str(expected)]
+	ru0, st0 = resource.getrusage(resource.RUSAGE_CHILDREN), proc_stat()
 	p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
 			   timeout=seconds + 30)
+	ru1, st1 = resource.getrusage(resource.RUSAGE_CHILDREN), proc_stat()
 	m = re.search(r"^BENCH (\{.*\})$", p.stdout, re.M)
 	if not m:
 		raise RuntimeError("wrk failed: %s %s" % (p.stdout, p.stderr))
 	r = json.loads(m.group(1))
 	r["stderr"] = p.stderr.strip()[:300]
+	n = max(r.get("requests") or 1, 1)
+	r["wrk_cpu_us"] = ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)) * 1e6 / n
+	tot = max(st1[0] - st0[0], 1)
+	r["machine"] = {"idle": (st1[1] - st0[1]) / tot, "softirq": (st1[2] - st0[2]) / tot,
+			"ticks": tot}
 	return r
 
 
@@ -172,6 +190,9 @@ def one(kind, d, args, state_tmp=None, bin=None):
 			c1 = cpu_s(ans)
 			n = max(r.get("requests") or 1, 1)
 			r["cpu_us"] = [(c1[0] - c0[0]) * 1e6 / n, (c1[1] - c0[1]) * 1e6 / n]
+			# the answering process's share of the machine's CPU time over the run
+			hz = os.sysconf("SC_CLK_TCK")
+			r["machine"]["server"] = (c1[0] - c0[0] + c1[1] - c0[1]) * hz / r["machine"]["ticks"]
 			pids = [p.pid] + children(p.pid)
 			r["rss_kb"] = {str(pid): vm_hwm_kb(pid) for pid in pids}
 			r["rss_max_kb"] = max(v for v in r["rss_kb"].values() if v)
@@ -207,6 +228,9 @@ def summarize(rs):
 		"unexpected": sum(r["unexpected"] + r["wrapped"] for r in rs),
 		"cpu_us": [median([r["cpu_us"][0] for r in rs]), median([r["cpu_us"][1] for r in rs])]
 		if all("cpu_us" in r for r in rs) else None,
+		"wrk_cpu_us": median([r["wrk_cpu_us"] for r in rs]),
+		"machine": {k: median([r["machine"][k] for r in rs])
+			    for k in ("idle", "softirq", "server")},
 		"errors": sum(r["errors_connect"] + r["errors_read"] + r["errors_write"] +
 			      r["errors_timeout"] for r in rs),
 		"requests": sum(r["requests"] for r in rs),

@@ -155,9 +155,46 @@ def intake_matrix(w, im, v):
 		w("own (anonymous: heap, stacks, SQLite caches) and the rest pages of shared libraries")
 		w("(libc, SQLite, the gnutls libmicrohttpd loads, ...) that it touched; PSS, which divides those among the")
 		w("processes sharing them, is %.1f MB." % (mem.get("pss", 0) / 1024.0))
+	machine_split(w, sets)
 	w("")
 	w(INTAKE_BOUND)
 	w("")
+
+
+def machine_split(w, sets):
+	"""Where the machine's CPU time went during the runs of each row, and what 3 x webhook's
+	requests/s would leave healhook's receiver of it."""
+	rows = [(st, name, r) for st in sets for name, r in st["summary"].items()
+		if r.get("machine") and r.get("wrk_cpu_us") is not None]
+	if not rows:
+		return
+	ncpu = os.cpu_count() or 1
+	w("")
+	w("Where the machine's %d cores went during those runs (/proc/stat over each run; the" % ncpu)
+	w("server's and wrk's own CPU time; medians):")
+	w("")
+	w("| body | connections | server | the server's CPU | wrk's CPU | softirq (loopback TCP) | idle | wrk's CPU per request |")
+	w("|---|---|---|---|---|---|---|---|")
+	for st, name, r in rows:
+		m = r["machine"]
+		w("| %d B | %d | %s | %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f µs |" % (
+			st["body_bytes"], st["conns"], name, 100 * m["server"],
+			100.0 * r["wrk_cpu_us"] * r["rps"] / (ncpu * 1e6), 100 * m["softirq"],
+			100 * m["idle"], r["wrk_cpu_us"]))
+	st = sets[0]
+	hh, wb = st["summary"]["healhook"], st["summary"]["webhook"]
+	if hh.get("cpu_us") and hh.get("machine"):
+		want = 3.0 * wb["rps"]
+		budget = ncpu * 1e6 / want
+		soft = hh["machine"]["softirq"] * ncpu * 1e6 / hh["rps"]
+		w("")
+		w("Three times webhook's requests/s at %d connections is %.0f req/s: %.0f µs of the whole"
+		  % (st["conns"], want, budget))
+		w("machine per request. Against healhook wrk itself takes %.0f µs of it (it reconnects"
+		  % hh["wrk_cpu_us"])
+		w("for every request, as every answer closes its connection) and loopback TCP's softirq")
+		w("%.0f µs, which leaves %.0f µs for the receiver, whose CPU per request is %.0f µs now."
+		  % (soft, budget - hh["wrk_cpu_us"] - soft, sum(hh["cpu_us"])))
 
 
 def store_section(w, sm):
@@ -510,7 +547,8 @@ would have to close when idle, does not retry a POST that crossed such a close),
 request is also a TCP handshake, an accept, a hand-off and a close, where wrk and webhook keep one
 connection for many requests (section 7: the HTTP floor with a close per request); healhook's 202
 means the delivery, its findings and their verdicts are on disk, webhook answers before its
-command has run and stores nothing; and wrk takes about a fifth of the 2 cores. Measured with the
+command has run and stores nothing; and the machine has little left (the table of where its
+cores went: wrk, reconnecting for every request, takes about a fifth of them). Measured with the
 close removed (keep-alive, not shipped): about 1.2 x this branch's 15 KB figure at 8 connections,
 still under 2 x webhook's: three times webhook's requests/s would need the receiver at about a
 third of webhook's CPU per request (the CPU column) while doing more work per request. The goals
@@ -534,8 +572,17 @@ steps whose values are positional arguments (internal/rscript.c): sync (the pref
 directory, the target and the prompt from stdin, the fixer under `timeout`, the listing the L1
 judge reads and the target's bytes), the check, and the push (git-receive-pack into
 `refs/healhook/pending`, then `git push`, the `ls-remote` check and the clean-up). What is left
-is processes on the host: git, the check (`python3 -m py_compile`, which the predecessor never
-runs: Python's start-up), and the fixer. The first measurements on this machine (0.67 ×,
+is processes on the host: git, the check (which the predecessor never runs), and the fixer.
+This stop: the sync stage waited 40 ms on every heal for sshd's answer to the first channel
+open. `strace -f -ttt -p SSHD` showed why: until a session's command starts, sshd's socket has
+Nagle's algorithm on (it sets TCP_NODELAY then), and after authentication it writes an
+unrequested hostkeys-00@openssh.com message; its answer to the channel open, written next,
+waited for that message's ACK, which the client's kernel delays by 40 ms. healhook now sets
+TCP_QUICKACK before each wait on the socket (internal/netopt.c), so the ACK leaves at once
+(sync 68 -> 22 ms). And the default check of a `.py` file was `python3 -m py_compile`: 30 ms,
+two thirds of it py_compile's imports and site's start-up; it is now Python's `compile()` on the
+file under `python3 -I -S` (internal/fixer.h HH_PY_CHECK: the same check, 9 ms of Python, no
+`.pyc` written; check 36 -> 15 ms). The first measurements on this machine (0.67 ×,
 then 0.47 × on a quiet machine) used the machine's own root account as the fix host user: strace
 of sshd's children (`strace -f -ttt -e trace=execve -p SSHD`) showed every channel's bash
 running `pyenv init -` and `pyenv virtualenv-init -` from /root/.bashrc, some 40 processes and
