@@ -52,8 +52,10 @@ int hh_check_argv(hh_strv *out, const hh_repo_config *repo, const char *file)
 		size_t i;
 
 		for (i = 0; argv[i]; i++)
-			if (hh_strv_push(out, argv[i]) < 0)
+			if (hh_strv_push(out, argv[i]) < 0) {
+				hh_strv_release(out); /* as hh_argv_template leaves it */
 				return -1;
+			}
 	}
 	return 0;
 }
