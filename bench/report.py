@@ -602,7 +602,7 @@ directory, the target and the prompt from stdin, the fixer under `timeout`, the 
 judge reads and the target's bytes), the check, and the push (git-receive-pack into
 `refs/healhook/pending`, then `git push`, the `ls-remote` check and the clean-up). What is left
 is processes on the host: git, the check (which the predecessor never runs), and the fixer.
-This stop: the sync stage waited 40 ms on every heal for sshd's answer to the first channel
+Then the sync stage still waited 40 ms on every heal for sshd's answer to the first channel
 open. `strace -f -ttt -p SSHD` showed why: until a session's command starts, sshd's socket has
 Nagle's algorithm on (it sets TCP_NODELAY then), and after authentication it writes an
 unrequested hostkeys-00@openssh.com message; its answer to the channel open, written next,
