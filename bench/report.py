@@ -538,7 +538,7 @@ deliveries share one transaction and its fsync (group commit, internal/store_gro
 both processes queue on the flock of `healhook.db-writer` instead of sleeping in SQLite's busy
 handler; cJSON's allocations from a per-thread arena; the duplicate-key check hashed; the
 pre-scan and UTF-8 check 8 bytes at a time; batches on one handle of the group; an unused index
-dropped; a 32 KiB libmicrohttpd pool (malloc, not mmap). This stop, found with `perf record -g`
+dropped; a 32 KiB libmicrohttpd pool (malloc, not mmap). Then, found with `perf record -g`
 on the receiver (CPU and call graphs), /proc/PID/task/*/status (context switches per request)
 and a counter of the group commit's time (the leader was busy 92 % of the time, two thirds of it
 in COMMIT's fsync): the group's handle commits with synchronous=NORMAL and its leader, after
