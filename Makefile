@@ -125,8 +125,8 @@ fuzz:
 fuzz-build: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 
 # Installs wrk, webhook, hyperfine, gnuplot and valgrind when missing, then runs every
-# benchmark on 127.0.0.1 (about 15 minutes on 2 cores, the 1M-row store included;
-# HEALHOOK_BENCH_BEFORE=OLD_BINARY adds the before figures).
+# benchmark on 127.0.0.1 (about 7 minutes on 2 cores; the first run also fills the 1M-row
+# store, kept in build/bench/store1m; HEALHOOK_BENCH_BEFORE=OLD_BINARY adds the before figures).
 bench: deps
 	@sh bench/deps.sh
 	@$(MAKE) --no-print-directory all $(BUILD)/tools/diff_lines $(BUILD)/tools/store_ops $(BUILD)/tools/limits $(BUILD)/tools/nullhttp
