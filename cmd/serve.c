@@ -213,13 +213,16 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 static hh_config *load(struct serve_args *a)
 {
 	hh_config *cfg = NULL;
+	int rc;
 
-	if ((!a->receiver ? hh_config_load(&cfg, a->config, environ)
-	     : a->config_fd >= 0
-		     ? hh_config_load_receiver_entries(&cfg, a->config, a->entries.ptr,
-						       a->entries.len, environ, a->secret_fd >= 0)
-		     : hh_config_load_receiver_ex(&cfg, a->config, environ, a->secret_fd >= 0)) <
-	    0) {
+	if (!a->receiver)
+		rc = hh_config_load(&cfg, a->config, environ);
+	else if (a->config_fd >= 0) /* the entries serve read, not the file */
+		rc = hh_config_load_receiver_entries(&cfg, a->config, a->entries.ptr,
+						     a->entries.len, environ, a->secret_fd >= 0);
+	else
+		rc = hh_config_load_receiver_ex(&cfg, a->config, environ, a->secret_fd >= 0);
+	if (rc < 0) {
 		fprintf(stderr, "healhook: %s\n", hh_error_last());
 		return NULL;
 	}

@@ -169,7 +169,7 @@ int hh_config_load_receiver(hh_config **out, const char *path, char *const *envp
 int hh_config_load_receiver_ex(hh_config **out, const char *path, char *const *envp,
 			       int skip_secret_file);
 /* The file's entries as libgit2 reads them, appended to out (for each: the name and a NUL,
- * then '=', the value and a NUL, or '!' for a key without "="): what `serve` hands its
+ * then '=', the value and a NUL, or '!' and a NUL for a key without "="): what `serve` hands its
  * receiver, which then loads its configuration with hh_config_load_receiver_entries() and
  * never initialises libgit2 (whose start-up, libssh2's and OpenSSL's with it, costs the
  * receiver about 3 MB). 0 or -1 with the error set. */

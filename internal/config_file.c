@@ -281,9 +281,19 @@ static int put_cb(void *arg, const char *name, const char *value)
 
 	hh_buf_put(out, name, strlen(name) + 1);
 	hh_buf_putc(out, value ? '=' : '!');
-	if (value)
-		hh_buf_put(out, value, strlen(value) + 1);
+	hh_buf_put(out, value ? value : "", value ? strlen(value) + 1 : 1);
 	return hh_buf_failed(out) ? hh_error("out of memory") : 0;
+}
+
+/* The next NUL-terminated string of [*p, end), *p moved past it; NULL if there is none. */
+static const char *next_str(const char **p, const char *end)
+{
+	const char *s = *p, *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
+
+	if (!nul)
+		return NULL;
+	*p = nul + 1;
+	return s;
 }
 
 int hh_config_entries(const char *path, hh_buf *out)
@@ -296,28 +306,18 @@ int hh_config_entries(const char *path, hh_buf *out)
 int hh_cfg_load_entries(const struct hh_cfg_load *ld, const char *path, const char *p, size_t len)
 {
 	struct file_ctx fc = {ld, path, NULL, {NULL, 0}};
-	const char *end = p + len, *name, *value;
+	const char *end = p + len, *name, *rest;
 	int rc = 0;
 
+	/* each entry: the name, then "=VALUE" or "!" (no "="), each string with its NUL */
 	while (rc == 0 && p < end) {
-		name = p;
-		p = memchr(p, '\0', (size_t)(end - p));
-		if (!p || p + 1 >= end || (p[1] != '=' && p[1] != '!'))
-			return hh_fail(HH_ECONFIG,
-				       "the configuration from the main process is damaged");
-		value = NULL;
-		if (p[1] == '=') {
-			value = p + 2;
-			p = memchr(value, '\0', (size_t)(end - value));
-			if (!p)
-				return hh_fail(
-					HH_ECONFIG,
-					"the configuration from the main process is damaged");
-		}
-		p++;
-		if (!value)
-			p++;
-		rc = apply_entry(&fc, name, value);
+		name = next_str(&p, end);
+		rest = name ? next_str(&p, end) : NULL;
+		if (!rest || (rest[0] != '=' && strcmp(rest, "!") != 0))
+			rc = hh_fail(HH_ECONFIG,
+				     "the configuration from the main process is damaged");
+		else
+			rc = apply_entry(&fc, name, rest[0] == '=' ? rest + 1 : NULL);
 	}
 	hh_strv_release(&fc.seen);
 	return rc;

@@ -27,12 +27,19 @@
 #define CHECK_TIMEOUT_MS (120 * 1000)
 #define MAX_REBUILDS 3
 
-static double now_s(void)
+double hh_pl_now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void hh_pl_sleep_s(double s)
+{
+	struct timespec d = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+
+	nanosleep(&d, NULL);
 }
 
 static void set_str(char **dst, const char *v)
@@ -46,7 +53,7 @@ static enum hh_outcome outcome_of(const char *reason);
 
 void hh_pl_stage(struct run *x, const char *name, const char *note)
 {
-	double t = now_s(), d = t - x->ts;
+	double t = hh_pl_now_s(), d = t - x->ts;
 
 	hh_buf_printf(&x->stages, "%s\"%s\":%ld", x->stages.len > 1 ? "," : "", name,
 		      (long)(d * 1000 + 0.5));
@@ -586,7 +593,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 
 	x.p = p;
 	x.job = job;
-	x.t0 = x.ts = now_s();
+	x.t0 = x.ts = hh_pl_now_s();
 	hh_buf_puts(&x.stages, "{");
 	p->connections = 0;
 	p->channels = 0;
@@ -595,7 +602,7 @@ int hh_pipeline_run(hh_pipeline *p, hh_job *job)
 	set_str(&job->detail, NULL);
 	if ((rc = admit(&x)) == 0 && (rc = heal(&x)) == 0)
 		rc = pushed(&x);
-	p->seconds = now_s() - x.t0;
+	p->seconds = hh_pl_now_s() - x.t0;
 	hh_pl_close(&x);
 	hh_buf_release(&x.stages);
 	return rc;

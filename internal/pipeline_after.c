@@ -39,14 +39,11 @@ static void set_str(char **dst, const char *v)
 
 static void init_run(struct run *x, hh_pipeline *p, hh_job *job)
 {
-	struct timespec ts;
-
 	memset(x, 0, sizeof(*x));
 	x->p = p;
 	x->job = job;
 	x->repo = hh_config_repo(p->cfg, job->repo);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x->t0 = x->ts = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	x->t0 = x->ts = hh_pl_now_s();
 	/* Continue the job's stage record: drop its closing brace. */
 	if (job->stages && job->stages[0] == '{') {
 		hh_buf_puts(&x->stages, job->stages);
@@ -145,19 +142,12 @@ static enum hh_health_verdict watch(struct run *x, const char *sha, hh_health_wa
  * this verdict. Returns 1 passed, 0 failed or no verdict within health-timeout, -1 stopping;
  * why names the contexts (the failed ones, or every awaited one and what it was).
  */
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int ci_wait(struct run *x, char *why, size_t whylen)
 {
 	hh_gitea g = {x->p->cfg->gitea_url, x->p->cfg->gitea_token, x->p->cfg->gitea_timeout};
 	/* the whole health-timeout (whole seconds of time() gave CI up to one second less) */
-	double end = mono_s() + (double)x->repo->health_timeout, left;
+	double end = hh_pl_now_s() + (double)x->repo->health_timeout, left;
+	double step = x->repo->health_interval < 1 ? 1 : (double)x->repo->health_interval;
 	enum hh_ci_verdict v = HH_CI_WAITING;
 	hh_ci_statuses none = {0};
 	hh_buf seen = HH_BUF_INIT, err = HH_BUF_INIT;
@@ -177,18 +167,11 @@ static int ci_wait(struct run *x, char *why, size_t whylen)
 			       x->job->commit_sha, "error", err.ptr, NULL);
 		}
 		hh_ci_statuses_release(&st);
-		left = end - mono_s();
+		left = end - hh_pl_now_s();
 		if (v != HH_CI_WAITING || left <= 0 || (x->p->stop && atomic_load(x->p->stop)))
 			break;
 		/* the next look at the deadline at the latest: the last answer is read then */
-		if (left > (double)(x->repo->health_interval < 1 ? 1 : x->repo->health_interval))
-			left = (double)(x->repo->health_interval < 1 ? 1
-								     : x->repo->health_interval);
-		{
-			struct timespec d = {(time_t)left,
-					     (long)((left - (double)(time_t)left) * 1e9)};
-			nanosleep(&d, NULL);
-		}
+		hh_pl_sleep_s(left < step ? left : step);
 	}
 	said = seen.ptr ? seen.ptr : "";
 	if (v == HH_CI_PASSED) {

@@ -36,6 +36,10 @@ int hh_pl_fail(struct run *x, const char *reason, const char *fmt, ...)
 int hh_pl_exec(struct run *x, const char *const *argv, const char *cwd, long timeout_ms,
 	       hh_exec_result *res);
 const char *hh_pl_tail(const hh_exec_result *res);
+/* Seconds on the monotonic clock (the stages' times, deadlines). */
+double hh_pl_now_s(void);
+/* Sleeps s seconds, fractions included (a signal may cut it short). */
+void hh_pl_sleep_s(double s);
 int hh_pl_connect(struct run *x, int with_preflight);
 int hh_pl_sync(struct run *x);
 int hh_pl_target_at(struct run *x, const char *base, hh_buf *content, int *kind);

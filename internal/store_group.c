@@ -247,20 +247,28 @@ static void checkpoint_finish(struct group *g, hh_store *w)
 
 /* ---- the own handle ---- */
 
+/* The directory of the database at path (DIR/healhook.db); NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return hh_strdup(".");
+	return slash == path ? hh_strdup("/") : hh_strndup(path, (size_t)(slash - path));
+}
+
 /* From synchronous=FULL to committing without a sync, the leaders syncing the log: only with
  * a descriptor of the -wal file (it exists once the handle is open in WAL mode, and stays the
  * same file while the handle is open) and its directory entry on disk. Otherwise own stays
  * FULL. With HEALHOOK_BENCH_NO_FSYNC the handle syncs nothing anyway. */
 static void own_setup(struct group *g)
 {
-	char *wal = hh_asprintf("%s-wal", g->path), *dir = NULL, *slash;
+	char *wal = hh_asprintf("%s-wal", g->path), *dir = NULL;
 	int fd = -1, dfd = -1, ok = 0;
 
-	if (!hh_st_bench_no_fsync() && wal && (dir = hh_strdup(g->path)) &&
-	    (slash = strrchr(dir, '/'))) {
-		*slash = '\0';
+	if (!hh_st_bench_no_fsync() && wal && (dir = dir_of(g->path))) {
 		fd = open(wal, O_RDONLY | O_CLOEXEC);
-		dfd = fd >= 0 ? open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		dfd = fd >= 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		/* A receiver with its own user cannot open its state directory (0710): serve's
 		 * main process synced it after giving it the store's files (serve_priv.c). */
 		ok = (dfd >= 0 ? fsync(dfd) == 0 : fd >= 0 && errno == EACCES) &&
@@ -319,7 +327,7 @@ static void close_other_owns(struct group *g)
  * a handle of another file at the same path; without it, st. */
 static hh_store *leader_handle(struct group *g, hh_store *st)
 {
-	char *dir, *slash;
+	char *dir;
 
 	if (g->own && (g->own->dev != st->dev || g->own->ino != st->ino)) {
 		pthread_mutex_lock(&g->mu); /* another file at the path now (a test's new store) */
@@ -329,8 +337,7 @@ static hh_store *leader_handle(struct group *g, hh_store *st)
 	if (g->own || g->own_failed)
 		return g->own ? g->own : st;
 	close_other_owns(g);
-	if ((dir = hh_strdup(st->path)) && (slash = strrchr(dir, '/'))) {
-		*slash = '\0';
+	if ((dir = dir_of(st->path))) {
 		if (hh_store_open_like(&g->own, dir, st) < 0)
 			g->own = NULL;
 		else

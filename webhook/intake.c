@@ -185,12 +185,11 @@ enum jas_result {
  */
 static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			      const char *branch, const hh_delivery_rec *drec, const char *lookup,
-			      int check_queue, hh_intake_result *res)
+			      int check_queue, const char (*fp)[65], hh_intake_result *res)
 {
 	hh_findings *f = &res->findings;
 	const char *own = in->cfg->gitea_user;
 	int frozen = 0, ret = -1, accepted = 0;
-	char fp[65];
 	size_t i;
 
 	if (in->store && drec) {
@@ -207,11 +206,10 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		goto out;
 	for (i = 0; i < f->n; i++) {
 		int quarantined = 0, dup = 0;
-		hh_finding_fingerprint(ev->repo, branch, &f->v[i], fp);
 		if (in->store && repo) {
-			if ((quarantined = hh_store_quarantined(in->store, fp)) < 0)
+			if ((quarantined = hh_store_quarantined(in->store, fp[i])) < 0)
 				goto out;
-			if ((dup = hh_store_fingerprint_active(in->store, fp,
+			if ((dup = hh_store_fingerprint_active(in->store, fp[i],
 							       in->now - DUPLICATE_WINDOW)) < 0)
 				goto out;
 		}
@@ -244,7 +242,6 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 
 		if (fi->accepted && fi->job == 0 && insert_job(in, repo, ev, branch, res, i) < 0)
 			goto out;
-		hh_finding_fingerprint(ev->repo, branch, fi, fp);
 		rec.delivery_id = res->delivery;
 		rec.repo = ev->repo;
 		rec.branch = branch;
@@ -256,7 +253,7 @@ static int judge_and_store_tx(const hh_intake *in, const hh_repo_config *repo, c
 		rec.sender = ev->sender;
 		rec.verdict = fi->accepted ? "accepted" : "rejected";
 		rec.reason = fi->reason;
-		rec.fingerprint = fp;
+		rec.fingerprint = fp[i];
 		rec.job_id = fi->job;
 		rec.created = in->now;
 		if (hh_store_finding_insert(in->store, &rec) < 0)
@@ -275,6 +272,7 @@ struct jas {
 	const hh_delivery_rec *drec;
 	const char *lookup;
 	int check_queue;
+	const char (*fp)[65];
 	hh_intake_result *res;
 };
 
@@ -285,19 +283,26 @@ static int jas_write(hh_store *w, void *ctx)
 
 	in.store = w;
 	return judge_and_store_tx(&in, j->repo, j->ev, j->branch, j->drec, j->lookup,
-				  j->check_queue, j->res);
+				  j->check_queue, j->fp, j->res);
 }
 
 /* judge_and_store_tx in a transaction shared with concurrent deliveries (group commit): the
- * caller is answered once the transaction holding its writes is durable. */
+ * caller is answered once the transaction holding its writes is durable. The findings'
+ * fingerprints are computed here, on the caller's thread, not by the batch's leader. */
 static int judge_and_store(const hh_intake *in, const hh_repo_config *repo, const hh_event *ev,
 			   const char *branch, const hh_delivery_rec *drec, const char *lookup,
 			   int check_queue, hh_intake_result *res)
 {
-	struct jas j = {in, repo, ev, branch, drec, lookup, check_queue, res};
+	char fp[HH_MAX_FINDINGS][65];
+	struct jas j = {in, repo, ev, branch, drec, lookup, check_queue, (const char(*)[65])fp,
+			res};
+	size_t i;
 
+	for (i = 0; i < res->findings.n; i++)
+		hh_finding_fingerprint(ev->repo, branch, &res->findings.v[i], fp[i]);
 	if (!in->store)
-		return judge_and_store_tx(in, repo, ev, branch, drec, lookup, check_queue, res);
+		return judge_and_store_tx(in, repo, ev, branch, drec, lookup, check_queue, j.fp,
+					  res);
 	return hh_store_group_write(in->store, jas_write, &j);
 }
 
